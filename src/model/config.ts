@@ -1,0 +1,141 @@
+import { z } from 'zod';
+import { dnsLabel, durationSchema, secretSourceSchema } from './primitives.js';
+import { servicePatchSchema } from './service.js';
+import { secretValueSchema } from './values.js';
+
+const gitHostSchema = z.strictObject({
+  provider: z.enum(['gitlab', 'github']),
+  /** Web base URL, e.g. `https://gitlab.example.com`; defaults to gitlab.com / github.com. */
+  url: z.url().optional(),
+  /** API base URL when it is not derived from `url` (GitHub Enterprise: `https://host/api/v3`). */
+  apiUrl: z.url().optional(),
+  /** The account diploid acts as. */
+  user: z.string().optional(),
+  /** Where the API token is read from at run time: `{ env: 'GITLAB_TOKEN' }` or `{ file: '/run/secrets/token' }`. */
+  token: secretSourceSchema,
+});
+export type GitHostConfig = z.output<typeof gitHostSchema>;
+
+const repoSchema = z.strictObject({
+  /** Name of an entry of `git.hosts`; the only host when there is one. */
+  host: z.string().optional(),
+  /** Path of the repository on its host, e.g. `shop/cart`. */
+  path: z.string().min(1),
+  /** The branch that feeds environments not set by a branch rule. */
+  branch: z.string().optional(),
+  /** Service file(s) inside the repo. */
+  serviceFile: z.string().optional(),
+  /** A local folder holding the repo (relative to the ops repo), used when rendering without git. */
+  local: z.string().optional(),
+});
+export type RepoConfig = z.output<typeof repoSchema>;
+
+const previewSchema = z.strictObject({
+  /** `full`: every service in its own namespace; `single`: only changed services, the rest reused from `base`. */
+  mode: z.enum(['full', 'single']),
+  /** The environment whose settings a preview starts from, and whose instances `single` reuses. */
+  base: z.string(),
+  /** Tear the preview down when its branch saw no push for this long. */
+  ttl: durationSchema.optional(),
+});
+
+const branchRuleSchema = z
+  .strictObject({
+    /** An exact name (`main`), a glob (`release/*`) or a regular expression (`/^hotfix-\d+$/`). */
+    branch: z.union([z.string().min(1), z.instanceof(RegExp)]),
+    /** The environment a matching branch deploys to. */
+    environment: z.string().optional(),
+    /** A preview environment per matching branch, named after the branch. */
+    preview: previewSchema.optional(),
+  })
+  .refine((rule) => (rule.environment === undefined) !== (rule.preview === undefined), {
+    message: 'exactly one of environment or preview',
+  });
+export type BranchRule = z.output<typeof branchRuleSchema>;
+
+const sharedValuesSchema = z.record(
+  z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, 'a name of letters, digits, "_", "-" and "."'),
+  z.union([z.string(), z.number(), z.boolean(), secretValueSchema]),
+);
+
+const environmentSchema = z.strictObject({
+  /** The Kubernetes namespace; `<project>-<environment>` by default. */
+  namespace: dnsLabel.optional(),
+  /** Public domain of this environment's routes; `<environment>.<ingress.domain>` by default. */
+  domain: z.string().optional(),
+  /** Shared values that differ in this environment. */
+  shared: sharedValuesSchema.optional(),
+  /** Overrides for every service of this environment (e.g. `{ replicas: 1 }`). */
+  defaults: servicePatchSchema.optional(),
+  /** Overrides per service: `{ api: { replicas: 3 } }`. */
+  services: z.record(z.string(), servicePatchSchema).optional(),
+});
+export type EnvironmentConfig = z.output<typeof environmentSchema>;
+
+export const configSchema = z.strictObject({
+  /** Name of the whole application; the `app.kubernetes.io/part-of` label. */
+  project: dnsLabel,
+  git: z
+    .strictObject({
+      hosts: z.record(dnsLabel, gitHostSchema),
+    })
+    .optional(),
+  /** Service repositories, by the name service files use in `build.repo`. */
+  repos: z.record(z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'a repo name of lower-case letters, digits, ".", "_" and "-"'), repoSchema).optional(),
+  /** Where built images are pushed and pulled. */
+  registry: z
+    .strictObject({
+      /** e.g. `registry.example.com/shop`. */
+      url: z.string().min(1),
+      /** Name of an image pull Secret in each namespace. */
+      pullSecret: dnsLabel.optional(),
+    })
+    .optional(),
+  ingress: z
+    .strictObject({
+      /** Base domain; environments get `<environment>.<domain>` unless they set their own. */
+      domain: z.string().optional(),
+      /** IngressClass name, e.g. `nginx`. */
+      className: z.string().optional(),
+      /** `ingress` (networking.k8s.io/v1 Ingress) or `gateway` (Gateway API HTTPRoute). */
+      api: z.enum(['ingress', 'gateway']).optional(),
+      /** The Gateway HTTPRoutes attach to, when `api` is `gateway`. */
+      gateway: z.strictObject({ name: z.string(), namespace: z.string().optional() }).optional(),
+      /** cert-manager issuer for TLS certificates. */
+      tls: z.strictObject({ issuer: z.string(), kind: z.enum(['ClusterIssuer', 'Issuer']).optional() }).optional(),
+    })
+    .optional(),
+  /** Values shared by services through `shared('NAME')` and `{{ shared.NAME }}`. */
+  shared: sharedValuesSchema.optional(),
+  /** Named partial services, reused through `extends: ['name']`, also from service repos. */
+  fragments: z.record(z.string(), servicePatchSchema).optional(),
+  environments: z.record(dnsLabel, environmentSchema).refine((envs) => Object.keys(envs).length > 0, 'at least one environment'),
+  /** Ordered rules from branch to environment; the first match wins. */
+  branches: z.array(branchRuleSchema).optional(),
+  /** Globs of service files in the ops repo. */
+  services: z.array(z.string()).optional(),
+  /** Helper images diploid uses in generated steps. */
+  images: z
+    .strictObject({
+      /** Small image with a shell, `nc` and `awk`: waits for dependencies and renders secret-bearing files. */
+      utility: z.string().optional(),
+      /** Static file server for `spa` services. */
+      static: z.string().optional(),
+      /** Node.js image that builds `spa` services. */
+      node: z.string().optional(),
+    })
+    .optional(),
+});
+
+/** `.diploid.conf.js` as written by users. */
+export type ConfigInput = z.input<typeof configSchema>;
+/** `.diploid.conf.js` after validation. */
+export type ConfigSpec = z.output<typeof configSchema>;
+
+/** What `defineConfig` accepts: the config, or a function of the environment's name. */
+export type ConfigExport = ConfigInput;
+
+/** Typing helper for `.diploid.conf.js`; returns its argument unchanged. */
+export function defineConfig<const T extends ConfigInput>(config: T): T {
+  return config;
+}
