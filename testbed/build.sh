@@ -163,10 +163,23 @@ build_kwok() {
   mark_fresh kwok
 }
 
-start=$SECONDS
-say "cache: $cache ($(go env GOVERSION))"
-# Smallest first, so a failure in a quick build shows before the long one.
-build_kwok
-build_etcd
-build_kubernetes
-say "all binaries ready in $bin ($((SECONDS - start))s)"
+# Everything runs from one function, so bash has parsed the whole file before it starts (editing
+# the script during a long build can't derail the running one).
+main() {
+  # One build at a time per cache (a test run's setup and a shell may both ask for one).
+  exec 9>"$cache/.build.lock"
+  if ! flock -n 9; then
+    say "another build is running in $cache; waiting for it"
+    flock 9
+  fi
+
+  start=$SECONDS
+  say "cache: $cache ($(go env GOVERSION))"
+  # Smallest first, so a failure in a quick build shows before the long one.
+  build_kwok
+  build_etcd
+  build_kubernetes
+  say "all binaries ready in $bin ($((SECONDS - start))s)"
+}
+
+main "$@"

@@ -1,0 +1,71 @@
+/**
+ * Vitest global setup of the integration project: starts one test bed for the whole run (building
+ * its binaries first if the cache lacks them), provides it to tests as `inject('testbed')`, and
+ * tears it down at the end.
+ *
+ * A bed already started with `scripts/testbed up` (in DIPLOID_TESTBED_DIR or `.testbed/`) is
+ * reused when healthy and left running. A part that cannot start doesn't stop the run: it is
+ * reported here, loudly, and every test that needs it fails with the reason.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { down, status, up } from '../../testbed/bed.js';
+import { binDir, defaultStateDir } from '../../testbed/config.js';
+import type { TestbedState } from '../../testbed/state.js';
+import type { TestbedInfo } from './testbed.js';
+
+const log = (message: string): void => {
+  process.stderr.write(`[testbed] ${message}\n`);
+};
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const existing = await status(defaultStateDir());
+  if (existing.state !== undefined && existing.parts.length > 0 && existing.parts.every((p) => p.ok)) {
+    log(`reusing the running bed in ${existing.state.stateDir} (left running afterwards)`);
+    project.provide('testbed', toInfo(existing.state, true));
+    return async () => {};
+  }
+
+  const stateDir = mkdtempSync(join(tmpdir(), 'diploid-testbed-'));
+  const started = Date.now();
+  let info: TestbedInfo;
+  try {
+    const { state } = await up({ stateDir, log });
+    info = toInfo(state, false);
+    log(`up in ${((Date.now() - started) / 1000).toFixed(1)}s (${stateDir})`);
+  } catch (error) {
+    // up() records per-part failures itself; this is anything else. Tests will all fail with it.
+    const reason = `the test bed failed to start: ${error instanceof Error ? error.message : String(error)}`;
+    info = { stateDir, binDir: binDir(), reused: false, problems: { kubernetes: reason, registry: reason, git: reason } };
+  }
+  for (const [part, problem] of Object.entries(info.problems)) {
+    log(`!!! ${part.toUpperCase()} IS NOT AVAILABLE; tests that need it will FAIL: ${problem}`);
+  }
+  project.provide('testbed', info);
+  return async () => {
+    await down({ stateDir, log: () => {} });
+    log('down');
+  };
+}
+
+function toInfo(state: TestbedState, reused: boolean): TestbedInfo {
+  const { kubernetes, registry, git } = state;
+  return {
+    stateDir: state.stateDir,
+    binDir: binDir(),
+    reused,
+    problems: { ...state.problems },
+    ...(kubernetes && {
+      kubernetes: {
+        kubeconfig: kubernetes.kubeconfig,
+        server: kubernetes.server,
+        token: kubernetes.token,
+        nodeName: kubernetes.nodeName,
+      },
+    }),
+    ...(registry && { registry: { host: registry.host, url: registry.url } }),
+    ...(git && { git: { url: git.url } }),
+  };
+}

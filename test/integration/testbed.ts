@@ -1,0 +1,150 @@
+/**
+ * Helpers that give integration tests the test bed started by `testbed-setup.ts`: a real
+ * Kubernetes API server (kwok plays the kubelet), an image registry and a git server, all on
+ * loopback. A part that could not start makes the tests that ask for it fail with the reason.
+ */
+import { randomBytes } from 'node:crypto';
+import * as k8s from '@kubernetes/client-node';
+import { inject, onTestFinished } from 'vitest';
+
+/** What the global setup hands every test file (plain data: it crosses process boundaries). */
+export interface TestbedInfo {
+  /** State folder of the bed (logs are in `logs/`). */
+  readonly stateDir: string;
+  /** Folder of the built binaries, kubectl among them. */
+  readonly binDir: string;
+  /** True when the run reuses a bed started with `scripts/testbed up` (and leaves it running). */
+  readonly reused: boolean;
+  readonly kubernetes?: {
+    readonly kubeconfig: string;
+    readonly server: string;
+    readonly token: string;
+    readonly nodeName: string;
+  };
+  /** host:port for image references, and http://host:port. */
+  readonly registry?: { readonly host: string; readonly url: string };
+  /** http://127.0.0.1:port; repositories are `${url}/<name>.git`. */
+  readonly git?: { readonly url: string };
+  /** Why a part is unavailable, by part name. */
+  readonly problems: Readonly<Record<string, string>>;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    testbed: TestbedInfo;
+  }
+}
+
+/** The bed, as provided by the global setup. */
+export function testbed(): TestbedInfo {
+  return inject('testbed');
+}
+
+function unavailable(part: string): Error {
+  const info = testbed();
+  const reason = info.problems[part] ?? 'it was not started';
+  return new Error(`the test bed's ${part} is not available, so this test cannot run: ${reason}`);
+}
+
+/** The Kubernetes part, or a failure saying why it is missing. */
+export function requireKubernetes(): NonNullable<TestbedInfo['kubernetes']> {
+  const { kubernetes } = testbed();
+  if (kubernetes === undefined) throw unavailable('kubernetes');
+  return kubernetes;
+}
+
+export function requireRegistry(): NonNullable<TestbedInfo['registry']> {
+  const { registry } = testbed();
+  if (registry === undefined) throw unavailable('registry');
+  return registry;
+}
+
+export function requireGit(): NonNullable<TestbedInfo['git']> {
+  const { git } = testbed();
+  if (git === undefined) throw unavailable('git');
+  return git;
+}
+
+/** A client-node KubeConfig for the bed's admin user. */
+export function kubeConfig(): k8s.KubeConfig {
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(requireKubernetes().kubeconfig);
+  return kc;
+}
+
+/** A short random suffix for names that must not collide between tests or runs. */
+export function uniqueSuffix(): string {
+  return randomBytes(4).toString('hex');
+}
+
+/** A fresh namespace for one test. */
+export interface TestNamespace {
+  readonly name: string;
+  /** Deletes it (without waiting for its contents to go). */
+  delete(): Promise<void>;
+}
+
+/**
+ * Creates a namespace named `<prefix>-<random>`, labelled `diploid.dev/test=true`. Called inside
+ * a test, it is deleted when the test finishes; called elsewhere (a `beforeAll`), the caller
+ * deletes it.
+ */
+export async function freshNamespace(prefix = 'test'): Promise<TestNamespace> {
+  const core = kubeConfig().makeApiClient(k8s.CoreV1Api);
+  const name = `${prefix}-${uniqueSuffix()}`.toLowerCase().slice(0, 63);
+  await core.createNamespace({ body: { metadata: { name, labels: { 'diploid.dev/test': 'true' } } } });
+  // Pods are refused until the namespace's default service account exists.
+  await eventually(`service account default in ${name}`, async () => {
+    await core.readNamespacedServiceAccount({ name: 'default', namespace: name });
+    return true;
+  }, 30_000);
+  const namespace: TestNamespace = {
+    name,
+    async delete() {
+      await core.deleteNamespace({ name }).catch((error: unknown) => {
+        if (!isNotFound(error)) throw error;
+      });
+    },
+  };
+  try {
+    onTestFinished(() => namespace.delete());
+  } catch {
+    // Not inside a test: the caller cleans up.
+  }
+  return namespace;
+}
+
+/** A URL for a new, empty repository on the bed's git server (created by the first push). */
+export function freshGitRepoUrl(prefix = 'repo'): string {
+  return `${requireGit().url}/${prefix}-${uniqueSuffix()}.git`;
+}
+
+/** True for client-node's 404 errors. */
+export function isNotFound(error: unknown): boolean {
+  return error instanceof k8s.ApiException && error.code === 404;
+}
+
+/**
+ * Polls `check` until it returns a value other than `false`/`undefined`, and returns that value.
+ * Fails after `timeoutMs` with `what` and the last error or value seen.
+ */
+export async function eventually<T>(
+  what: string,
+  check: () => Promise<T | false | undefined>,
+  timeoutMs = 60_000,
+  intervalMs = 250,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'never checked';
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== false && value !== undefined) return value;
+      last = `last result: ${String(value)}`;
+    } catch (error) {
+      last = `last error: ${error instanceof Error ? error.message : String(error)}`;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what} (${last})`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * The test bed as a whole: `up` starts a control plane, a registry and a git server on loopback
+ * and records them in a state folder; `down` stops exactly what `up` started and removes the
+ * folder; `status` checks each part.
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { binDir } from './config.js';
+import { ensureBinaries } from './build.js';
+import { startControlPlane } from './control-plane.js';
+import { startGitServer } from './git.js';
+import { probe } from './net.js';
+import { isRunning, type ProcessRecord, stopDaemon } from './processes.js';
+import { startRegistry } from './registry.js';
+import { type Part, parts, readState, type TestbedState, writeState } from './state.js';
+
+export type Log = (message: string) => void;
+
+export interface UpOptions {
+  readonly stateDir: string;
+  readonly log: Log;
+}
+
+/**
+ * Starts the bed, or returns the running one if the state folder already holds a healthy bed.
+ * A part that cannot start is recorded in `problems` with its reason; the others still start.
+ */
+export async function up({ stateDir, log }: UpOptions): Promise<{ state: TestbedState; alreadyUp: boolean }> {
+  const existing = readState(stateDir);
+  if (existing !== undefined) {
+    if (existing.complete && existing.processes.every(isRunning)) {
+      return { state: existing, alreadyUp: true };
+    }
+    log(`a previous bed in ${stateDir} is incomplete or partly dead: cleaning it up first`);
+    await down({ stateDir, log });
+  }
+  rmSync(stateDir, { recursive: true, force: true });
+  mkdirSync(join(stateDir, 'logs'), { recursive: true });
+
+  const state: TestbedState = {
+    stateDir,
+    startedAt: new Date().toISOString(),
+    processes: [],
+    problems: {},
+    complete: false,
+  };
+  writeState(state);
+  const started = (record: ProcessRecord): void => {
+    state.processes.push(record);
+    writeState(state);
+  };
+  const attempt = async (part: Part, start: () => Promise<void>): Promise<void> => {
+    try {
+      await start();
+    } catch (error) {
+      state.problems[part] = error instanceof Error ? error.message : String(error);
+      log(`${part} FAILED to start: ${state.problems[part]}`);
+    }
+    writeState(state);
+  };
+
+  // The registry and git server start first: they are quick and don't depend on the build.
+  await attempt('registry', async () => {
+    state.registry = await startRegistry(stateDir, started, log);
+  });
+  await attempt('git', async () => {
+    state.git = await startGitServer(stateDir, started, log);
+  });
+  await attempt('kubernetes', async () => {
+    await ensureBinaries(log);
+    state.kubernetes = await startControlPlane(stateDir, started, log);
+  });
+  state.complete = true;
+  writeState(state);
+  return { state, alreadyUp: false };
+}
+
+/** Stops every recorded process, newest first, and removes the state folder. */
+export async function down({ stateDir, log }: UpOptions): Promise<void> {
+  const state = readState(stateDir);
+  if (state === undefined) {
+    log(`no bed in ${stateDir}`);
+  } else {
+    for (const record of [...state.processes].reverse()) {
+      const outcome = await stopDaemon(record);
+      log(`${record.name} (pid ${record.pid}): ${outcome}`);
+    }
+  }
+  rmSync(stateDir, { recursive: true, force: true });
+}
+
+export interface PartStatus {
+  readonly part: Part;
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+/** Checks each part: its processes run and its endpoint answers. */
+export async function status(stateDir: string): Promise<{ state: TestbedState | undefined; parts: PartStatus[] }> {
+  const state = readState(stateDir);
+  if (state === undefined) return { state, parts: [] };
+  const result: PartStatus[] = [];
+  for (const part of parts) {
+    const problem = state.problems[part];
+    if (problem !== undefined) {
+      result.push({ part, ok: false, detail: `could not start: ${problem}` });
+      continue;
+    }
+    const dead = state.processes.filter((p) => partOf(p.name) === part && !isRunning(p)).map((p) => `${p.name} (pid ${p.pid})`);
+    if (dead.length > 0) {
+      result.push({ part, ok: false, detail: `not running: ${dead.join(', ')}` });
+      continue;
+    }
+    result.push(await checkEndpoint(part, state));
+  }
+  return { state, parts: result };
+}
+
+function partOf(processName: string): Part {
+  if (processName === 'registry') return 'registry';
+  if (processName === 'git') return 'git';
+  return 'kubernetes';
+}
+
+async function checkEndpoint(part: Part, state: TestbedState): Promise<PartStatus> {
+  try {
+    if (part === 'kubernetes') {
+      if (state.kubernetes === undefined) return { part, ok: false, detail: 'not started (yet)' };
+      const { status } = await probe(`${state.kubernetes.server}/readyz`, { Authorization: `Bearer ${state.kubernetes.token}` });
+      return { part, ok: status === 200, detail: `${state.kubernetes.server} /readyz: ${status}; KUBECONFIG=${state.kubernetes.kubeconfig}` };
+    }
+    if (part === 'registry') {
+      if (state.registry === undefined) return { part, ok: false, detail: 'not started (yet)' };
+      const { status } = await probe(`${state.registry.url}/v2/`);
+      return { part, ok: status === 200, detail: `${state.registry.url}/v2/: ${status}` };
+    }
+    if (state.git === undefined) return { part, ok: false, detail: 'not started (yet)' };
+    const { status } = await probe(`${state.git.url}/healthz`);
+    return { part, ok: status === 200, detail: `${state.git.url}: ${status}` };
+  } catch (error) {
+    return { part, ok: false, detail: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/** Shell lines that point tools at the bed (`eval "$(scripts/testbed env)"`). */
+export function envLines(state: TestbedState): string[] {
+  const quote = (value: string): string => `'${value.replaceAll("'", `'\\''`)}'`;
+  const lines = [`export DIPLOID_TESTBED_DIR=${quote(state.stateDir)}`];
+  if (state.kubernetes !== undefined) {
+    lines.push(`export KUBECONFIG=${quote(state.kubernetes.kubeconfig)}`);
+    lines.push(`export PATH=${quote(binDir())}:"$PATH"`);
+  }
+  if (state.registry !== undefined) {
+    lines.push(`export DIPLOID_TESTBED_REGISTRY=${quote(state.registry.host)}`);
+  }
+  if (state.git !== undefined) {
+    lines.push(`export DIPLOID_TESTBED_GIT_URL=${quote(state.git.url)}`);
+  }
+  for (const [part, problem] of Object.entries(state.problems)) {
+    lines.push(`# ${part} is NOT available: ${problem.split('\n')[0]}`);
+  }
+  return lines;
+}

@@ -1,0 +1,49 @@
+/** Makes sure the bed's binaries are built, running build.sh only when some are missing. */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Binary, binDir, binaries, kwokStagesDir, readVersions, testbedDir } from './config.js';
+
+/** The binaries whose cached build is missing or was made from other versions. */
+export function missingBinaries(): Binary[] {
+  const versions = readVersions();
+  const expected = (name: Binary): string => {
+    if (name === 'etcd') return versions.ETCD_VERSION;
+    if (name === 'kwok') return versions.KWOK_VERSION;
+    return versions.K8S_VERSION;
+  };
+  const missing = binaries.filter((name) => {
+    const stamp = join(binDir(), `.${name}.stamp`);
+    if (!existsSync(join(binDir(), name)) || !existsSync(stamp)) return true;
+    // build.sh writes "<name> <version> ..."; the Go version doesn't matter once built.
+    const [stampName, stampVersion] = readFileSync(stamp, 'utf8').trim().split(/\s+/);
+    return stampName !== name || stampVersion !== expected(name);
+  });
+  // kwok's stage files come with its build.
+  if (!existsSync(kwokStagesDir()) && !missing.includes('kwok')) missing.push('kwok');
+  return missing;
+}
+
+/**
+ * Runs testbed/build.sh, streaming its progress to stderr. A cold build takes 10-25 minutes on
+ * two cores; a warm one returns at once.
+ */
+export function runBuild(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', [join(testbedDir, 'build.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
+    child.on('error', (error) => reject(new Error(`cannot run build.sh: ${error.message}`)));
+    child.on('close', (code) =>
+      code === 0 ? resolve() : reject(new Error(`testbed/build.sh failed with exit code ${code}; see its output above`)),
+    );
+  });
+}
+
+/** Builds what is missing, if anything. */
+export async function ensureBinaries(log: (message: string) => void): Promise<void> {
+  const missing = missingBinaries();
+  if (missing.length === 0) return;
+  log(`building ${missing.join(', ')} (the first build takes 10-25 minutes)`);
+  await runBuild();
+  const still = missingBinaries();
+  if (still.length > 0) throw new Error(`build.sh finished but ${still.join(', ')} still missing from ${binDir()}`);
+}

@@ -1,0 +1,241 @@
+/**
+ * A real Kubernetes control plane on loopback: etcd, kube-apiserver, kube-controller-manager and
+ * kube-scheduler, with kwok standing in for kubelets on one fake node so that Deployments roll
+ * out, Jobs complete and pods become Ready.
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { binDir, kwokStagesDir } from './config.js';
+import { freePorts, probe } from './net.js';
+import { type ProcessRecord, startDaemon, waitUntil } from './processes.js';
+
+const run = promisify(execFile);
+
+/** What a running control plane offers its users. */
+export interface ControlPlane {
+  /** https://127.0.0.1:<port> */
+  readonly server: string;
+  /** Bearer token of a system:masters user. */
+  readonly token: string;
+  /** Kubeconfig for that user, context `testbed`. */
+  readonly kubeconfig: string;
+  /** Name of the fake node kwok manages. */
+  readonly nodeName: string;
+  readonly etcdUrl: string;
+}
+
+/** The name of the fake node, which kwok keeps Ready. */
+export const nodeName = 'testbed-node';
+
+/**
+ * Starts the control plane, calling `started` with each daemon as soon as it runs so that a
+ * failure halfway still leaves everything recorded for `down`.
+ */
+export async function startControlPlane(
+  stateDir: string,
+  started: (record: ProcessRecord) => void,
+  log: (message: string) => void,
+): Promise<ControlPlane> {
+  const bin = binDir();
+  const dir = join(stateDir, 'kubernetes');
+  mkdirSync(join(dir, 'certs'), { recursive: true });
+  const [etcdPort, etcdPeerPort, apiPort, kcmPort, schedulerPort, kwokPort] = await freePorts(6) as [
+    number, number, number, number, number, number,
+  ];
+
+  // etcd, on loopback, without fsync: test data doesn't need to survive a power cut.
+  const etcdUrl = `http://127.0.0.1:${etcdPort}`;
+  const etcd = await startDaemon('etcd', join(bin, 'etcd'), [
+    '--name=testbed',
+    `--data-dir=${join(dir, 'etcd')}`,
+    `--listen-client-urls=${etcdUrl}`,
+    `--advertise-client-urls=${etcdUrl}`,
+    `--listen-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
+    `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
+    `--initial-cluster=testbed=http://127.0.0.1:${etcdPeerPort}`,
+    '--unsafe-no-fsync',
+    '--log-level=warn',
+  ], { stateDir });
+  started(etcd);
+  await waitUntil('etcd /health', async () => (await probe(`${etcdUrl}/health`)).status === 200, {
+    timeoutMs: 60_000,
+    process: etcd,
+  });
+  log(`etcd ready at ${etcdUrl}`);
+
+  // Credentials: a static token for an admin, and a key pair for service account tokens.
+  const token = randomBytes(24).toString('hex');
+  const tokens = join(dir, 'tokens.csv');
+  writeFileSync(tokens, `${token},admin,admin-uid,system:masters\n`, { mode: 0o600 });
+  const saKey = join(dir, 'service-account.key');
+  await run('openssl', ['genrsa', '-out', saKey, '2048']);
+
+  const server = `https://127.0.0.1:${apiPort}`;
+  const certDir = join(dir, 'certs');
+  const apiserver = await startDaemon('kube-apiserver', join(bin, 'kube-apiserver'), [
+    `--etcd-servers=${etcdUrl}`,
+    '--bind-address=127.0.0.1',
+    '--advertise-address=127.0.0.1',
+    `--secure-port=${apiPort}`,
+    `--cert-dir=${certDir}`,
+    `--token-auth-file=${tokens}`,
+    '--authorization-mode=RBAC',
+    '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+    `--service-account-key-file=${saKey}`,
+    `--service-account-signing-key-file=${saKey}`,
+    '--service-cluster-ip-range=10.96.0.0/16',
+    '--allow-privileged=true',
+    // Loopback can't be a Service endpoint, and a machine without a default route has no other
+    // address; nothing in the bed needs the `kubernetes` Service's endpoints.
+    '--endpoint-reconciler-type=none',
+    '--profiling=false',
+  ], { stateDir });
+  started(apiserver);
+  const auth = { Authorization: `Bearer ${token}` };
+  await waitUntil('kube-apiserver /readyz', async () => (await probe(`${server}/readyz`, auth)).status === 200, {
+    timeoutMs: 120_000,
+    process: apiserver,
+  });
+  log(`kube-apiserver ready at ${server}`);
+
+  const kubeconfig = join(stateDir, 'kubeconfig');
+  writeFileSync(kubeconfig, renderKubeconfig(server, token, servingCa(certDir)), { mode: 0o600 });
+
+  const kcm = await startDaemon('kube-controller-manager', join(bin, 'kube-controller-manager'), [
+    `--kubeconfig=${kubeconfig}`,
+    `--authentication-kubeconfig=${kubeconfig}`,
+    `--authorization-kubeconfig=${kubeconfig}`,
+    '--leader-elect=false',
+    '--bind-address=127.0.0.1',
+    `--secure-port=${kcmPort}`,
+    `--cert-dir=${join(dir, 'kcm-certs')}`,
+    `--service-account-private-key-file=${saKey}`,
+    `--root-ca-file=${servingCa(certDir) ?? join(certDir, 'apiserver.crt')}`,
+    '--use-service-account-credentials=false',
+    '--service-cluster-ip-range=10.96.0.0/16',
+    '--profiling=false',
+  ], { stateDir });
+  started(kcm);
+  const scheduler = await startDaemon('kube-scheduler', join(bin, 'kube-scheduler'), [
+    `--kubeconfig=${kubeconfig}`,
+    `--authentication-kubeconfig=${kubeconfig}`,
+    `--authorization-kubeconfig=${kubeconfig}`,
+    '--leader-elect=false',
+    '--bind-address=127.0.0.1',
+    `--secure-port=${schedulerPort}`,
+    `--cert-dir=${join(dir, 'scheduler-certs')}`,
+    '--profiling=false',
+  ], { stateDir });
+  started(scheduler);
+  await waitUntil('kube-controller-manager /healthz', async () => (await probe(`https://127.0.0.1:${kcmPort}/healthz`)).status === 200, {
+    timeoutMs: 60_000,
+    process: kcm,
+  });
+  await waitUntil('kube-scheduler /healthz', async () => (await probe(`https://127.0.0.1:${schedulerPort}/healthz`)).status === 200, {
+    timeoutMs: 60_000,
+    process: scheduler,
+  });
+  log('kube-controller-manager and kube-scheduler ready');
+
+  // kwok plays the kubelet for nodes carrying its annotation, driven by the stage files shipped
+  // in its module (node initialise and heartbeat; pod ready, complete and delete).
+  const stages = kwokStagesDir();
+  if (!existsSync(stages)) throw new Error(`kwok stage files are missing from ${stages}; run scripts/testbed build`);
+  const kwok = await startDaemon('kwok', join(bin, 'kwok'), [
+    `--kubeconfig=${kubeconfig}`,
+    ...readdirSync(stages).filter((f) => f.endsWith('.yaml')).sort().map((f) => `--config=${join(stages, f)}`),
+    '--manage-all-nodes=false',
+    '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
+    `--server-address=127.0.0.1:${kwokPort}`,
+    '--node-ip=127.0.0.1',
+    // Renewing the node's Lease keeps the node lifecycle controller from marking it NotReady
+    // between the heartbeat stage's status updates (every 20-45s).
+    '--node-lease-duration-seconds=40',
+  ], { stateDir });
+  started(kwok);
+
+  await kubectl(kubeconfig, ['apply', '-f', '-'], fakeNode());
+  await waitUntil(`node ${nodeName} Ready`, async () => {
+    const { stdout } = await kubectl(kubeconfig, [
+      'get', 'node', nodeName, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}',
+    ]);
+    return stdout.trim() === 'True';
+  }, { timeoutMs: 60_000, process: kwok, intervalMs: 500 });
+  // Pods are only admitted once their namespace's service account exists.
+  await waitUntil('the default service account', async () => {
+    await kubectl(kubeconfig, ['get', 'serviceaccount', 'default', '-n', 'default']);
+    return true;
+  }, { timeoutMs: 60_000, process: kcm, intervalMs: 500 });
+  log(`node ${nodeName} Ready (kwok)`);
+
+  return { server, token, kubeconfig, nodeName, etcdUrl };
+}
+
+/** Runs the bed's kubectl against a kubeconfig. */
+export async function kubectl(kubeconfig: string, args: readonly string[], stdin?: string): Promise<{ stdout: string; stderr: string }> {
+  const child = run(join(binDir(), 'kubectl'), [`--kubeconfig=${kubeconfig}`, ...args], { maxBuffer: 16 * 1024 * 1024 });
+  if (stdin !== undefined) {
+    child.child.stdin?.end(stdin);
+  }
+  return child;
+}
+
+/**
+ * The CA that signed the apiserver's self-signed serving certificate: kube-apiserver writes the
+ * certificate and its CA into one `apiserver.crt`, which clients can trust as a bundle.
+ */
+function servingCa(certDir: string): string | undefined {
+  const bundle = join(certDir, 'apiserver.crt');
+  return existsSync(bundle) ? bundle : undefined;
+}
+
+function renderKubeconfig(server: string, token: string, ca: string | undefined): string {
+  const cluster = ca === undefined
+    ? `    insecure-skip-tls-verify: true\n`
+    : `    certificate-authority: ${JSON.stringify(ca)}\n`;
+  return `apiVersion: v1
+kind: Config
+clusters:
+- name: testbed
+  cluster:
+    server: ${server}
+${cluster}users:
+- name: admin
+  user:
+    token: ${token}
+contexts:
+- name: testbed
+  context:
+    cluster: testbed
+    user: admin
+    namespace: default
+current-context: testbed
+`;
+}
+
+/** The fake node: no taints, roomy, annotated so kwok manages it. */
+function fakeNode(): string {
+  return JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: {
+      name: nodeName,
+      annotations: { 'kwok.x-k8s.io/node': 'fake', 'node.alpha.kubernetes.io/ttl': '0' },
+      labels: {
+        'kubernetes.io/hostname': nodeName,
+        'kubernetes.io/os': 'linux',
+        'kubernetes.io/arch': 'amd64',
+        'node-role.kubernetes.io/agent': '',
+        type: 'kwok',
+      },
+    },
+    spec: {},
+    status: {
+      allocatable: { cpu: '32', memory: '256Gi', pods: '110' },
+      capacity: { cpu: '32', memory: '256Gi', pods: '110' },
+    },
+  });
+}

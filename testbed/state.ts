@@ -1,0 +1,42 @@
+/** The state file of one running bed: what runs, where it listens, and what could not start. */
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ControlPlane } from './control-plane.js';
+import type { GitServer } from './git.js';
+import type { ProcessRecord } from './processes.js';
+import type { Registry } from './registry.js';
+
+/** The bed's independent parts; one failing doesn't stop the others. */
+export type Part = 'kubernetes' | 'registry' | 'git';
+export const parts: readonly Part[] = ['kubernetes', 'registry', 'git'];
+
+export interface TestbedState {
+  readonly stateDir: string;
+  readonly startedAt: string;
+  /** Every daemon started, in start order; `down` stops them in reverse. */
+  processes: ProcessRecord[];
+  kubernetes?: ControlPlane;
+  registry?: Registry;
+  git?: GitServer;
+  /** Why a part could not start: tests that need it fail with this reason. */
+  problems: Partial<Record<Part, string>>;
+  /** False while `up` is still starting things. */
+  complete: boolean;
+}
+
+export function stateFile(stateDir: string): string {
+  return join(stateDir, 'state.json');
+}
+
+export function readState(stateDir: string): TestbedState | undefined {
+  const file = stateFile(stateDir);
+  if (!existsSync(file)) return undefined;
+  return JSON.parse(readFileSync(file, 'utf8')) as TestbedState;
+}
+
+/** Writes atomically, so a reader never sees half a file. */
+export function writeState(state: TestbedState): void {
+  const file = stateFile(state.stateDir);
+  writeFileSync(`${file}.tmp`, `${JSON.stringify(state, null, 2)}\n`);
+  renameSync(`${file}.tmp`, file);
+}
