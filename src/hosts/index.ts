@@ -1,0 +1,15 @@
+export * from './event.js';
+export type * from './types.js';
+export { HostApiError, MalformedPayloadError, type HostApiErrorKind } from './errors.js';
+export { classifyFailure, type HostOperation } from './api-errors.js';
+export { constantTimeEqual, githubSignature, verifyGithubSignature, verifyGitlabToken } from './signature.js';
+export { deriveWebhookSecret, generateMasterSecret } from './webhook-secret.js';
+export { readSecret, processSecretReader, type SecretReader } from './token.js';
+export { resolveRepoTargets, type RepoTarget } from './targets.js';
+export { applyEvent, diffHeads, headsOf, type HeadChange, type HeadMap } from './branch-heads.js';
+export { statusContext, statusDescription } from './status.js';
+export { createGitHost, describeSource } from './create-host.js';
+export { webhookCodecs } from './codecs.js';
+export { GithubHost, githubApiUrl, GITHUB_HOOK_EVENTS } from './github/client.js';
+export { GitlabHost, gitlabBaseUrl } from './gitlab/client.js';
+export { WEBHOOK_PATH_PREFIX, webhookPath, webhookRoutes, webhookUrl, type WebhookRoute } from './routes.js';
