@@ -1,7 +1,7 @@
 export { configSchema, defineConfig } from './config.js';
 export type { ConfigInput, ConfigSpec, GitHostConfig, RepoConfig, BranchRule, EnvironmentConfig } from './config.js';
 export { serviceSchema, servicePatchSchema, defineService, defineFragment } from './service.js';
-export type { ServiceInput, ServiceSpec, ServicePatch } from './service.js';
+export type { ServiceInput, ServiceSpec, ServicePatch, ServicePatchSpec } from './service.js';
 export { shared, secret, ref } from './values.js';
 export type { SharedValue, SecretValue, ServiceRef } from './values.js';
 export type { SecretSource } from './primitives.js';

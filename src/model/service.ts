@@ -228,6 +228,8 @@ export const serviceFields = {
 /** The part of a service that fragments and per-environment overrides may set. */
 export const servicePatchSchema = z.strictObject({ ...serviceFields, name: dnsLabel.optional() });
 export type ServicePatch = z.input<typeof servicePatchSchema>;
+/** A validated partial service, as merged by the resolver. */
+export type ServicePatchSpec = z.output<typeof servicePatchSchema>;
 
 export const serviceSchema = z.strictObject({
   /** The service's name: its DNS name, its label, its objects' names. Said once. */

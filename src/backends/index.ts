@@ -1,0 +1,9 @@
+import type { Backend } from './backend.js';
+import { kubernetesBackend } from './kubernetes/backend.js';
+
+export type { Backend, BackendOutput, OutputFormat, RenderedFile } from './backend.js';
+
+/** Every backend `render --backend` accepts, by name. */
+export const backends: Readonly<Record<string, Backend>> = {
+  kubernetes: kubernetesBackend,
+};

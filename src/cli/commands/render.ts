@@ -1,0 +1,49 @@
+import { Command, Option } from 'commander';
+import { backends, type OutputFormat, type RenderedFile } from '../../backends/index.js';
+import { UserError } from '../../errors.js';
+import { environmentNames, resolveApp } from '../../resolve/index.js';
+import { suggestion } from '../../resolve/schema-errors.js';
+import { loadForCommand } from '../load.js';
+import type { Output } from '../output.js';
+import { writeOutputFolder } from '../write-folder.js';
+
+interface RenderOptions {
+  env?: string;
+  backend: string;
+  output: OutputFormat;
+  out?: string;
+  repos?: string;
+}
+
+export function registerRenderCommand(program: Command, output: Output): void {
+  program
+    .command('render')
+    .description('Compile the ops repo into objects for a backend (Kubernetes by default).')
+    .argument('[ops-dir]', 'folder of the ops repo', '.')
+    .option('-e, --env <name>', 'environment to render (all when omitted)')
+    .option('-b, --backend <name>', `target: ${Object.keys(backends).join(' or ')}`, 'kubernetes')
+    .addOption(new Option('-o, --output <format>', 'format').choices(['yaml', 'json']).default('yaml'))
+    .option('--out <dir>', 'write one file per object into this folder instead of standard output')
+    .option('--repos <dir>', 'folder with one sub-folder per service repo, named as in repos')
+    .action(async (opsDir: string, options: RenderOptions) => {
+      const backend = backends[options.backend];
+      if (backend === undefined) {
+        throw new UserError(`unknown backend "${options.backend}"${suggestion(options.backend, Object.keys(backends))}; choose ${Object.keys(backends).join(' or ')}`);
+      }
+      const { sources } = await loadForCommand(opsDir, options.repos, output);
+      const environments = options.env === undefined ? environmentNames(sources) : [options.env];
+      // Everything is rendered in memory first: a failure leaves no partial output behind.
+      const rendered = environments.map((environment) => ({ environment, result: backend.render(resolveApp(sources, { environment }), options.output) }));
+      for (const { result } of rendered) for (const warning of result.warnings) output.err(`warning: ${warning}\n`);
+      if (options.out === undefined) {
+        const separator = options.output === 'yaml' ? '---\n' : '';
+        output.out(rendered.map(({ result }) => result.stream).join(separator));
+        return;
+      }
+      const files: RenderedFile[] = rendered.flatMap(({ environment, result }) =>
+        result.files.map((file) => (environments.length === 1 ? file : { path: `${environment}/${file.path}`, content: file.content })),
+      );
+      writeOutputFolder(options.out, files);
+      output.err(`wrote ${files.length} files to ${options.out}\n`);
+    });
+}

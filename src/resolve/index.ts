@@ -1,0 +1,138 @@
+import { ConfigError, UserError, type ConfigProblem } from '../errors.js';
+import type { ResolveContext } from './context.js';
+import { mergeService, validateSources, type MergedService, type ValidatedSources } from './layers.js';
+import type { ResolvedApp, ResolvedPort, ResolvedRoute, ResolvedService } from './model.js';
+import { resolvePorts } from './ports.js';
+import { expandSpa } from './presets/spa.js';
+import { joinPath, Problems } from './problems.js';
+import { looksSecret } from './references.js';
+import { resolveRoutes } from './routes.js';
+import { suggestion } from './schema-errors.js';
+import { resolveService } from './service.js';
+import type { AppSources } from './sources.js';
+
+export type { AppSources, SourceDocument, ServiceOrigin } from './sources.js';
+export type * from './model.js';
+
+export const DEFAULT_IMAGES = {
+  utility: 'busybox:1.36',
+  static: 'nginxinc/nginx-unprivileged:1.27-alpine',
+  node: 'node:20-alpine',
+} as const;
+
+/** The tag of built images when the caller chose none (the planner passes content hashes). */
+export const DEFAULT_IMAGE_TAG = 'latest';
+
+export interface ResolveOptions {
+  readonly environment: string;
+  /** Tag per built service; `latest` for the others. */
+  readonly imageTags?: Readonly<Record<string, string>>;
+}
+
+/** Resolves one environment, or throws a `ConfigError` listing every problem. */
+export function resolveApp(sources: AppSources, options: ResolveOptions): ResolvedApp {
+  const problems = new Problems();
+  const validated = validateSources(sources, problems);
+  if (validated === undefined) throw new ConfigError(dedupe(problems.list));
+  if (!(options.environment in validated.config.environments)) {
+    const known = Object.keys(validated.config.environments);
+    throw new UserError(`unknown environment "${options.environment}"${suggestion(options.environment, known)}; ${sources.config.file} defines ${known.join(', ')}`);
+  }
+  const app = resolveEnvironment(validated, options, problems);
+  if (!problems.empty) throw new ConfigError(dedupe(problems.list));
+  return app;
+}
+
+/** Checks every file and every environment; returns all problems (empty when all is well). */
+export function checkApp(sources: AppSources): ConfigProblem[] {
+  const problems = new Problems();
+  const validated = validateSources(sources, problems);
+  if (validated !== undefined) {
+    for (const environment of Object.keys(validated.config.environments)) resolveEnvironment(validated, { environment }, problems);
+  }
+  return dedupe(problems.list);
+}
+
+/** Names of the environments a valid config defines, in the order written. */
+export function environmentNames(sources: AppSources): string[] {
+  const problems = new Problems();
+  const validated = validateSources(sources, problems);
+  if (validated === undefined) throw new ConfigError(dedupe(problems.list));
+  return Object.keys(validated.config.environments);
+}
+
+function resolveEnvironment(validated: ValidatedSources, options: ResolveOptions, problems: Problems): ResolvedApp {
+  const { config, configFile } = validated;
+  const name = options.environment;
+  const envConfig = config.environments[name] ?? {};
+  const environment = {
+    name,
+    namespace: envConfig.namespace ?? `${config.project}-${name}`,
+    ...(envConfig.domain ?? config.ingress?.domain ? { domain: envConfig.domain ?? `${name}.${config.ingress?.domain}` } : {}),
+  };
+  const images = { ...DEFAULT_IMAGES, ...config.images };
+  checkSharedValues(validated, problems);
+
+  const merged = new Map<string, MergedService>();
+  const dockerfiles = new Map<string, string>();
+  for (const serviceName of [...validated.services.keys()].sort()) {
+    const service = mergeService(validated, serviceName, name, problems);
+    const spa = expandSpa(service.spec, images);
+    if (spa.dockerfile !== undefined) dockerfiles.set(serviceName, spa.dockerfile);
+    merged.set(serviceName, { ...service, spec: { ...spa.spec, name: serviceName } });
+  }
+  const ports = new Map<string, readonly ResolvedPort[]>();
+  for (const service of merged.values()) ports.set(service.name, resolvePorts(service, problems));
+  const routes = new Map<string, readonly ResolvedRoute[]>();
+  const context: ResolveContext = { config, configFile, environment, services: merged, ports, routes, problems };
+  for (const service of merged.values()) routes.set(service.name, resolveRoutes(context, service, ports.get(service.name) ?? []));
+
+  const services: ResolvedService[] = [];
+  for (const service of merged.values()) {
+    const dockerfile = dockerfiles.get(service.name);
+    const resolved = resolveService(context, service, {
+      imageTag: options.imageTags?.[service.name] ?? DEFAULT_IMAGE_TAG,
+      ...(dockerfile === undefined ? {} : { inlineDockerfile: dockerfile }),
+    });
+    if (resolved !== undefined) services.push(resolved);
+  }
+  return {
+    project: config.project,
+    environment,
+    ingress: {
+      api: config.ingress?.api ?? 'ingress',
+      ...(config.ingress?.className === undefined ? {} : { className: config.ingress.className }),
+      ...(config.ingress?.gateway === undefined ? {} : { gateway: config.ingress.gateway }),
+      ...(config.ingress?.tls === undefined ? {} : { tls: { issuer: config.ingress.tls.issuer, kind: config.ingress.tls.kind ?? 'ClusterIssuer' } }),
+    },
+    images,
+    ...(config.registry?.pullSecret === undefined ? {} : { pullSecret: config.registry.pullSecret }),
+    services,
+  };
+}
+
+function checkSharedValues(validated: ValidatedSources, problems: Problems): void {
+  const { config, configFile } = validated;
+  const check = (values: Record<string, unknown> | undefined, prefix: string) => {
+    for (const [key, value] of Object.entries(values ?? {})) {
+      if (typeof value === 'string' && value !== '' && looksSecret(key)) {
+        problems.add(configFile, joinPath(prefix, key), "looks like a secret written inline; use secret('<secret-name>', '<key>') so the value stays out of git and rendered output");
+      }
+    }
+  };
+  check(config.shared, 'shared');
+  for (const [name, env] of Object.entries(config.environments)) check(env.shared, joinPath('environments', name, 'shared'));
+  if (config.ingress?.api === 'gateway' && config.ingress.gateway === undefined) {
+    problems.add(configFile, 'ingress.gateway', 'is required when ingress.api is "gateway": the Gateway that routes attach to, { name, namespace }');
+  }
+}
+
+function dedupe(problems: readonly ConfigProblem[]): ConfigProblem[] {
+  const seen = new Set<string>();
+  return problems.filter((problem) => {
+    const key = `${problem.file}\0${problem.path}\0${problem.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

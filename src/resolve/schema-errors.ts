@@ -1,0 +1,149 @@
+import { closest, distance } from 'fastest-levenshtein';
+import type { z } from 'zod';
+import { describeValue, formatPath, joinPath, type Problems } from './problems.js';
+
+type Issue = z.core.$ZodIssue;
+type AnySchema = z.core.$ZodType;
+
+/**
+ * Validates one document against a schema and turns every zod issue into a problem that names
+ * the file, the path, the bad value and what was expected, with a "did you mean" for typos.
+ */
+export function validateDocument<S extends AnySchema>(
+  schema: S,
+  value: unknown,
+  file: string,
+  prefix: string,
+  problems: Problems,
+): z.core.output<S> | undefined {
+  const result = (schema as unknown as z.ZodType).safeParse(value, { reportInput: true });
+  if (result.success) return result.data as z.core.output<S>;
+  for (const issue of result.error.issues) {
+    for (const found of explain(issue, [], schema, value)) problems.add(file, joinPath(prefix, ...found.path), found.message);
+  }
+  return undefined;
+}
+
+interface Explained {
+  readonly path: PropertyKey[];
+  readonly message: string;
+}
+
+function explain(issue: Issue, base: PropertyKey[], root: AnySchema, rootValue: unknown): Explained[] {
+  const path = [...base, ...issue.path];
+  const input = 'input' in issue ? issue.input : valueAt(rootValue, path);
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return issue.keys.map((key) => ({ path: [...path, key], message: unknownKeyMessage(key, knownKeys(root, path)) }));
+    case 'invalid_union':
+      return explainUnion(issue, path, root, rootValue);
+    case 'invalid_type':
+      if (input === undefined) return [{ path, message: `is required (expected ${article(issue.expected)})` }];
+      return [{ path, message: `expected ${article(issue.expected)}, got ${describeValue(input)}` }];
+    case 'invalid_value': {
+      const allowed = issue.values.map((v) => JSON.stringify(v));
+      const guess = typeof input === 'string' ? suggestion(input, issue.values.filter((v): v is string => typeof v === 'string')) : '';
+      return [{ path, message: `expected ${allowed.length === 1 ? allowed[0] : `one of ${allowed.join(', ')}`}, got ${describeValue(input)}${guess}` }];
+    }
+    case 'too_small':
+      return [{ path, message: `expected ${issue.origin === 'array' ? `at least ${issue.minimum} item(s)` : issue.origin === 'string' ? `at least ${issue.minimum} character(s)` : `at least ${issue.minimum}`}, got ${describeValue(input)}` }];
+    case 'too_big':
+      return [{ path, message: `expected ${issue.origin === 'array' ? `at most ${issue.maximum} item(s)` : issue.origin === 'string' ? `at most ${issue.maximum} characters` : `at most ${issue.maximum}`}, got ${describeValue(input)}` }];
+    case 'invalid_format': {
+      const expected = issue.message.startsWith('Invalid') ? expectedFormat(issue) : issue.message;
+      return [{ path, message: `expected ${expected}, got ${describeValue(input)}` }];
+    }
+    default:
+      return [{ path, message: issue.message.startsWith('Invalid') ? `${issue.message.toLowerCase()}, got ${describeValue(input)}` : `expected ${issue.message}` }];
+  }
+}
+
+/** Picks the union branch the value was evidently meant for; otherwise lists what would do. */
+function explainUnion(issue: Extract<Issue, { code: 'invalid_union' }>, path: PropertyKey[], root: AnySchema, rootValue: unknown): Explained[] {
+  const branches = issue.errors;
+  const matchedType = branches.filter((branch) => !branch.some((inner) => inner.path.length === 0 && (inner.code === 'invalid_type' || inner.code === 'invalid_union')));
+  if (matchedType.length > 0) {
+    const best = matchedType.reduce((a, b) => (depth(b) > depth(a) || (depth(b) === depth(a) && b.length < a.length) ? b : a));
+    return best.flatMap((inner) => explain(inner, path, root, rootValue));
+  }
+  const expected = [...new Set(branches.flatMap((branch) => branch.filter((inner) => inner.code === 'invalid_type').map((inner) => article((inner as { expected: string }).expected))))];
+  const input = valueAt(rootValue, path);
+  if (input === undefined) return [{ path, message: `is required (expected ${expected.join(' or ')})` }];
+  return [{ path, message: `expected ${expected.length > 0 ? expected.join(' or ') : 'a different value'}, got ${describeValue(input)}` }];
+}
+
+function depth(branch: readonly Issue[]): number {
+  return Math.max(...branch.map((inner) => inner.path.length));
+}
+
+function expectedFormat(issue: Issue): string {
+  if ('format' in issue && issue.format === 'starts_with' && 'prefix' in issue) return `a value starting with ${JSON.stringify(issue.prefix)}`;
+  if ('format' in issue && issue.format === 'url') return 'a URL';
+  if ('format' in issue && issue.format === 'regex' && 'pattern' in issue) return `a value matching ${String(issue.pattern)}`;
+  return 'a different format';
+}
+
+function article(type: string): string {
+  const names: Record<string, string> = { object: 'an object', array: 'a list', string: 'a string', number: 'a number', boolean: 'true or false', int: 'a whole number' };
+  return names[type] ?? type;
+}
+
+export function unknownKeyMessage(key: string, known: readonly string[]): string {
+  return `unknown key ${JSON.stringify(key)}${suggestion(key, known)}`;
+}
+
+/** ` (did you mean "image"?)` when a known name is close enough to be a typo. */
+export function suggestion(word: string, candidates: readonly string[]): string {
+  if (candidates.length === 0) return '';
+  const best = closest(word, candidates as string[]);
+  const limit = Math.max(2, Math.floor(best.length / 3));
+  return distance(word, best) <= limit ? ` (did you mean ${JSON.stringify(best)}?)` : '';
+}
+
+function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
+  let current = value;
+  for (const segment of path) {
+    if (typeof current !== 'object' || current === null) return undefined;
+    current = (current as Record<PropertyKey, unknown>)[segment];
+  }
+  return current;
+}
+
+/** Keys the schema accepts at a path, found by walking the schema alongside the value. */
+function knownKeys(schema: AnySchema, path: readonly PropertyKey[]): string[] {
+  let candidates: AnySchema[] = [schema];
+  for (const segment of path) candidates = candidates.flatMap((candidate) => unwrap(candidate)).flatMap((candidate) => child(candidate, segment));
+  return [...new Set(candidates.flatMap(unwrap).flatMap((candidate) => (candidate._zod.def.type === 'object' ? Object.keys((candidate._zod.def as unknown as { shape: object }).shape) : [])))];
+}
+
+function unwrap(schema: AnySchema): AnySchema[] {
+  const def = schema._zod.def as unknown as Record<string, AnySchema | AnySchema[]> & { type: string };
+  switch (def.type) {
+    case 'optional':
+    case 'default':
+    case 'nullable':
+    case 'readonly':
+      return unwrap(def.innerType as AnySchema);
+    case 'pipe':
+      return unwrap(def.in as AnySchema);
+    case 'union':
+      return (def.options as AnySchema[]).flatMap(unwrap);
+    case 'lazy':
+      return unwrap((def as unknown as { getter: () => AnySchema }).getter());
+    default:
+      return [schema];
+  }
+}
+
+function child(schema: AnySchema, segment: PropertyKey): AnySchema[] {
+  const def = schema._zod.def as unknown as Record<string, unknown> & { type: string };
+  if (def.type === 'object') {
+    const shape = def.shape as Record<string, AnySchema>;
+    return typeof segment === 'string' && shape[segment] ? [shape[segment]] : [];
+  }
+  if (def.type === 'record') return [def.valueType as AnySchema];
+  if (def.type === 'array') return [def.element as AnySchema];
+  return [];
+}
+
+export { formatPath };
