@@ -58,6 +58,9 @@ export function classifyFailure(call: FailedCall): HostApiError {
     return new HostApiError(`${where} rejected the token from ${call.tokenSource}${said}: it is invalid, expired or revoked`, 'auth', status);
   }
   const scope = grantedScopeHint(headers);
+  if ((status === 403 || status === 404) && lacksAcceptedScope(headers)) {
+    return new HostApiError(`${where} ${doing}: the token from ${call.tokenSource} lacks the scope${said}; it needs ${scope}`, 'scope', status);
+  }
   if (status === 403) {
     return new HostApiError(`${where} ${doing}: the token from ${call.tokenSource} lacks permission${said}; it needs ${scope ?? neededScope[provider][operation]}`, 'scope', status);
   }
@@ -72,6 +75,19 @@ export function classifyFailure(call: FailedCall): HostApiError {
   return new HostApiError(`${where} ${doing}: the request was refused${said}`, 'rejected', status);
 }
 
+/** GitHub says which scopes an endpoint accepts and which the token has: none in common is a scope problem. */
+function lacksAcceptedScope(headers: FailedCall['headers']): boolean {
+  const accepted = splitScopes(headers['x-accepted-oauth-scopes']);
+  const granted = headers['x-oauth-scopes'];
+  if (accepted.length === 0 || granted === undefined) return false;
+  const has = new Set(splitScopes(granted));
+  return !accepted.some((scope) => has.has(scope));
+}
+
+function splitScopes(header: string | undefined): string[] {
+  return (header ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+}
+
 function isRateLimit(headers: FailedCall['headers'], message: string): boolean {
   return headers['x-ratelimit-remaining'] === '0' || /rate limit/i.test(message);
 }
@@ -81,8 +97,8 @@ function isRateLimit(headers: FailedCall['headers'], message: string): boolean {
  * `X-Accepted-OAuth-Scopes`; GitLab names it in `WWW-Authenticate: ... scope="api"`.
  */
 function grantedScopeHint(headers: FailedCall['headers']): string | undefined {
-  const accepted = headers['x-accepted-oauth-scopes']?.trim();
-  if (accepted) return `one of the scopes ${accepted.split(/\s*,\s*/).map((s) => `"${s}"`).join(', ')}`;
+  const accepted = splitScopes(headers['x-accepted-oauth-scopes']);
+  if (accepted.length > 0) return `one of the scopes ${accepted.map((s) => `"${s}"`).join(', ')}`;
   const scope = /scope="([^"]+)"/.exec(headers['www-authenticate'] ?? '')?.[1];
   if (scope) return `the ${scope.split(/\s+/).map((s) => `"${s}"`).join(' or ')} scope`;
   return undefined;

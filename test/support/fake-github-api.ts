@@ -142,7 +142,9 @@ export class FakeGithubApi {
   private route(method: string, path: string, query: URLSearchParams, body: any, res: ServerResponse): void {
     const hooks = /^\/repos\/([^/]+)\/([^/]+)\/hooks(?:\/(\d+))?$/.exec(path);
     if (hooks) {
-      if (!this.scopes.includes('admin:repo_hook')) return this.forbidden(res, method, path, 'admin:repo_hook, read:repo_hook, write:repo_hook');
+      // A classic token without a hook scope gets 404 (GitHub hides what the token may not see),
+      // with the scopes the endpoint accepts in X-Accepted-OAuth-Scopes.
+      if (!this.scopes.includes('admin:repo_hook')) return this.send(res, method, path, 404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest', status: '404' }, { 'x-accepted-oauth-scopes': 'admin:repo_hook, read:repo_hook, repo, write:repo_hook' });
       const repo = this.repos.get(`${hooks[1]}/${hooks[2]}`);
       if (!repo) return this.notFound(res, method, path);
       const id = hooks[3] === undefined ? undefined : Number(hooks[3]);
