@@ -8,7 +8,7 @@ import { findPort, missingPortMessage } from './ports.js';
 export function resolveHealth(context: ResolveContext, service: MergedService, ports: readonly ResolvedPort[]): ResolvedHealth {
   const health = service.spec.health;
   if (health === undefined) return {};
-  const kinds = 'readiness' in health || 'liveness' in health || 'startup' in health;
+  const kinds = ['readiness', 'liveness', 'startup'].some((kind) => (health as Record<string, unknown>)[kind] !== undefined);
   const probe = (spec: ProbeInput | undefined, segment: string | undefined) => (spec === undefined ? undefined : resolveProbe(context, service, ports, spec, segment));
   if (kinds) {
     const byKind = health as { readiness?: ProbeInput; liveness?: ProbeInput; startup?: ProbeInput };

@@ -3,28 +3,14 @@ import { serviceLabels } from './labels.js';
 import type { KubeObject } from './objects.js';
 
 /**
- * Gateway API route. TLS is the Gateway listener's business, so routes carry none; CORS uses
- * the Gateway API `CORS` filter (experimental channel since v1.3), which gateways without it reject.
+ * Gateway API route. TLS is the Gateway listener's business, so routes carry none. CORS headers
+ * are set with the standard-channel ResponseHeaderModifier filter; the `CORS` filter is still
+ * experimental, and clusters on the standard channel refuse routes that use it.
  */
 export function httpRoute(app: ResolvedApp, service: ResolvedService, warn: (message: string) => void): KubeObject | undefined {
   if (service.routes.length === 0 || app.ingress.gateway === undefined) return undefined;
   const gateway = app.ingress.gateway;
-  if (service.cors !== undefined) warn(`service "${service.name}": cors uses the Gateway API CORS filter (experimental channel); the Gateway's implementation must support it`);
-  const filters =
-    service.cors === undefined
-      ? []
-      : [
-          {
-            type: 'CORS',
-            cors: {
-              allowOrigins: [...service.cors.origins],
-              allowMethods: [...service.cors.methods],
-              allowHeaders: [...service.cors.headers],
-              allowCredentials: service.cors.credentials,
-              maxAge: service.cors.maxAge,
-            },
-          },
-        ];
+  const filters = service.cors === undefined ? [] : [corsFilter(service, warn)];
   return {
     apiVersion: 'gateway.networking.k8s.io/v1',
     kind: 'HTTPRoute',
@@ -39,4 +25,21 @@ export function httpRoute(app: ResolvedApp, service: ResolvedService, warn: (mes
       })),
     },
   };
+}
+
+function corsFilter(service: ResolvedService, warn: (message: string) => void) {
+  const cors = service.cors;
+  if (cors === undefined) throw new Error('corsFilter needs cors');
+  if (cors.origins.length > 1) {
+    warn(`service "${service.name}": cors.origins has ${cors.origins.length} origins, but a Gateway API header filter can send only one; only ${cors.origins[0]} is allowed`);
+  }
+  warn(`service "${service.name}": with ingress.api "gateway", CORS preflight (OPTIONS) requests reach the app, which must answer them`);
+  const headers = [
+    { name: 'Access-Control-Allow-Origin', value: cors.origins[0] ?? '*' },
+    { name: 'Access-Control-Allow-Methods', value: cors.methods.join(', ') },
+    { name: 'Access-Control-Allow-Headers', value: cors.headers.join(', ') },
+    { name: 'Access-Control-Max-Age', value: String(cors.maxAge) },
+    ...(cors.credentials ? [{ name: 'Access-Control-Allow-Credentials', value: 'true' }] : []),
+  ];
+  return { type: 'ResponseHeaderModifier', responseHeaderModifier: { set: headers } };
 }
