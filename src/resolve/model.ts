@@ -175,4 +175,9 @@ export interface ResolvedApp {
   readonly pullSecret?: string;
   /** Sorted by name. */
   readonly services: readonly ResolvedService[];
+  /**
+   * Services not deployed here but reached under their own name from this environment: a
+   * `single` preview reuses them from its base environment's namespace. Sorted by service.
+   */
+  readonly reused?: ReadonlyArray<{ readonly service: string; readonly namespace: string }>;
 }
