@@ -7,6 +7,7 @@ import { ingress } from './ingress.js';
 import { ENVIRONMENT_LABEL, MANAGED_BY, serviceLabels } from './labels.js';
 import { clusterService } from './network.js';
 import { sortObjects, type KubeObject } from './objects.js';
+import { reusedServices } from './reuse.js';
 import { autoscaler, disruptionBudget } from './scaling.js';
 import { workload } from './workload.js';
 
@@ -24,6 +25,7 @@ export function compileKubernetes(app: ResolvedApp): KubernetesOutput {
   const warn = (message: string) => warnings.push(message);
   const objects: KubeObject[] = [namespace(app)];
   for (const service of app.services) objects.push(...serviceObjects(app, service, warn));
+  objects.push(...(reusedServices(app) as KubeObject[]));
   return { objects: sortObjects(objects), warnings };
 }
 
