@@ -1,0 +1,109 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { AppShape } from './generate.js';
+import { benchPlan, PLAN_TARGET_MS, type PlanResult } from './plan.js';
+import { benchRender, type RenderResult } from './render.js';
+import { formatTable, ratio } from './table.js';
+
+/**
+ * `npm run bench`: render speed and peak memory of diploid against cdk8s-plus, side by side, and
+ * the time of a plan over 1000 services. Prints tables and whether the targets are met; it never
+ * fails on the figures themselves (only when a tool does not run), so noise cannot break a build.
+ *
+ * Options: `--runs N` (5), `--only render|plan`, `--shapes 10x1,1000x1` (services x environments),
+ * `--keep` to leave the generated apps in place.
+ */
+const SHAPES: readonly AppShape[] = [
+  { services: 10, environments: 1 },
+  { services: 100, environments: 1 },
+  { services: 1000, environments: 1 },
+  { services: 100, environments: 20 },
+];
+/** 1000 services should render in under a quarter of cdk8s-plus's time and half its memory. */
+const TARGET_TIME_RATIO = 4;
+const TARGET_MEMORY_RATIO = 2;
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+function parseShapes(text: string): AppShape[] {
+  return text.split(',').map((item) => {
+    const match = /^(\d+)x(\d+)$/.exec(item.trim());
+    if (match === null) throw new Error(`--shapes: "${item}" is not SERVICESxENVIRONMENTS, e.g. 1000x1`);
+    return { services: Number(match[1]), environments: Number(match[2]) };
+  });
+}
+
+function renderTable(results: readonly RenderResult[]): string {
+  const rows = results.map(({ shape, diploid, cdk8s }) => [
+    `${shape.services} x ${shape.environments}`,
+    String(diploid.objects),
+    diploid.ms.toFixed(0),
+    cdk8s.ms.toFixed(0),
+    ratio(cdk8s.ms, diploid.ms),
+    diploid.rssMiB.toFixed(0),
+    cdk8s.rssMiB.toFixed(0),
+    ratio(cdk8s.rssMiB, diploid.rssMiB),
+  ]);
+  return formatTable(['services x envs', 'objects', 'diploid ms', 'cdk8s-plus ms', 'time ratio', 'diploid MiB', 'cdk8s-plus MiB', 'memory ratio'], rows);
+}
+
+function renderTargets(results: readonly RenderResult[]): string[] {
+  const lines: string[] = [];
+  for (const { shape, diploid, cdk8s } of results) {
+    if (diploid.objects !== cdk8s.objects) lines.push(`warning: ${shape.services} x ${shape.environments}: diploid wrote ${diploid.objects} objects, cdk8s-plus ${cdk8s.objects}`);
+  }
+  const big = results.find((r) => r.shape.services === 1000 && r.shape.environments === 1);
+  if (big !== undefined) {
+    const time = big.cdk8s.ms / big.diploid.ms;
+    const memory = big.cdk8s.rssMiB / big.diploid.rssMiB;
+    lines.push(`target: 1000 services in under 1/${TARGET_TIME_RATIO} of cdk8s-plus's time: ${time >= TARGET_TIME_RATIO ? 'met' : 'NOT met'} (${ratio(big.cdk8s.ms, big.diploid.ms)})`);
+    lines.push(`target: 1000 services in under 1/${TARGET_MEMORY_RATIO} of cdk8s-plus's peak memory: ${memory >= TARGET_MEMORY_RATIO ? 'met' : 'NOT met'} (${ratio(big.cdk8s.rssMiB, big.diploid.rssMiB)})`);
+  }
+  return lines;
+}
+
+function planLines(result: PlanResult): string[] {
+  if (!result.available) return [`plan: not available yet (${result.reason})`];
+  const rows = [[String(result.services), result.changed, result.loadMs.toFixed(0), result.planMs.toFixed(1), result.commandMs.toFixed(0)]];
+  return [
+    formatTable(['services', 'push changes', 'load ms', 'plan after load ms', 'whole command ms'], rows),
+    `target: plan over ${result.services} services in under ${PLAN_TARGET_MS} ms after load: ${result.planMs < PLAN_TARGET_MS ? 'met' : 'NOT met'}`,
+  ];
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { runs: { type: 'string', default: '5' }, only: { type: 'string' }, shapes: { type: 'string' }, keep: { type: 'boolean', default: false } },
+  });
+  const runs = Number(values.runs);
+  if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs takes a positive whole number');
+  if (!existsSync(join(root, 'dist/cli/main.js'))) throw new Error('dist/ is missing: run `npm run build` first (`npm run bench` does)');
+  const shapes = values.shapes === undefined ? SHAPES : parseShapes(values.shapes);
+  const work = mkdtempSync(join(tmpdir(), 'diploid-bench-'));
+  process.stdout.write(`diploid benchmarks: node ${process.version}, median of ${runs} runs, whole processes (start to exit); scratch in ${work}\n\n`);
+  try {
+    if (values.only === undefined || values.only === 'render') {
+      const results: RenderResult[] = [];
+      for (const shape of shapes) {
+        process.stderr.write(`render ${shape.services} x ${shape.environments}...\n`);
+        results.push(await benchRender(shape, { root, work, runs }));
+      }
+      process.stdout.write(`render: \`diploid render\` vs cdk8s-plus \`app.synth()\` of the same app (ratio = cdk8s-plus / diploid; higher is better for diploid)\n`);
+      process.stdout.write(`${renderTable(results)}\n${renderTargets(results).join('\n')}\n\n`);
+    }
+    if (values.only === undefined || values.only === 'plan') {
+      process.stderr.write('plan 1000 services...\n');
+      process.stdout.write(`${planLines(await benchPlan({ root, work, runs, services: 1000 })).join('\n')}\n`);
+    }
+  } finally {
+    if (!values.keep) rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});
