@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { dnsLabel, durationSchema, secretSourceSchema } from './primitives.js';
 import { servicePatchSchema } from './service.js';
-import { secretValueSchema } from './values.js';
+import { secretValueSchema } from './value-schemas.js';
 
 const gitHostSchema = z.strictObject({
   provider: z.enum(['gitlab', 'github']),
@@ -131,11 +131,3 @@ export const configSchema = z.strictObject({
 export type ConfigInput = z.input<typeof configSchema>;
 /** `.diploid.conf.js` after validation. */
 export type ConfigSpec = z.output<typeof configSchema>;
-
-/** What `defineConfig` accepts: the config, or a function of the environment's name. */
-export type ConfigExport = ConfigInput;
-
-/** Typing helper for `.diploid.conf.js`; returns its argument unchanged. */
-export function defineConfig<const T extends ConfigInput>(config: T): T {
-  return config;
-}

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { dnsLabel, durationSchema, portNumber, quantity, resourceRange } from './primitives.js';
-import { envValueSchema, serviceRefSchema } from './values.js';
+import { envValueSchema, serviceRefSchema } from './value-schemas.js';
 
 /** A port by number or by the name given under `ports`. */
 const portRef = z.union([portNumber, dnsLabel]);
@@ -243,13 +243,3 @@ export const serviceSchema = z.strictObject({
 export type ServiceInput = z.input<typeof serviceSchema>;
 /** A service file's content after validation. */
 export type ServiceSpec = z.output<typeof serviceSchema>;
-
-/** Typing helper for service files; returns its argument unchanged. */
-export function defineService<const T extends ServiceInput | readonly ServiceInput[]>(service: T): T {
-  return service;
-}
-
-/** Typing helper for a reusable partial service; returns its argument unchanged. */
-export function defineFragment<const T extends ServicePatch>(fragment: T): T {
-  return fragment;
-}

@@ -1,5 +1,3 @@
-import { z } from 'zod';
-
 /**
  * Value expressions: small tagged objects that stand for a value known only when an
  * environment is resolved. They are plain data, so they survive being written in YAML,
@@ -60,27 +58,6 @@ export function ref(service: string, port?: string): ServiceRefBuilder {
   });
   return base;
 }
-
-export const sharedValueSchema = z.strictObject({ $shared: z.string().min(1) });
-export const secretValueSchema = z.strictObject({
-  $secret: z.strictObject({ name: z.string().min(1), key: z.string().min(1) }),
-});
-export const serviceRefSchema = z.strictObject({
-  $ref: z.string().min(1),
-  part: z.enum(['address', 'host', 'port', 'url', 'origin']).default('address'),
-  port: z.string().optional(),
-});
-
-/** Anything an environment variable may be set to. */
-export const envValueSchema = z.union([
-  z.string(),
-  z.number(),
-  z.boolean(),
-  sharedValueSchema,
-  secretValueSchema,
-  serviceRefSchema,
-]);
-export type EnvValueInput = z.input<typeof envValueSchema>;
 
 export function isSecretValue(value: unknown): value is SecretValue {
   return typeof value === 'object' && value !== null && '$secret' in value;

@@ -9,6 +9,8 @@ export interface ResolveContext {
   readonly configFile: string;
   readonly environment: ResolvedEnvironment;
   readonly services: ReadonlyMap<string, MergedService>;
+  /** Services left out because their file is invalid; already reported. */
+  readonly invalid: ReadonlySet<string>;
   readonly ports: ReadonlyMap<string, readonly ResolvedPort[]>;
   readonly routes: ReadonlyMap<string, readonly ResolvedRoute[]>;
   readonly problems: Problems;

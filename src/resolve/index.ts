@@ -84,7 +84,7 @@ function resolveEnvironment(validated: ValidatedSources, options: ResolveOptions
   const ports = new Map<string, readonly ResolvedPort[]>();
   for (const service of merged.values()) ports.set(service.name, resolvePorts(service, problems));
   const routes = new Map<string, readonly ResolvedRoute[]>();
-  const context: ResolveContext = { config, configFile, environment, services: merged, ports, routes, problems };
+  const context: ResolveContext = { config, configFile, environment, services: merged, invalid: validated.invalid, ports, routes, problems };
   for (const service of merged.values()) routes.set(service.name, resolveRoutes(context, service, ports.get(service.name) ?? []));
 
   const services: ResolvedService[] = [];

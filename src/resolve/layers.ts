@@ -18,6 +18,8 @@ export interface ValidatedSources {
   readonly config: ConfigSpec;
   readonly configFile: string;
   readonly services: ReadonlyMap<string, { readonly repo?: ServiceLayer; readonly ops?: ServiceLayer }>;
+  /** Services whose file failed validation: references to them are not reported a second time. */
+  readonly invalid: ReadonlySet<string>;
 }
 
 /** A service merged for one environment, with the file that last set each top-level field. */
@@ -33,13 +35,17 @@ export function validateSources(sources: AppSources, problems: Problems): Valida
   const configFile = sources.config.file;
   const config = validateDocument(configSchema, sources.config.value, configFile, '', problems);
   const services = new Map<string, { repo?: ServiceLayer; ops?: ServiceLayer }>();
+  const invalid = new Set<string>();
   for (const { document, origin } of sources.services) {
     const values = Array.isArray(document.value) ? document.value : [document.value];
     values.forEach((value, index) => {
       const name = typeof value === 'object' && value !== null && typeof (value as { name?: unknown }).name === 'string' ? (value as { name: string }).name : undefined;
       const prefix = name === undefined ? (Array.isArray(document.value) ? `[${index}]` : '') : joinPath('services', name);
       const spec = validateDocument(serviceSchema, value, document.file, prefix, problems);
-      if (spec === undefined) return;
+      if (spec === undefined) {
+        if (name !== undefined) invalid.add(name);
+        return;
+      }
       const slot = origin.kind === 'ops' ? 'ops' : 'repo';
       const entry = services.get(spec.name) ?? {};
       const existing = entry[slot];
@@ -53,7 +59,8 @@ export function validateSources(sources: AppSources, problems: Problems): Valida
   }
   if (config === undefined) return undefined;
   checkEnvironmentOverrides(config, configFile, services, problems);
-  return { config, configFile, services };
+  for (const name of services.keys()) invalid.delete(name);
+  return { config, configFile, services, invalid };
 }
 
 function checkEnvironmentOverrides(config: ConfigSpec, file: string, services: ReadonlyMap<string, unknown>, problems: Problems): void {

@@ -40,6 +40,7 @@ export function sharedValue(context: ResolveContext, name: string, site: ValueSi
 export function serviceReference(context: ResolveContext, reference: ServiceRef, site: ValueSite, sink: ReferenceSink): string | undefined {
   const target = context.services.get(reference.$ref);
   if (target === undefined) {
+    if (context.invalid.has(reference.$ref)) return undefined;
     reportField(context, site.service, site.field, site.segments, `refers to service "${reference.$ref}", which does not exist${suggestion(reference.$ref, [...context.services.keys()])}`);
     return undefined;
   }

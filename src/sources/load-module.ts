@@ -9,11 +9,11 @@ import { createJiti } from 'jiti';
  */
 function packageEntry(): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  for (const candidate of ['../index.ts', '../index.js']) {
+  for (const candidate of ['../dsl.ts', '../dsl.js']) {
     const path = join(here, candidate);
     if (existsSync(path)) return path;
   }
-  return join(here, '../index.js');
+  return join(here, '../dsl.js');
 }
 
 const jiti = createJiti(import.meta.url, {
