@@ -1,0 +1,119 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RepoSnapshot } from '../../plan/types.js';
+import { git, gitMaybe } from './git.js';
+
+/** The all-zero id git hosts use for "no commit". */
+export const ZERO_SHA = '0000000000000000000000000000000000000000';
+
+/**
+ * Local mirrors of remote repos under one cache folder: cloned once, fetched incrementally
+ * (once per cache instance), and commit trees written out once per tree id.
+ */
+export class RepoCache {
+  private readonly opened = new Map<string, Promise<CachedRepo>>();
+
+  constructor(readonly dir: string) {}
+
+  /** The mirror of `url`, cloned or brought up to date. */
+  open(name: string, url: string): Promise<CachedRepo> {
+    let repo = this.opened.get(url);
+    if (repo === undefined) {
+      repo = this.sync(name, url);
+      this.opened.set(url, repo);
+    }
+    return repo;
+  }
+
+  private async sync(name: string, url: string): Promise<CachedRepo> {
+    const key = `${name.replace(/[^A-Za-z0-9._-]/g, '_')}-${createHash('sha256').update(url).digest('hex').slice(0, 12)}`;
+    const mirror = join(this.dir, 'repos', `${key}.git`);
+    if (existsSync(join(mirror, 'HEAD'))) {
+      await git(['--git-dir', mirror, 'fetch', '--prune', '--quiet', 'origin']);
+    } else {
+      mkdirSync(join(this.dir, 'repos'), { recursive: true });
+      const partial = `${mirror}.tmp-${randomBytes(4).toString('hex')}`;
+      await git(['clone', '--mirror', '--quiet', url, partial]);
+      renameOrDrop(partial, mirror);
+    }
+    return new CachedRepo(name, url, mirror, join(this.dir, 'trees'));
+  }
+}
+
+/** One mirrored repo: its branches, commits and trees, read straight from git objects. */
+export class CachedRepo {
+  private branchList: Promise<Map<string, string>> | undefined;
+
+  constructor(readonly name: string, readonly url: string, readonly gitDir: string, private readonly treesDir: string) {}
+
+  /** Branch -> head commit. */
+  branches(): Promise<Map<string, string>> {
+    this.branchList ??= git(['--git-dir', this.gitDir, 'for-each-ref', '--format=%(refname:short) %(objectname)', 'refs/heads']).then(
+      (out) => new Map(out.split('\n').filter(Boolean).map((line) => line.split(' ') as [string, string])),
+    );
+    return this.branchList;
+  }
+
+  /** The branch the remote's HEAD points at; `main` when it points nowhere. */
+  async defaultBranch(): Promise<string> {
+    const ref = await gitMaybe(['--git-dir', this.gitDir, 'symbolic-ref', '--quiet', 'HEAD']);
+    return ref?.trim().replace(/^refs\/heads\//, '') || 'main';
+  }
+
+  /** The full commit id of `rev`, fetching it by id when the mirror lacks it; undefined when it does not exist. */
+  async commit(rev: string): Promise<string | undefined> {
+    const verify = () => gitMaybe(['--git-dir', this.gitDir, 'rev-parse', '--verify', '--quiet', `${rev}^{commit}`]);
+    let sha = await verify();
+    if (sha === undefined && /^[0-9a-f]{40}$/.test(rev)) {
+      await gitMaybe(['--git-dir', this.gitDir, 'fetch', '--quiet', 'origin', rev]);
+      sha = await verify();
+    }
+    return sha?.trim();
+  }
+
+  /** Every path of a commit with its object id; `.` is the root tree. */
+  async snapshot(commit: string): Promise<RepoSnapshot> {
+    const root = (await git(['--git-dir', this.gitDir, 'rev-parse', `${commit}^{tree}`])).trim();
+    const listing = await git(['--git-dir', this.gitDir, 'ls-tree', '-r', '-t', '-z', '--full-tree', commit]);
+    const objects = new Map<string, string>([['.', root]]);
+    for (const entry of listing.split('\0')) {
+      const tab = entry.indexOf('\t');
+      if (tab < 0) continue;
+      const [, , id] = entry.slice(0, tab).split(' ');
+      if (id !== undefined) objects.set(entry.slice(tab + 1), id);
+    }
+    return { commit, objects };
+  }
+
+  /** Writes a commit's files into the cache (once per tree id) and returns the folder. */
+  async materialize(commit: string): Promise<string> {
+    const tree = (await git(['--git-dir', this.gitDir, 'rev-parse', `${commit}^{tree}`])).trim();
+    const target = join(this.treesDir, tree);
+    if (existsSync(target)) return target;
+    mkdirSync(this.treesDir, { recursive: true });
+    const partial = `${target}.tmp-${randomBytes(4).toString('hex')}`;
+    const index = `${partial}.index`;
+    mkdirSync(partial);
+    try {
+      const options = { env: { GIT_INDEX_FILE: index } };
+      await git(['--git-dir', this.gitDir, '--work-tree', partial, 'read-tree', tree], options);
+      await git(['--git-dir', this.gitDir, '--work-tree', partial, 'checkout-index', '--all', '--force'], options);
+      renameOrDrop(partial, target);
+    } finally {
+      rmSync(index, { force: true });
+      rmSync(partial, { recursive: true, force: true });
+    }
+    return target;
+  }
+}
+
+/** Moves a finished folder into place; when another process got there first, keeps theirs. */
+function renameOrDrop(from: string, to: string): void {
+  try {
+    renameSync(from, to);
+  } catch (error) {
+    if (!existsSync(to)) throw error;
+    rmSync(from, { recursive: true, force: true });
+  }
+}
