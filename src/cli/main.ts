@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError, UserError } from '../errors.js';
 import { registerRenderCommand } from './commands/render.js';
 import { registerValidateCommand } from './commands/validate.js';
+import { registerWebhookCommands } from './commands/webhooks.js';
 import { createOutput, type Output } from './output.js';
 
 /** Runs the CLI; the one place that catches errors, prints them and picks the exit code. */
@@ -12,6 +13,7 @@ export async function main(argv: readonly string[], output: Output = createOutpu
     .configureOutput({ writeOut: (text) => output.out(text), writeErr: (text) => output.err(text) });
   registerRenderCommand(program, output);
   registerValidateCommand(program, output);
+  registerWebhookCommands(program, output);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return 0;
