@@ -17,6 +17,8 @@ export interface PushRequest {
   readonly from?: string;
   /** The new head; absent or all zeros when the branch was deleted. */
   readonly to?: string;
+  /** The branch's merge/pull request was merged or closed: its preview goes, whatever the repos hold. */
+  readonly closed?: boolean;
 }
 
 export interface PlanPushOptions {
@@ -49,7 +51,7 @@ export async function planPush(options: PlanPushOptions): Promise<{ plan: Plan; 
   const pushed = await workspace.repo(request.repo, config);
   if (pushed === undefined) throw new UserError(`cannot read repo "${request.repo}": ${workspace.warnings.at(-1) ?? 'not found'}`);
 
-  const after = isCommit(request.to) ? await mustCommit(pushed, request.to) : undefined;
+  const after = request.closed !== true && isCommit(request.to) ? await mustCommit(pushed, request.to) : undefined;
   const before = isCommit(request.from) ? await mustCommit(pushed, request.from) : undefined;
   const branches = await pushed.branches();
   if (after !== undefined && !branches.has(request.branch)) {
@@ -59,7 +61,7 @@ export async function planPush(options: PlanPushOptions): Promise<{ plan: Plan; 
 
   const remaining = new Set(branches.keys());
   if (after === undefined) remaining.delete(request.branch);
-  const branchElsewhere = after === undefined ? await livesElsewhere(workspace, config, request, opsBranches) : false;
+  const branchElsewhere = after === undefined && request.closed !== true ? await livesElsewhere(workspace, config, request, opsBranches) : false;
   const { targets, notes } = planTargets({
     config,
     configFile,
