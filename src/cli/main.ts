@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, UserError } from '../errors.js';
+import { registerPlanCommand } from './commands/plan.js';
 import { registerRenderCommand } from './commands/render.js';
 import { registerValidateCommand } from './commands/validate.js';
 import { registerWebhookCommands } from './commands/webhooks.js';
@@ -12,6 +13,7 @@ export async function main(argv: readonly string[], output: Output = createOutpu
     .exitOverride()
     .configureOutput({ writeOut: (text) => output.out(text), writeErr: (text) => output.err(text) });
   registerRenderCommand(program, output);
+  registerPlanCommand(program, output);
   registerValidateCommand(program, output);
   registerWebhookCommands(program, output);
   try {
