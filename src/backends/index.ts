@@ -1,4 +1,5 @@
 import type { Backend } from './backend.js';
+import { composeBackend } from './compose/backend.js';
 import { kubernetesBackend } from './kubernetes/backend.js';
 
 export type { Backend, BackendOutput, OutputFormat, RenderedFile } from './backend.js';
@@ -6,4 +7,5 @@ export type { Backend, BackendOutput, OutputFormat, RenderedFile } from './backe
 /** Every backend `render --backend` accepts, by name. */
 export const backends: Readonly<Record<string, Backend>> = {
   kubernetes: kubernetesBackend,
+  compose: composeBackend,
 };
