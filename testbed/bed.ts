@@ -3,14 +3,14 @@
  * and records them in a state folder; `down` stops exactly what `up` started and removes the
  * folder; `status` checks each part.
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { binDir } from './config.js';
 import { ensureBinaries } from './build.js';
 import { startControlPlane } from './control-plane.js';
 import { startGitServer } from './git.js';
 import { probe } from './net.js';
-import { isRunning, type ProcessRecord, stopDaemon } from './processes.js';
+import { isRunning, processStartTime, type ProcessRecord, stopDaemon } from './processes.js';
 import { startRegistry } from './registry.js';
 import { type Part, parts, readState, type TestbedState, writeState } from './state.js';
 
@@ -19,13 +19,15 @@ export type Log = (message: string) => void;
 export interface UpOptions {
   readonly stateDir: string;
   readonly log: Log;
+  /** Record the current process as the bed's owner (see `reapOrphans`). */
+  readonly owned?: boolean;
 }
 
 /**
  * Starts the bed, or returns the running one if the state folder already holds a healthy bed.
  * A part that cannot start is recorded in `problems` with its reason; the others still start.
  */
-export async function up({ stateDir, log }: UpOptions): Promise<{ state: TestbedState; alreadyUp: boolean }> {
+export async function up({ stateDir, log, owned = false }: UpOptions): Promise<{ state: TestbedState; alreadyUp: boolean }> {
   const existing = readState(stateDir);
   if (existing !== undefined) {
     if (existing.complete && existing.processes.every(isRunning)) {
@@ -43,6 +45,7 @@ export async function up({ stateDir, log }: UpOptions): Promise<{ state: Testbed
     processes: [],
     problems: {},
     complete: false,
+    ...(owned && { owner: { pid: process.pid, startTime: processStartTime(process.pid) ?? '' } }),
   };
   writeState(state);
   const started = (record: ProcessRecord): void => {
@@ -76,7 +79,7 @@ export async function up({ stateDir, log }: UpOptions): Promise<{ state: Testbed
 }
 
 /** Stops every recorded process, newest first, and removes the state folder. */
-export async function down({ stateDir, log }: UpOptions): Promise<void> {
+export async function down({ stateDir, log }: Omit<UpOptions, 'owned'>): Promise<void> {
   const state = readState(stateDir);
   if (state === undefined) {
     log(`no bed in ${stateDir}`);
@@ -160,4 +163,32 @@ export function envLines(state: TestbedState): string[] {
     lines.push(`# ${part} is NOT available: ${problem.split('\n')[0]}`);
   }
   return lines;
+}
+
+/**
+ * Stops beds under `parent` whose owner process is gone: a test run killed before its teardown
+ * leaves its daemons running, and the next run cleans them up. Beds without an owner (started
+ * by `scripts/testbed up`) are left alone.
+ */
+export async function reapOrphans(parent: string, prefix: string, log: Log): Promise<void> {
+  let entries: string[];
+  try {
+    entries = readdirSync(parent).filter((name) => name.startsWith(prefix));
+  } catch {
+    return;
+  }
+  for (const name of entries) {
+    const stateDir = join(parent, name);
+    let state: TestbedState | undefined;
+    try {
+      state = readState(stateDir);
+    } catch {
+      continue;
+    }
+    const owner = state?.owner;
+    if (owner === undefined) continue;
+    if (processStartTime(owner.pid) === owner.startTime) continue;
+    log(`stopping an orphaned bed in ${stateDir} (its test run, pid ${owner.pid}, is gone)`);
+    await down({ stateDir, log });
+  }
 }

@@ -68,6 +68,20 @@ export function isRunning(record: ProcessRecord): boolean {
   }
 }
 
+/**
+ * When a process started (clock ticks since boot, from /proc/<pid>/stat), or undefined if it
+ * doesn't exist. A pid plus its start time names a process for good, even once pids are reused.
+ */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name; starttime is field 22 overall, the 20th after it.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**

@@ -22,6 +22,12 @@ export interface TestbedState {
   problems: Partial<Record<Part, string>>;
   /** False while `up` is still starting things. */
   complete: boolean;
+  /**
+   * The process whose lifetime bounds the bed's (a test run), if any: a bed whose owner died
+   * without tearing it down is an orphan, stopped by the next run (`reapOrphans`).
+   */
+  owner?: { readonly pid: number; readonly startTime: string };
+
 }
 
 export function stateFile(stateDir: string): string {

@@ -11,10 +11,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { down, status, up } from '../../testbed/bed.js';
+import { down, reapOrphans, status, up } from '../../testbed/bed.js';
 import { binDir, defaultStateDir } from '../../testbed/config.js';
 import type { TestbedState } from '../../testbed/state.js';
 import type { TestbedInfo } from './testbed.js';
+
+/** Private beds live in `<tmp>/diploid-testbed-XXXXXX`. */
+const prefix = 'diploid-testbed-';
 
 const log = (message: string): void => {
   process.stderr.write(`[testbed] ${message}\n`);
@@ -28,11 +31,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
     return async () => {};
   }
 
-  const stateDir = mkdtempSync(join(tmpdir(), 'diploid-testbed-'));
+  await reapOrphans(tmpdir(), prefix, log);
+  const stateDir = mkdtempSync(join(tmpdir(), prefix));
   const started = Date.now();
   let info: TestbedInfo;
   try {
-    const { state } = await up({ stateDir, log });
+    const { state } = await up({ stateDir, log, owned: true });
     info = toInfo(state, false);
     log(`up in ${((Date.now() - started) / 1000).toFixed(1)}s (${stateDir})`);
   } catch (error) {
