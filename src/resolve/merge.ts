@@ -6,9 +6,14 @@
  * Lists are replaced rather than appended because an overlay that wants fewer routes, args or
  * origins than its base must be able to say so.
  */
-export function mergeLayers<T>(base: T, overlay: unknown, isAtomic: (path: readonly string[]) => boolean = serviceAtomic, path: readonly string[] = []): T {
+export function mergeLayers<T>(
+  base: T,
+  overlay: unknown,
+  isAtomic: (path: readonly string[], base: Record<string, unknown>, overlay: Record<string, unknown>) => boolean = serviceAtomic,
+  path: readonly string[] = [],
+): T {
   if (overlay === undefined) return base;
-  if (!isMergeableObject(base) || !isMergeableObject(overlay) || (path.length > 0 && isAtomic(path))) return overlay as T;
+  if (!isMergeableObject(base) || !isMergeableObject(overlay) || (path.length > 0 && isAtomic(path, base, overlay))) return overlay as T;
   const merged: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(overlay)) {
     if (value === undefined) continue;
@@ -19,7 +24,6 @@ export function mergeLayers<T>(base: T, overlay: unknown, isAtomic: (path: reado
 
 /** Service fields replaced whole by an overlay; see `mergeLayers`. */
 const ATOMIC_SERVICE_PATHS = [
-  /^health$/,
   /^health\.(readiness|liveness|startup)$/,
   /^replicas$/,
   /^cors$/,
@@ -30,8 +34,12 @@ const ATOMIC_SERVICE_PATHS = [
   /^(ports|volumes|files)\.[^.]+$/,
 ];
 
-function serviceAtomic(path: readonly string[]): boolean {
+const PROBE_KINDS = ['readiness', 'liveness', 'startup'];
+
+function serviceAtomic(path: readonly string[], base: Record<string, unknown>, overlay: Record<string, unknown>): boolean {
   const joined = path.join('.');
+  // Health merges kind by kind only when both sides list kinds; a single check replaces all.
+  if (joined === 'health') return ![base, overlay].every((side) => Object.keys(side).every((key) => PROBE_KINDS.includes(key)));
   return ATOMIC_SERVICE_PATHS.some((pattern) => pattern.test(joined));
 }
 
