@@ -44,6 +44,7 @@ export class RepoCache {
 /** One mirrored repo: its branches, commits and trees, read straight from git objects. */
 export class CachedRepo {
   private branchList: Promise<Map<string, string>> | undefined;
+  private defaultName: Promise<string> | undefined;
 
   constructor(readonly name: string, readonly url: string, readonly gitDir: string, private readonly treesDir: string) {}
 
@@ -55,10 +56,19 @@ export class CachedRepo {
     return this.branchList;
   }
 
-  /** The branch the remote's HEAD points at; `main` when it points nowhere. */
-  async defaultBranch(): Promise<string> {
-    const ref = await gitMaybe(['--git-dir', this.gitDir, 'symbolic-ref', '--quiet', 'HEAD']);
-    return ref?.trim().replace(/^refs\/heads\//, '') || 'main';
+  /**
+   * The branch the remote's HEAD points at now (a mirror's own HEAD is fixed at clone time), else
+   * the mirror's, else `main`.
+   */
+  defaultBranch(): Promise<string> {
+    this.defaultName ??= (async () => {
+      const remote = await gitMaybe(['--git-dir', this.gitDir, 'ls-remote', '--symref', 'origin', 'HEAD']);
+      const symref = /^ref: refs\/heads\/(\S+)\s+HEAD$/m.exec(remote ?? '')?.[1];
+      if (symref !== undefined) return symref;
+      const local = await gitMaybe(['--git-dir', this.gitDir, 'symbolic-ref', '--quiet', 'HEAD']);
+      return local?.trim().replace(/^refs\/heads\//, '') || 'main';
+    })();
+    return this.defaultName;
   }
 
   /** The full commit id of `rev`, fetching it by id when the mirror lacks it; undefined when it does not exist. */
