@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, UserError } from '../errors.js';
 import { registerPlanCommand } from './commands/plan.js';
+import { registerApplyCommand } from './commands/apply.js';
 import { registerRenderCommand } from './commands/render.js';
 import { registerValidateCommand } from './commands/validate.js';
 import { registerWebhookCommands } from './commands/webhooks.js';
@@ -15,6 +16,7 @@ export async function main(argv: readonly string[], output: Output = createOutpu
   registerRenderCommand(program, output);
   registerPlanCommand(program, output);
   registerValidateCommand(program, output);
+  registerApplyCommand(program, output);
   registerWebhookCommands(program, output);
   try {
     await program.parseAsync([...argv], { from: 'user' });

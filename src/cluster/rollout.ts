@@ -1,0 +1,79 @@
+import * as k8s from '@kubernetes/client-node';
+import type { KubeObject } from '../backends/kubernetes/objects.js';
+import { describeObject } from './apply.js';
+
+export type RolloutState = { readonly done: true } | { readonly done: false; readonly reason: string; readonly stalled: boolean };
+
+interface WorkloadStatus {
+  metadata?: { generation?: number };
+  spec?: { replicas?: number };
+  status?: {
+    observedGeneration?: number;
+    replicas?: number;
+    updatedReplicas?: number;
+    availableReplicas?: number;
+    readyReplicas?: number;
+    currentReplicas?: number;
+    desiredNumberScheduled?: number;
+    updatedNumberScheduled?: number;
+    numberAvailable?: number;
+    conditions?: Array<{ type: string; status: string; reason?: string; message?: string }>;
+  };
+}
+
+/** Reads a workload's status the way `kubectl rollout status` does. Pure. */
+export function rolloutState(kind: string, workload: WorkloadStatus): RolloutState {
+  const status = workload.status ?? {};
+  if ((status.observedGeneration ?? 0) < (workload.metadata?.generation ?? 1)) return { done: false, reason: 'the controller has not seen the new version yet', stalled: false };
+  if (kind === 'DaemonSet') {
+    const desired = status.desiredNumberScheduled ?? 0;
+    if ((status.updatedNumberScheduled ?? 0) < desired) return { done: false, reason: `${status.updatedNumberScheduled ?? 0} of ${desired} hosts updated`, stalled: false };
+    if ((status.numberAvailable ?? 0) < desired) return { done: false, reason: `${status.numberAvailable ?? 0} of ${desired} hosts available`, stalled: false };
+    return { done: true };
+  }
+  const progressing = status.conditions?.find((condition) => condition.type === 'Progressing');
+  if (progressing?.reason === 'ProgressDeadlineExceeded') {
+    return { done: false, reason: `the new version did not become ready in time: ${progressing.message ?? 'progress deadline exceeded'}`, stalled: true };
+  }
+  const desired = workload.spec?.replicas ?? 1;
+  const updated = status.updatedReplicas ?? (kind === 'StatefulSet' ? status.currentReplicas ?? 0 : 0);
+  if (updated < desired) return { done: false, reason: `${updated} of ${desired} replicas updated`, stalled: false };
+  if ((status.replicas ?? 0) > updated) return { done: false, reason: `${(status.replicas ?? 0) - updated} old replicas are still terminating`, stalled: false };
+  const available = kind === 'StatefulSet' ? status.readyReplicas ?? 0 : status.availableReplicas ?? 0;
+  if (available < desired) return { done: false, reason: `${available} of ${desired} replicas available`, stalled: false };
+  return { done: true };
+}
+
+export interface RolloutFailure {
+  readonly object: string;
+  readonly reason: string;
+}
+
+/**
+ * Waits until every workload runs its new version. Kubernetes keeps the old pods serving while
+ * new ones fail, so a failed rollout leaves the previous version running; this reports why.
+ */
+export async function waitForRollout(config: k8s.KubeConfig, objects: readonly KubeObject[], options: { timeoutMs: number; pollMs?: number }): Promise<RolloutFailure[]> {
+  const client = k8s.KubernetesObjectApi.makeApiClient(config);
+  const workloads = objects.filter((object) => ['Deployment', 'StatefulSet', 'DaemonSet'].includes(object.kind));
+  const deadline = Date.now() + options.timeoutMs;
+  let pending = workloads;
+  let reasons = new Map<KubeObject, string>();
+  while (pending.length > 0) {
+    const next: KubeObject[] = [];
+    reasons = new Map();
+    for (const object of pending) {
+      const current = (await client.read({ apiVersion: object.apiVersion, kind: object.kind, metadata: { name: object.metadata.name, namespace: object.metadata.namespace ?? 'default' } })) as WorkloadStatus;
+      const state = rolloutState(object.kind, current);
+      if (state.done) continue;
+      if (state.stalled) return [{ object: describeObject(object), reason: state.reason }];
+      next.push(object);
+      reasons.set(object, state.reason);
+    }
+    pending = next;
+    if (pending.length === 0) break;
+    if (Date.now() > deadline) return pending.map((object) => ({ object: describeObject(object), reason: `not ready after ${Math.round(options.timeoutMs / 1000)}s: ${reasons.get(object) ?? ''}` }));
+    await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 500));
+  }
+  return [];
+}
