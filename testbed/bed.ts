@@ -12,7 +12,7 @@ import { startGitServer } from './git.js';
 import { probe } from './net.js';
 import { isRunning, processStartTime, type ProcessRecord, stopDaemon } from './processes.js';
 import { startRegistry } from './registry.js';
-import { type Part, parts, readState, type TestbedState, writeState } from './state.js';
+import { type Part, parts, readState, stateFile, type TestbedState, writeState } from './state.js';
 
 export type Log = (message: string) => void;
 
@@ -78,8 +78,11 @@ export async function up({ stateDir, log, owned = false }: UpOptions): Promise<{
   return { state, alreadyUp: false };
 }
 
-/** Stops every recorded process, newest first, and removes the state folder. */
-export async function down({ stateDir, log }: Omit<UpOptions, 'owned'>): Promise<void> {
+/**
+ * Stops every recorded process, newest first, and removes the state folder (or, with
+ * `keepFiles`, keeps it for its logs, minus the state file).
+ */
+export async function down({ stateDir, log, keepFiles = false }: Omit<UpOptions, 'owned'> & { keepFiles?: boolean }): Promise<void> {
   const state = readState(stateDir);
   if (state === undefined) {
     log(`no bed in ${stateDir}`);
@@ -89,7 +92,12 @@ export async function down({ stateDir, log }: Omit<UpOptions, 'owned'>): Promise
       log(`${record.name} (pid ${record.pid}): ${outcome}`);
     }
   }
-  rmSync(stateDir, { recursive: true, force: true });
+  if (keepFiles) {
+    rmSync(stateFile(stateDir), { force: true });
+    log(`kept ${stateDir} (logs in ${join(stateDir, 'logs')})`);
+  } else {
+    rmSync(stateDir, { recursive: true, force: true });
+  }
 }
 
 export interface PartStatus {

@@ -25,30 +25,34 @@ export CGO_ENABLED=0
 export GOFLAGS="-mod=mod -buildvcs=false"
 export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
 
-# stamp NAME: the text a binary's stamp must hold to count as up to date.
-stamp_text() {
+# stamp_key NAME: what a binary was built from. Its stamp file holds this key followed by the Go
+# version used; only the key decides freshness, so a Go patch release doesn't force a rebuild.
+stamp_key() {
   case "$1" in
-    etcd) echo "etcd $ETCD_VERSION $(go env GOVERSION)" ;;
-    kwok) echo "kwok $KWOK_VERSION $(go env GOVERSION)" ;;
-    *) echo "$1 $K8S_VERSION $K8S_STAGING_VERSION $(go env GOVERSION)" ;;
+    etcd) echo "etcd $ETCD_VERSION" ;;
+    kwok) echo "kwok $KWOK_VERSION" ;;
+    *) echo "$1 $K8S_VERSION $K8S_STAGING_VERSION" ;;
   esac
 }
 is_fresh() {
-  [[ -x "$bin/$1" && -f "$bin/.$1.stamp" && "$(cat "$bin/.$1.stamp")" == "$(stamp_text "$1")" ]]
+  [[ -x "$bin/$1" && -f "$bin/.$1.stamp" && "$(cat "$bin/.$1.stamp") " == "$(stamp_key "$1") "* ]]
 }
-mark_fresh() { stamp_text "$1" >"$bin/.$1.stamp"; }
+mark_fresh() { echo "$(stamp_key "$1") $(go env GOVERSION)" >"$bin/.$1.stamp"; }
 
-# run_with_progress LABEL LOG CMD...: runs a `go build -v` command, printing a heartbeat with
-# the number of packages compiled so far every 30 seconds (a cold Kubernetes build takes minutes).
+# run_with_progress LABEL LOG TOTAL CMD...: runs a `go build -v` command, printing every 30
+# seconds how many of about TOTAL packages are compiled (a cold Kubernetes build takes minutes).
 run_with_progress() {
-  local label="$1" log="$2"; shift 2
+  local label="$1" log="$2" total="$3"; shift 3
   local start=$SECONDS
   "$@" >"$log" 2>&1 &
   local pid=$!
   while kill -0 "$pid" 2>/dev/null; do
     for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
     kill -0 "$pid" 2>/dev/null || break
-    say "$label: $(grep -cv '^go: ' "$log" || true) packages compiled, $(( (SECONDS - start) / 60 ))m$(( (SECONDS - start) % 60 ))s elapsed"
+    local compiled downloads
+    compiled="$(grep -cv '^go: ' "$log" || true)"
+    downloads="$(grep -c '^go: downloading' "$log" || true)"
+    say "$label: $compiled of at most $total packages compiled ($downloads modules downloaded), $(( (SECONDS - start) / 60 ))m$(( (SECONDS - start) % 60 ))s elapsed"
   done
   if ! wait "$pid"; then
     say "$label FAILED after $((SECONDS - start))s; last lines of $log:"
@@ -56,6 +60,13 @@ run_with_progress() {
     return 1
   fi
   say "$label: done in $((SECONDS - start))s"
+}
+
+# count_packages PKG...: how many packages a build compiles at most (for progress; '?' if unknown).
+count_packages() {
+  local n
+  n="$(go list -deps "$@" 2>/dev/null | grep -c . || true)"
+  if [[ "${n:-0}" -gt 0 ]]; then echo "$n"; else echo '?'; fi
 }
 
 build_kubernetes() {
@@ -99,7 +110,10 @@ build_kubernetes() {
   for name in "${wanted[@]}"; do targets+=("k8s.io/kubernetes/cmd/$name"); done
   local out="$dir/out"
   rm -rf "$out"; mkdir -p "$out"
-  (cd "$dir" && run_with_progress "kubernetes" "$logs/kubernetes.log" \
+  say "resolving modules (downloads a few hundred MB the first time)"
+  local total
+  total="$(cd "$dir" && count_packages -tags selinux,notest "${targets[@]}")"
+  (cd "$dir" && run_with_progress "kubernetes" "$logs/kubernetes.log" "$total" \
     go build -v -tags selinux,notest -ldflags "$ldflags" -o "$out/" "${targets[@]}") \
     || die "building Kubernetes failed (log: $logs/kubernetes.log)"
   for name in "${wanted[@]}"; do
@@ -133,7 +147,7 @@ import (
 
 func main() { etcdmain.Main(os.Args) }
 GO
-  (cd "$dir" && run_with_progress "etcd" "$logs/etcd.log" go build -v -ldflags "-s -w" -o "$bin/etcd.tmp" .) \
+  (cd "$dir" && run_with_progress "etcd" "$logs/etcd.log" "$(count_packages .)" go build -v -ldflags "-s -w" -o "$bin/etcd.tmp" .) \
     || die "building etcd failed (log: $logs/etcd.log)"
   mv -f "$bin/etcd.tmp" "$bin/etcd"
   mark_fresh etcd
@@ -144,7 +158,7 @@ build_kwok() {
   say "building kwok $KWOK_VERSION"
   local dir="$src/kwok"
   mkdir -p "$dir"
-  (cd "$dir" && GOBIN="$dir/bin" run_with_progress "kwok" "$logs/kwok.log" \
+  (cd "$dir" && GOBIN="$dir/bin" run_with_progress "kwok" "$logs/kwok.log" "?" \
     env GOFLAGS=-buildvcs=false go install -v -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION") \
     || die "building kwok failed (log: $logs/kwok.log)"
   mv -f "$dir/bin/kwok" "$bin/kwok"
@@ -182,4 +196,4 @@ main() {
   say "all binaries ready in $bin ($((SECONDS - start))s)"
 }
 
-main "$@"
+main "$@"; exit

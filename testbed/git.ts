@@ -1,6 +1,8 @@
 /** Starts the bed's git server (testbed/git-http-server.ts) as a daemon. */
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { testbedDir } from './config.js';
 import { freePort, probe } from './net.js';
 import { type ProcessRecord, startDaemon, waitUntil } from './processes.js';
@@ -20,8 +22,9 @@ export async function startGitServer(
   const root = join(stateDir, 'git');
   mkdirSync(root, { recursive: true });
   const port = await freePort();
-  // tsx is resolved from here, not from the caller's working directory.
-  const tsx = import.meta.resolve('tsx');
+  // tsx is resolved from here, not from the caller's working directory (and not with
+  // import.meta.resolve, which vitest's module runner lacks).
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
   const git = await startDaemon('git', process.execPath, [
     '--import', tsx,
     join(testbedDir, 'git-http-server.ts'),

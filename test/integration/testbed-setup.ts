@@ -6,6 +6,7 @@
  * A bed already started with `scripts/testbed up` (in DIPLOID_TESTBED_DIR or `.testbed/`) is
  * reused when healthy and left running. A part that cannot start doesn't stop the run: it is
  * reported here, loudly, and every test that needs it fails with the reason.
+ * DIPLOID_TESTBED_KEEP=1 keeps the bed's folder and logs after the run.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -49,7 +50,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   }
   project.provide('testbed', info);
   return async () => {
-    await down({ stateDir, log: () => {} });
+    // DIPLOID_TESTBED_KEEP=1 keeps the state folder, with every daemon's log, for a post-mortem.
+    const keepFiles = process.env['DIPLOID_TESTBED_KEEP'] === '1';
+    await down({ stateDir, log: keepFiles ? log : () => {}, keepFiles });
     log('down');
   };
 }
