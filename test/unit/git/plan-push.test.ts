@@ -93,7 +93,7 @@ describe('planning a push from git', { timeout: 60_000 }, () => {
     const resolved = resolveState(state, 'single-cart', { name: 'single-cart', namespace: 'shop-single-cart', base: 'staging' });
     if (!resolved.ok) throw new Error(JSON.stringify(resolved.problems));
     const objects = compileKubernetes(previewApp(resolved.app, preview)).objects;
-    const services = objects.filter((object) => object.kind === 'Service') as Array<{ metadata: { name: string }; spec: { type?: string; externalName?: string } }>;
+    const services = objects.filter((object) => object.kind === 'Service') as unknown as Array<{ metadata: { name: string }; spec: { type?: string; externalName?: string } }>;
     expect(services.find((service) => service.metadata.name === 'api')?.spec).toEqual({ type: 'ExternalName', externalName: 'api.shop-staging.svc.cluster.local' });
     expect(services.find((service) => service.metadata.name === 'web')?.spec.type).toBeUndefined();
     expect(objects.filter((object) => object.kind === 'Deployment').map((object) => object.metadata?.name)).toEqual(['web']);
