@@ -6,7 +6,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -57,10 +57,11 @@ export function checkEnvironment(output: ComposeOutput, dir: string): Record<str
 
 /** Loads the file as docker compose v2 would; returns the loader's error, or undefined. */
 export function composeGoError(checker: string, yaml: string, output: ComposeOutput): string | undefined {
-  const dir = mkdtempSync(join(tmpdir(), 'diploid-compose-'));
-  writeFileSync(join(dir, 'compose.yaml'), yaml);
-  const result = spawnSync(checker, ['compose.yaml'], { cwd: dir, env: { PATH: process.env.PATH ?? '', ...checkEnvironment(output, dir) }, encoding: 'utf8' });
-  return result.status === 0 ? undefined : `${result.stderr}${result.error?.message ?? ''}`;
+  return inTempDir('diploid-compose-', (dir) => {
+    writeFileSync(join(dir, 'compose.yaml'), yaml);
+    const result = spawnSync(checker, ['compose.yaml'], { cwd: dir, env: { PATH: process.env.PATH ?? '', ...checkEnvironment(output, dir) }, encoding: 'utf8' });
+    return result.status === 0 ? undefined : `${result.stderr}${result.error?.message ?? ''}`;
+  });
 }
 
 /**
@@ -70,38 +71,50 @@ export function composeGoError(checker: string, yaml: string, output: ComposeOut
  */
 export function composeV1Error(yaml: string, output: ComposeOutput): string | undefined {
   requireTool('docker-compose', 'the Debian package docker-compose', ['version']);
-  const dir = mkdtempSync(join(tmpdir(), 'diploid-compose-v1-'));
-  const document = parse(yaml) as Record<string, unknown> & { services: Record<string, Record<string, unknown>>; configs?: Record<string, Record<string, unknown>> };
-  delete document.name;
-  mkdirSync(join(dir, 'configs'));
-  for (const [name, config] of Object.entries(document.configs ?? {})) {
-    writeFileSync(join(dir, 'configs', name), String(config.content));
-    delete config.content;
-    config.file = `./configs/${name}`;
-  }
-  const env = checkEnvironment(output, dir);
-  for (const service of Object.values(document.services)) {
-    const build = service.build as Record<string, unknown> | undefined;
-    // v1 insists that the build context exists.
-    if (build !== undefined) mkdirSync(String(build.context).replace(/\$\{(\w+):-[^}]*\}/g, (_, name: string) => env[name] ?? name), { recursive: true });
-    if (build?.dockerfile_inline !== undefined) {
-      delete build.dockerfile_inline;
-      build.dockerfile = 'Dockerfile';
+  return inTempDir('diploid-compose-v1-', (dir) => {
+    const document = parse(yaml) as Record<string, unknown> & { services: Record<string, Record<string, unknown>>; configs?: Record<string, Record<string, unknown>> };
+    delete document.name;
+    mkdirSync(join(dir, 'configs'));
+    for (const [name, config] of Object.entries(document.configs ?? {})) {
+      writeFileSync(join(dir, 'configs', name), String(config.content));
+      delete config.content;
+      config.file = `./configs/${name}`;
     }
-    for (const volume of (service.volumes ?? []) as Array<Record<string, unknown>>) delete volume.volume;
-  }
-  writeFileSync(join(dir, 'compose.yaml'), toYaml(document));
-  const result = spawnSync('docker-compose', ['-f', 'compose.yaml', 'config', '-q'], { cwd: dir, env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8' });
-  return result.status === 0 ? undefined : `${result.stdout}${result.stderr}${result.error?.message ?? ''}`;
+    const env = checkEnvironment(output, dir);
+    for (const service of Object.values(document.services)) {
+      const build = service.build as Record<string, unknown> | undefined;
+      // v1 insists that the build context exists.
+      if (build !== undefined) mkdirSync(String(build.context).replace(/\$\{(\w+):-[^}]*\}/g, (_, name: string) => env[name] ?? name), { recursive: true });
+      if (build?.dockerfile_inline !== undefined) {
+        delete build.dockerfile_inline;
+        build.dockerfile = 'Dockerfile';
+      }
+      for (const volume of (service.volumes ?? []) as Array<Record<string, unknown>>) delete volume.volume;
+    }
+    writeFileSync(join(dir, 'compose.yaml'), toYaml(document));
+    const result = spawnSync('docker-compose', ['-f', 'compose.yaml', 'config', '-q'], { cwd: dir, env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8' });
+    return result.status === 0 ? undefined : `${result.stdout}${result.stderr}${result.error?.message ?? ''}`;
+  });
 }
 
 /** `caddy validate` on a Caddyfile; returns its complaint, or undefined. */
 export function caddyError(caddyfile: string): string | undefined {
   requireTool('caddy', 'the Debian package caddy', ['version']);
-  const dir = mkdtempSync(join(tmpdir(), 'diploid-caddy-'));
-  writeFileSync(join(dir, 'Caddyfile'), caddyfile);
-  const result = spawnSync('caddy', ['validate', '--adapter', 'caddyfile', '--config', join(dir, 'Caddyfile')], { encoding: 'utf8' });
-  return result.status === 0 ? undefined : `${result.stdout}${result.stderr}${result.error?.message ?? ''}`;
+  return inTempDir('diploid-caddy-', (dir) => {
+    writeFileSync(join(dir, 'Caddyfile'), caddyfile);
+    const result = spawnSync('caddy', ['validate', '--adapter', 'caddyfile', '--config', join(dir, 'Caddyfile')], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir } });
+    return result.status === 0 ? undefined : `${result.stdout}${result.stderr}${result.error?.message ?? ''}`;
+  });
+}
+
+/** Runs with a fresh temporary folder, removed afterwards. */
+function inTempDir<T>(prefix: string, work: (dir: string) => T): T {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  try {
+    return work(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function requireTool(command: string, install: string, args: string[]): void {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -49,6 +49,7 @@ describe('compose: proxy behaviour in Caddy', () => {
   let caddy: ChildProcess | undefined;
   const upstreams: Server[] = [];
   let port = 0;
+  let dir = '';
 
   beforeAll(async () => {
     const addresses = new Map<string, number>();
@@ -66,7 +67,7 @@ describe('compose: proxy behaviour in Caddy', () => {
       .replaceAll('$$', '$')
       .replace(/^(http:\/\/[^\s]+) \{$/gm, `$1:${port} {`)
       .replace(/reverse_proxy (\w+):8080/g, (_, name: string) => `reverse_proxy 127.0.0.1:${addresses.get(name)}`);
-    const dir = mkdtempSync(join(tmpdir(), 'diploid-caddy-run-'));
+    dir = mkdtempSync(join(tmpdir(), 'diploid-caddy-run-'));
     writeFileSync(join(dir, 'Caddyfile'), caddyfile);
     caddy = spawn('caddy', ['run', '--adapter', 'caddyfile', '--config', join(dir, 'Caddyfile')], { env: { PATH: process.env.PATH ?? '', HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir }, stdio: 'ignore' });
     await waitFor(async () => (await get('demo.test', '/')).status === 200);
@@ -75,6 +76,7 @@ describe('compose: proxy behaviour in Caddy', () => {
   afterAll(() => {
     caddy?.kill();
     for (const server of upstreams) server.close();
+    if (dir !== '') rmSync(dir, { recursive: true, force: true });
   });
 
   function get(host: string, path: string, headers: Record<string, string> = {}, method = 'GET') {
