@@ -47,8 +47,8 @@ export class ComposeContext {
 
   /** The build context of a repo's folder: `${BACKEND_DIR:-../backend}/api`. */
   repoPath(repo: string, path: string): Interpolated {
-    const variable = variableName(repo, 'DIR');
     const fallback = `../${repo}`;
+    const variable = unique(this.inputs.repos, variableName(repo, 'DIR'), fallback);
     this.inputs.repos.set(variable, fallback);
     const base = `\${${variable}:-${literal(fallback)}}`;
     return new Interpolated(path === '.' ? base : `${base}/${literal(path)}`);
@@ -60,7 +60,7 @@ export class ComposeContext {
    * (the shell or an env file); `:?` stops compose when it is missing.
    */
   secretVariable(secret: string, key: string): Interpolated {
-    const variable = variableName(secret, key);
+    const variable = unique(this.inputs.secretVariables, variableName(secret, key), `${secret}/${key}`);
     this.inputs.secretVariables.set(variable, `${secret}/${key}`);
     return new Interpolated(`\${${variable}:?set ${variable} to key ${literal(key)} of secret ${literal(secret)}}`);
   }
@@ -79,4 +79,11 @@ export class ComposeContext {
   addVolume(name: string): void {
     this.volumes.set(name, {});
   }
+}
+
+/** `NAME`, or `NAME_2`, ... when `NAME` already stands for something else (`a-b/c` and `a/b-c`). */
+function unique(taken: ReadonlyMap<string, string>, name: string, meaning: string): string {
+  let candidate = name;
+  for (let n = 2; taken.has(candidate) && taken.get(candidate) !== meaning; n++) candidate = `${name}_${n}`;
+  return candidate;
 }

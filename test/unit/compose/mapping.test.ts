@@ -43,6 +43,21 @@ describe('compose: environment and secrets', () => {
     expect([...inputs.secretVariables]).toEqual([['DB_PASSWORD', 'db/password']]);
   });
 
+  it('gives secrets whose names look alike variables of their own', () => {
+    const { file } = compileCompose(
+      app([
+        service('api', {
+          env: [
+            { name: 'A', value: { kind: 'secret', secret: 'a-b', key: 'c' } },
+            { name: 'B', value: { kind: 'secret', secret: 'a', key: 'b-c' } },
+            { name: 'C', value: { kind: 'secret', secret: 'a-b', key: 'c' } },
+          ],
+        }),
+      ]),
+    );
+    expect(Object.values(file.services.api?.environment ?? {}).map((value) => value.split(':?')[0])).toEqual(['${A_B_C', '${A_B_C_2', '${A_B_C']);
+  });
+
   it('puts plain files in configs and renders files with secrets in a one-shot step the service waits for', () => {
     const { file, inputs } = compileCompose(
       app([
