@@ -72,8 +72,33 @@ export async function waitForRollout(config: k8s.KubeConfig, objects: readonly K
     }
     pending = next;
     if (pending.length === 0) break;
-    if (Date.now() > deadline) return pending.map((object) => ({ object: describeObject(object), reason: `not ready after ${Math.round(options.timeoutMs / 1000)}s: ${reasons.get(object) ?? ''}` }));
+    if (Date.now() > deadline) {
+      const core = config.makeApiClient(k8s.CoreV1Api);
+      return Promise.all(
+        pending.map(async (object) => {
+          const why = await podTrouble(core, object);
+          return { object: describeObject(object), reason: `not ready after ${Math.round(options.timeoutMs / 1000)}s: ${reasons.get(object) ?? ''}${why === undefined ? '' : `; ${why}`}` };
+        }),
+      );
+    }
     await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 500));
   }
   return [];
+}
+
+/** The first reason a workload's pods give for not running: unschedulable, failing, waiting. */
+async function podTrouble(core: k8s.CoreV1Api, object: KubeObject): Promise<string | undefined> {
+  const selector = (object.spec as { selector?: { matchLabels?: Record<string, string> } } | undefined)?.selector?.matchLabels;
+  if (selector === undefined || object.metadata.namespace === undefined) return undefined;
+  const labelSelector = Object.entries(selector).map(([key, value]) => `${key}=${value}`).join(',');
+  const pods = await core.listNamespacedPod({ namespace: object.metadata.namespace, labelSelector }).catch(() => undefined);
+  for (const pod of pods?.items ?? []) {
+    const unscheduled = pod.status?.conditions?.find((condition) => condition.type === 'PodScheduled' && condition.status === 'False');
+    if (unscheduled) return `pod ${pod.metadata?.name}: ${unscheduled.reason ?? 'not scheduled'}: ${unscheduled.message ?? ''}`.trim();
+    for (const container of [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]) {
+      const waiting = container.state?.waiting;
+      if (waiting?.reason !== undefined) return `pod ${pod.metadata?.name}: container ${container.name} ${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''}`;
+    }
+  }
+  return undefined;
 }

@@ -10,10 +10,37 @@ import { SHOP_EXAMPLE } from '../support/golden.js';
 import { isNotFound, kubeConfig, uniqueSuffix } from './testbed.js';
 
 const created: string[] = [];
+const volumes: string[] = [];
 afterAll(async () => {
   const core = kubeConfig().makeApiClient(k8s.CoreV1Api);
-  await Promise.all(created.map((name) => core.deleteNamespace({ name }).catch((error: unknown) => (isNotFound(error) ? undefined : Promise.reject(error)))));
+  const ignoreMissing = (error: unknown) => (isNotFound(error) ? undefined : Promise.reject(error));
+  await Promise.all(created.map((name) => core.deleteNamespace({ name }).catch(ignoreMissing)));
+  await Promise.all(volumes.map((name) => core.deletePersistentVolume({ name }).catch(ignoreMissing)));
 });
+
+/**
+ * The bed has no storage provisioner, as a bare cluster has none: give each claim a volume of
+ * its own, bound up front, the way an administrator provisions storage statically.
+ */
+async function provisionVolumes(config: k8s.KubeConfig, objects: readonly { kind: string; metadata: { name: string; namespace?: string }; spec?: unknown }[]): Promise<void> {
+  const core = config.makeApiClient(k8s.CoreV1Api);
+  for (const claim of objects.filter((object) => object.kind === 'PersistentVolumeClaim')) {
+    const spec = claim.spec as { resources: { requests: { storage: string } }; accessModes: string[] };
+    const name = `pv-${uniqueSuffix()}`;
+    volumes.push(name);
+    await core.createPersistentVolume({
+      body: {
+        metadata: { name },
+        spec: {
+          capacity: { storage: spec.resources.requests.storage },
+          accessModes: spec.accessModes,
+          hostPath: { path: `/tmp/${name}` },
+          claimRef: { namespace: claim.metadata.namespace ?? '', name: claim.metadata.name },
+        },
+      },
+    });
+  }
+}
 
 /** The same app in a namespace of its own, so runs and tests never share objects. */
 function isolated(app: ResolvedApp): ResolvedApp {
@@ -34,6 +61,7 @@ describe.each(environmentNames(loaded.sources))('the shop example, environment %
     const app = isolated(resolveApp(loaded.sources, { environment }));
     const { objects } = compileKubernetes(app);
     const namespace = app.environment.namespace;
+    await provisionVolumes(config, objects);
 
     const first = await deployEnvironment(config, objects, { project: app.project, environment, namespace, prune: true, wait: true, timeoutMs: 90_000 });
     expect(first.failures).toEqual([]);
@@ -62,6 +90,7 @@ describe('deploying to a real API server', () => {
     const config = kubeConfig();
     const app = isolated(resolveApp(loaded.sources, { environment: 'staging' }));
     const namespace = app.environment.namespace;
+    await provisionVolumes(config, compileKubernetes(app).objects);
     await deployEnvironment(config, compileKubernetes(app).objects, { project: app.project, environment: 'staging', namespace, prune: true, wait: false, timeoutMs: 0 });
     const withoutWorker = { ...app, services: app.services.filter((service) => service.name !== 'worker') };
     const result = await deployEnvironment(config, compileKubernetes(withoutWorker).objects, { project: app.project, environment: 'staging', namespace, prune: true, wait: true, timeoutMs: 90_000 });
