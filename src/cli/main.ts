@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, UserError } from '../errors.js';
+import { withLines } from './problem-lines.js';
 import { registerPlanCommand } from './commands/plan.js';
 import { registerApplyCommand } from './commands/apply.js';
 import { registerRenderCommand } from './commands/render.js';
@@ -28,7 +29,11 @@ export async function main(argv: readonly string[], output: Output = createOutpu
 
 function report(error: unknown, output: Output): number {
   if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
-  if (error instanceof ConfigError || error instanceof UserError) {
+  if (error instanceof ConfigError) {
+    output.err(`error: ${new ConfigError(withLines(error.problems)).message}\n`);
+    return 1;
+  }
+  if (error instanceof UserError) {
     output.err(`error: ${error.message}\n`);
     return 1;
   }

@@ -88,6 +88,7 @@ export function expandFragments(
   file: string,
   path: string,
   problems: Problems,
+  fragmentsFile: string,
   chain: readonly string[] = [],
 ): ServicePatchSpec {
   const { extends: names, ...own } = patch;
@@ -102,7 +103,7 @@ export function expandFragments(
       problems.add(file, joinPath(path, 'extends', index), `fragments form a cycle: ${[...chain, name].join(' -> ')}`);
       return;
     }
-    merged = mergeLayers(merged, expandFragments(fragment, fragments, file, joinPath('fragments', name), problems, [...chain, name]));
+    merged = mergeLayers(merged, expandFragments(fragment, fragments, fragmentsFile, joinPath('fragments', name), problems, fragmentsFile, [...chain, name]));
   });
   return mergeLayers(merged, own);
 }
@@ -121,7 +122,7 @@ export function mergeService(sources: ValidatedSources, name: string, environmen
   let spec: ServicePatchSpec = {};
   const apply = (patch: ServicePatchSpec | undefined, file: string, path: string) => {
     if (patch === undefined) return;
-    const expanded = expandFragments(patch, fragments, file, path, problems);
+    const expanded = expandFragments(patch, fragments, file, path, problems, configFile);
     for (const key of Object.keys(expanded)) if (key !== 'environments' && key !== 'name') origins.set(key, file);
     if (!files.includes(file)) files.push(file);
     spec = mergeLayers(spec, expanded);

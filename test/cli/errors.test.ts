@@ -15,12 +15,12 @@ describe('render reports bad input with file, path, value and expectation', () =
     const run = await renderErrors({ 'services/api.js': service("{ name: 'api', imgae: 'nginx', port: 80 }") });
     expect(run.code).toBe(1);
     expect(run.stdout).toBe('');
-    expect(run.stderr).toBe('error: 1 problem in the configuration:\n  services/api.js services.api.imgae: unknown key "imgae" (did you mean "image"?)\n');
+    expect(run.stderr).toBe('error: 1 problem in the configuration:\n  services/api.js:2 services.api.imgae: unknown key "imgae" (did you mean "image"?)\n');
   });
 
   it('names a wrong type with the value found', async () => {
     const run = await renderErrors({ 'services/api.js': service("{ name: 'api', image: 'nginx', replicas: 'three' }") });
-    expect(run.stderr).toBe('error: 1 problem in the configuration:\n  services/api.js services.api.replicas: expected a number or an object, got "three"\n');
+    expect(run.stderr).toBe('error: 1 problem in the configuration:\n  services/api.js:2 services.api.replicas: expected a number or an object, got "three"\n');
   });
 
   it('refuses two services with the same name', async () => {
@@ -28,12 +28,12 @@ describe('render reports bad input with file, path, value and expectation', () =
       'services/a.js': service("{ name: 'api', image: 'nginx' }"),
       'services/b.js': service("{ name: 'api', image: 'httpd' }"),
     });
-    expect(run.stderr).toBe('error: 1 problem in the configuration:\n  services/b.js services.api.name: service "api" is already defined in services/a.js\n');
+    expect(run.stderr).toBe('error: 1 problem in the configuration:\n  services/b.js:2 services.api.name: service "api" is already defined in services/a.js\n');
   });
 
   it('refuses two ports with the same number', async () => {
     const run = await renderErrors({ 'services/api.js': service("{ name: 'api', image: 'nginx', ports: { http: 8080, admin: 8080 } }") });
-    expect(run.stderr).toBe('error: 1 problem in the configuration:\n  services/api.js services.api.ports.admin: port 8080 is already used by port "http"\n');
+    expect(run.stderr).toBe('error: 1 problem in the configuration:\n  services/api.js:2 services.api.ports.admin: port 8080 is already used by port "http"\n');
   });
 
   it('refuses a reference to a service that does not exist', async () => {
@@ -41,13 +41,13 @@ describe('render reports bad input with file, path, value and expectation', () =
       'services/api.js': service("{ name: 'api', image: 'nginx', env: { CACHE: ref('cahce').address } }"),
       'services/cache.js': service("{ name: 'cache', image: 'redis', ports: { redis: { port: 6379, protocol: 'tcp' } } }"),
     });
-    expect(run.stderr).toBe('error: 1 problem in the configuration:\n  services/api.js services.api.env.CACHE: refers to service "cahce", which does not exist (did you mean "cache"?)\n');
+    expect(run.stderr).toBe('error: 1 problem in the configuration:\n  services/api.js:2 services.api.env.CACHE: refers to service "cahce", which does not exist (did you mean "cache"?)\n');
   });
 
   it('refuses a route to a port the service lacks', async () => {
     const run = await renderErrors({ 'services/api.js': service("{ name: 'api', image: 'nginx', ports: { http: 8080 }, routes: [{ host: 'api', port: 'htp' }] }") });
     expect(run.stderr).toBe(
-      'error: 1 problem in the configuration:\n  services/api.js services.api.routes[0].port: service "api" has no port "htp" (did you mean "http"?); its ports are http (8080)\n',
+      'error: 1 problem in the configuration:\n  services/api.js:2 services.api.routes[0].port: service "api" has no port "htp" (did you mean "http"?); its ports are http (8080)\n',
     );
   });
 
@@ -59,7 +59,14 @@ export default defineConfig({ project: 'shop', environments: { production: {} },
       'services/api.js': service("{ name: 'api', image: 'nginx', extends: ['a'] }"),
     });
     const run = await runCli(['render', '.', '--env', 'production'], dir);
-    expect(run.stderr).toBe('error: 1 problem in the configuration:\n  services/api.js fragments.b.extends[0]: fragments form a cycle: a -> b -> a\n');
+    expect(run.stderr).toBe('error: 1 problem in the configuration:\n  .diploid.conf.js:2 fragments.b.extends[0]: fragments form a cycle: a -> b -> a\n');
+  });
+
+  it('points at the line of the key a problem is about', async () => {
+    const run = await renderErrors({
+      'services/api.js': "import { defineService } from 'diploid';\n\nexport default defineService({\n  name: 'api',\n  image: 'nginx',\n  ports: {\n    http: 8080,\n    admin: { port: 'nine' },\n  },\n});\n",
+    });
+    expect(run.stderr).toBe('error: 1 problem in the configuration:\n  services/api.js:8 services.api.ports.admin.port: expected a number, got "nine"\n');
   });
 
   it('points at the line of a syntax error', async () => {
@@ -71,7 +78,7 @@ export default defineConfig({ project: 'shop', environments: { production: {} },
   it('refuses a secret written inline where a reference is required, without printing it', async () => {
     const run = await renderErrors({ 'services/api.js': service("{ name: 'api', image: 'nginx', env: { DB_PASSWORD: 'hunter2' } }") });
     expect(run.stderr).toBe(
-      'error: 1 problem in the configuration:\n  services/api.js services.api.env.DB_PASSWORD: looks like a secret written inline ("*******"); use secret(\'<secret-name>\', \'<key>\') so the value stays out of git and rendered output\n',
+      'error: 1 problem in the configuration:\n  services/api.js:2 services.api.env.DB_PASSWORD: looks like a secret written inline ("*******"); use secret(\'<secret-name>\', \'<key>\') so the value stays out of git and rendered output\n',
     );
     expect(run.stderr).not.toContain('hunter2');
   });
@@ -88,8 +95,8 @@ export default defineConfig({ project: 'shop', environments: { production: {} },
     expect(run.stderr).toBe(
       [
         'error: 2 problems in the configuration:',
-        '  services/api.js services.api.port: expected a number or an object, got "http"',
-        '  services/worker.js services.worker.after[0]: refers to service "queue", which does not exist',
+        '  services/api.js:2 services.api.port: expected a number or an object, got "http"',
+        '  services/worker.js:2 services.worker.after[0]: refers to service "queue", which does not exist',
         '',
       ].join('\n'),
     );
