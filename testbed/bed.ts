@@ -24,16 +24,18 @@ export interface UpOptions {
 }
 
 /**
- * Starts the bed, or returns the running one if the state folder already holds a healthy bed.
+ * Starts the bed, or returns the running one if the state folder already holds a bed whose every
+ * part answers (one that is partly dead or had a part fail is stopped and started afresh).
  * A part that cannot start is recorded in `problems` with its reason; the others still start.
  */
 export async function up({ stateDir, log, owned = false }: UpOptions): Promise<{ state: TestbedState; alreadyUp: boolean }> {
-  const existing = readState(stateDir);
-  if (existing !== undefined) {
-    if (existing.complete && existing.processes.every(isRunning)) {
-      return { state: existing, alreadyUp: true };
+  const existing = await status(stateDir);
+  if (existing.state !== undefined) {
+    if (existing.state.complete && existing.parts.every((p) => p.ok)) {
+      return { state: existing.state, alreadyUp: true };
     }
-    log(`a previous bed in ${stateDir} is incomplete or partly dead: cleaning it up first`);
+    const broken = existing.parts.filter((p) => !p.ok).map((p) => `${p.part}: ${p.detail}`);
+    log(`restarting the bed in ${stateDir}, which is not healthy (${broken.join('; ') || 'incomplete'})`);
     await down({ stateDir, log });
   }
   rmSync(stateDir, { recursive: true, force: true });

@@ -38,7 +38,7 @@ async function main(argv: readonly string[]): Promise<number> {
         log(`the other parts are running; 'scripts/testbed down' stops them`);
         return 1;
       }
-      log(`up (${((Date.now() - Date.parse(state.startedAt)) / 1000).toFixed(0)}s since start); eval "$(scripts/testbed env)" to use it`);
+      if (!alreadyUp) log(`up in ${((Date.now() - Date.parse(state.startedAt)) / 1000).toFixed(0)}s; eval "$(scripts/testbed env)" to use it`);
       return 0;
     }
     case 'down':

@@ -104,10 +104,10 @@ export async function startControlPlane(
   const kubeconfig = join(stateDir, 'kubeconfig');
   writeFileSync(kubeconfig, renderKubeconfig(server, token, servingCa(certDir)), { mode: 0o600 });
 
+  // No --authentication-kubeconfig: delegated authentication would look for a client CA the
+  // token-only apiserver never publishes, and log about it forever. /healthz needs none.
   const kcm = await startDaemon('kube-controller-manager', join(bin, 'kube-controller-manager'), [
     `--kubeconfig=${kubeconfig}`,
-    `--authentication-kubeconfig=${kubeconfig}`,
-    `--authorization-kubeconfig=${kubeconfig}`,
     '--leader-elect=false',
     '--bind-address=127.0.0.1',
     `--secure-port=${kcmPort}`,
@@ -121,8 +121,6 @@ export async function startControlPlane(
   started(kcm);
   const scheduler = await startDaemon('kube-scheduler', join(bin, 'kube-scheduler'), [
     `--kubeconfig=${kubeconfig}`,
-    `--authentication-kubeconfig=${kubeconfig}`,
-    `--authorization-kubeconfig=${kubeconfig}`,
     '--leader-elect=false',
     '--bind-address=127.0.0.1',
     `--secure-port=${schedulerPort}`,
