@@ -112,6 +112,28 @@ export const configSchema = z.strictObject({
   environments: z.record(dnsLabel, environmentSchema).refine((envs) => Object.keys(envs).length > 0, 'at least one environment'),
   /** Ordered rules from branch to environment; the first match wins. */
   branches: z.array(branchRuleSchema).optional(),
+  /** How GitLab and GitHub reach diploid's webhook endpoint. */
+  webhooks: z
+    .strictObject({
+      /** Public URL of the webhook endpoint, e.g. `https://diploid.example.com`. */
+      publicUrl: z.url().optional(),
+      /** Master secret the per-repo webhook secrets derive from: `{ env }` or `{ file }`. */
+      secret: secretSourceSchema.optional(),
+    })
+    .optional(),
+  /** The cluster-side component installed by `diploid init`. */
+  controller: z
+    .strictObject({
+      /** Namespace it runs in; `diploid-system` by default. */
+      namespace: dnsLabel.optional(),
+      /** The diploid image it runs. */
+      image: z.string().optional(),
+      /** Image of in-cluster build jobs (a Dockerfile builder such as kaniko). */
+      builderImage: z.string().optional(),
+      /** How often git is checked even without webhooks, e.g. `5m`. */
+      resync: durationSchema.optional(),
+    })
+    .optional(),
   /** Globs of service files in the ops repo. */
   services: z.array(z.string()).optional(),
   /** Helper images diploid uses in generated steps. */
