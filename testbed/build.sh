@@ -19,6 +19,8 @@ mkdir -p "$bin" "$src" "$logs"
 say() { printf '[testbed build] %s\n' "$*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
 
+# CI shells may lack the Go install folder on PATH.
+[[ -x /usr/local/go/bin/go ]] && ! command -v go >/dev/null && PATH="$PATH:/usr/local/go/bin"
 command -v go >/dev/null || die "Go is not installed; the test bed's binaries are built from Go modules (need Go >= 1.26)."
 
 export CGO_ENABLED=0

@@ -30,11 +30,23 @@ export function missingBinaries(): Binary[] {
  */
 export function runBuild(): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', [join(testbedDir, 'build.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = spawn('bash', [join(testbedDir, 'build.sh')], { stdio: ['ignore', 'inherit', 'pipe'] });
+    // Progress goes to our stderr as it comes; the last lines also go into the error, so a test
+    // that fails for want of a cluster says why.
+    let output = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      process.stderr.write(chunk);
+      output = (output + chunk.toString('utf8')).slice(-4000);
+    });
     child.on('error', (error) => reject(new Error(`cannot run build.sh: ${error.message}`)));
-    child.on('close', (code) =>
-      code === 0 ? resolve() : reject(new Error(`testbed/build.sh failed with exit code ${code}; see its output above`)),
-    );
+    child.on('close', (code) => {
+      if (code === 0) {
+        resolve();
+        return;
+      }
+      const last = output.trimEnd().split('\n').slice(-15).join('\n');
+      reject(new Error(`testbed/build.sh failed with exit code ${code}:\n${last}`));
+    });
   });
 }
 
