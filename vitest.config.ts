@@ -7,6 +7,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts', 'test/golden/**/*.test.ts', 'test/cli/**/*.test.ts'],
+          // Generous: CI has two cores, and some tests drive real git, HTTP servers and Caddy.
+          testTimeout: 30_000,
         },
       },
       {
