@@ -42,9 +42,8 @@ export async function startControlPlane(
   const bin = binDir();
   const dir = join(stateDir, 'kubernetes');
   mkdirSync(join(dir, 'certs'), { recursive: true });
-  const [etcdPort, etcdPeerPort, apiPort, kcmPort, schedulerPort, kwokPort] = await freePorts(6) as [
-    number, number, number, number, number, number,
-  ];
+  const ports = await freePorts(6);
+  const [etcdPort, etcdPeerPort, apiPort, kcmPort, schedulerPort, kwokPort] = ports as [number, number, number, number, number, number];
 
   // etcd, on loopback, without fsync: test data doesn't need to survive a power cut.
   const etcdUrl = `http://127.0.0.1:${etcdPort}`;
@@ -101,8 +100,12 @@ export async function startControlPlane(
   });
   log(`kube-apiserver ready at ${server}`);
 
+  // kube-apiserver self-signs into one apiserver.crt holding its serving certificate and the CA
+  // that signed it: clients can trust that file as a bundle and verify TLS for real.
+  const ca = join(certDir, 'apiserver.crt');
+  if (!existsSync(ca)) throw new Error(`kube-apiserver wrote no ${ca}`);
   const kubeconfig = join(stateDir, 'kubeconfig');
-  writeFileSync(kubeconfig, renderKubeconfig(server, token, servingCa(certDir)), { mode: 0o600 });
+  writeFileSync(kubeconfig, renderKubeconfig(server, token, ca), { mode: 0o600 });
 
   // No --authentication-kubeconfig: delegated authentication would look for a client CA the
   // token-only apiserver never publishes, and log about it forever. /healthz needs none.
@@ -113,7 +116,7 @@ export async function startControlPlane(
     `--secure-port=${kcmPort}`,
     `--cert-dir=${join(dir, 'kcm-certs')}`,
     `--service-account-private-key-file=${saKey}`,
-    `--root-ca-file=${servingCa(certDir) ?? join(certDir, 'apiserver.crt')}`,
+    `--root-ca-file=${ca}`,
     '--use-service-account-credentials=false',
     '--service-cluster-ip-range=10.96.0.0/16',
     '--profiling=false',
@@ -181,26 +184,15 @@ export async function kubectl(kubeconfig: string, args: readonly string[], stdin
   return child;
 }
 
-/**
- * The CA that signed the apiserver's self-signed serving certificate: kube-apiserver writes the
- * certificate and its CA into one `apiserver.crt`, which clients can trust as a bundle.
- */
-function servingCa(certDir: string): string | undefined {
-  const bundle = join(certDir, 'apiserver.crt');
-  return existsSync(bundle) ? bundle : undefined;
-}
-
-function renderKubeconfig(server: string, token: string, ca: string | undefined): string {
-  const cluster = ca === undefined
-    ? `    insecure-skip-tls-verify: true\n`
-    : `    certificate-authority: ${JSON.stringify(ca)}\n`;
+function renderKubeconfig(server: string, token: string, ca: string): string {
   return `apiVersion: v1
 kind: Config
 clusters:
 - name: testbed
   cluster:
     server: ${server}
-${cluster}users:
+    certificate-authority: ${JSON.stringify(ca)}
+users:
 - name: admin
   user:
     token: ${token}
