@@ -36,8 +36,7 @@ export function registerRenderCommand(program: Command, output: Output): void {
       const rendered = environments.map((environment) => ({ environment, result: backend.render(resolveApp(sources, { environment }), options.output) }));
       for (const { result } of rendered) for (const warning of result.warnings) output.err(`warning: ${warning}\n`);
       if (options.out === undefined) {
-        const separator = options.output === 'yaml' ? '---\n' : '';
-        output.out(rendered.map(({ result }) => result.stream).join(separator));
+        output.out(joinStreams(rendered.map(({ environment, result }) => ({ environment, stream: result.stream })), options.output));
         return;
       }
       const files: RenderedFile[] = rendered.flatMap(({ environment, result }) =>
@@ -46,4 +45,11 @@ export function registerRenderCommand(program: Command, output: Output): void {
       writeOutputFolder(options.out, files);
       output.err(`wrote ${files.length} files to ${options.out}\n`);
     });
+}
+
+/** One YAML stream of all documents, or, in JSON, one object keyed by environment. */
+function joinStreams(streams: ReadonlyArray<{ environment: string; stream: string }>, format: OutputFormat): string {
+  if (streams.length === 1) return streams[0]?.stream ?? '';
+  if (format === 'yaml') return streams.map(({ stream }) => stream).join('---\n');
+  return `${JSON.stringify(Object.fromEntries(streams.map(({ environment, stream }) => [environment, JSON.parse(stream) as unknown])), null, 2)}\n`;
 }
