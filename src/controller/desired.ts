@@ -1,0 +1,44 @@
+import { createHash } from 'node:crypto';
+import { compileKubernetes } from '../backends/kubernetes/index.js';
+import type { KubeObject } from '../backends/kubernetes/objects.js';
+import type { BuildRequest } from '../cluster/build-job.js';
+import { TerminalError } from './errors.js';
+import { previewApp } from '../plan/preview-app.js';
+import { resolveState, stableStringify } from '../plan/resolve-state.js';
+import type { AppState, EnvironmentPlan } from '../plan/types.js';
+import type { ResolvedApp } from '../resolve/model.js';
+
+/** What one environment should look like: its objects, the images they need, and a hash of both. */
+export interface DesiredEnvironment {
+  readonly app: ResolvedApp;
+  readonly objects: readonly KubeObject[];
+  /** Builds of the services this environment runs (not those a `single` preview reuses). Sorted by service. */
+  readonly builds: readonly Omit<BuildRequest, 'repoUrl'>[];
+  /** Same objects, same revision: the reconciler skips a revision it already deployed. */
+  readonly revision: string;
+  readonly warnings: readonly string[];
+}
+
+/**
+ * Resolves and compiles the whole environment a plan entry concerns, from the state the planner
+ * read: every service, not only the changed ones, so a deploy converges on what git says. Pure.
+ */
+export function desiredEnvironment(plan: EnvironmentPlan, state: AppState): DesiredEnvironment {
+  const preview = plan.preview === undefined ? undefined : { name: plan.name, namespace: plan.namespace, base: plan.preview.base };
+  const resolved = resolveState(state, plan.name, preview);
+  if (!resolved.ok) {
+    throw new TerminalError('ConfigInvalid', resolved.problems.map((problem) => `${problem.file}${problem.path === '' ? '' : ` ${problem.path}`}: ${problem.message}`).join('; '));
+  }
+  const app = previewApp(resolved.app, plan);
+  const { objects, warnings } = compileKubernetes(app);
+  const builds = app.services
+    .map((service) => {
+      const build = resolved.builds.get(service.name);
+      if (build === undefined || service.image.kind !== 'build') return undefined;
+      const inline = service.image.inlineDockerfile;
+      return { build, ...(inline === undefined ? {} : { inlineDockerfile: inline }) };
+    })
+    .filter((build): build is NonNullable<typeof build> => build !== undefined);
+  const revision = createHash('sha256').update(stableStringify(objects)).digest('hex').slice(0, 20);
+  return { app, objects, builds, revision, warnings };
+}
