@@ -142,17 +142,12 @@ export function jobOutcome(job: Pick<k8s.V1Job, 'status'>): JobOutcome {
   return { state: 'running' };
 }
 
-/**
- * Starts a build Job (or finds the one started before, by its name) and waits for it. A failed
- * Job is a `TerminalError` naming its reason; a Job still running at the timeout is retried.
- */
-export async function runBuildJob(config: k8s.KubeConfig, request: BuildRequest, settings: BuildJobSettings, options: { timeoutMs: number; pollMs?: number }): Promise<{ created: boolean }> {
+/** Starts a build Job, or finds the one started before (by its name, so a restarted controller does not build twice). */
+export async function startBuildJob(config: k8s.KubeConfig, request: BuildRequest, settings: BuildJobSettings): Promise<{ created: boolean }> {
   const batch = config.makeApiClient(k8s.BatchV1Api);
   const core = config.makeApiClient(k8s.CoreV1Api);
   const { job, configMap } = buildJobObjects(request, settings);
-  const name = job.metadata.name;
   const namespace = settings.namespace;
-  let created = false;
   try {
     if (configMap !== undefined) {
       await core.createNamespacedConfigMap({ namespace, body: configMap as k8s.V1ConfigMap }).catch((error: unknown) => {
@@ -160,10 +155,21 @@ export async function runBuildJob(config: k8s.KubeConfig, request: BuildRequest,
       });
     }
     await batch.createNamespacedJob({ namespace, body: job as k8s.V1Job });
-    created = true;
+    return { created: true };
   } catch (error) {
-    if (statusOf(error) !== 409) throw asBuildError(error, `cannot start build Job ${namespace}/${name}`);
+    if (statusOf(error) === 409) return { created: false };
+    throw asBuildError(error, `cannot start build Job ${namespace}/${job.metadata.name}`);
   }
+}
+
+/**
+ * Waits for a build Job. A failed Job is a `TerminalError` (reason `BuildFailed`) naming the
+ * Job's own reason; a Job still running at the timeout is a `RetryableError` (waited on again later).
+ */
+export async function waitForBuildJob(config: k8s.KubeConfig, build: Pick<ImageBuild, 'service' | 'ref'>, settings: Pick<BuildJobSettings, 'namespace'>, options: { timeoutMs: number; pollMs?: number }): Promise<void> {
+  const batch = config.makeApiClient(k8s.BatchV1Api);
+  const name = buildJobName(build);
+  const namespace = settings.namespace;
   const deadline = Date.now() + options.timeoutMs;
   for (;;) {
     let current: k8s.V1Job;
@@ -173,8 +179,8 @@ export async function runBuildJob(config: k8s.KubeConfig, request: BuildRequest,
       throw asBuildError(error, `cannot read build Job ${namespace}/${name}`);
     }
     const outcome = jobOutcome(current);
-    if (outcome.state === 'complete') return { created };
-    if (outcome.state === 'failed') throw new TerminalError('BuildFailed', `build of ${request.build.ref} failed (Job ${namespace}/${name}): ${outcome.reason}`);
+    if (outcome.state === 'complete') return;
+    if (outcome.state === 'failed') throw new TerminalError('BuildFailed', `build of ${build.ref} failed (Job ${namespace}/${name}): ${outcome.reason}`);
     if (Date.now() > deadline) throw new RetryableError(`build Job ${namespace}/${name} still running after ${Math.round(options.timeoutMs / 1000)}s`);
     await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 1_000));
   }

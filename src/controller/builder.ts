@@ -1,13 +1,15 @@
 import type * as k8s from '@kubernetes/client-node';
-import { runBuildJob, type BuildJobSettings, type BuildRequest } from '../cluster/build-job.js';
+import { startBuildJob, waitForBuildJob, type BuildJobSettings, type BuildRequest } from '../cluster/build-job.js';
 import type { RegistryClient } from '../cluster/registry.js';
 
 /** Makes sure images exist: the reconciler asks first, and builds only what is missing. */
 export interface ImageBuilder {
   /** Whether the registry already holds `ref` (content tags: same tag, same inputs). */
   has(ref: string): Promise<boolean>;
-  /** Builds and pushes one image; throws `TerminalError` (reason `BuildFailed`) when the build fails. */
-  build(request: BuildRequest): Promise<{ created: boolean }>;
+  /** Starts building and pushing one image; `created` is false when the same build was started before. */
+  start(request: BuildRequest): Promise<{ created: boolean }>;
+  /** Waits for a started build; throws `TerminalError` (reason `BuildFailed`) when it failed. */
+  wait(request: BuildRequest): Promise<void>;
 }
 
 /** Builds with a Kubernetes Job per image (kaniko), after asking the registry. */
@@ -23,7 +25,11 @@ export class JobImageBuilder implements ImageBuilder {
     return this.registry.hasManifest(ref);
   }
 
-  build(request: BuildRequest): Promise<{ created: boolean }> {
-    return runBuildJob(this.config, request, this.settings, { timeoutMs: this.timeoutMs });
+  start(request: BuildRequest): Promise<{ created: boolean }> {
+    return startBuildJob(this.config, request, this.settings);
+  }
+
+  wait(request: BuildRequest): Promise<void> {
+    return waitForBuildJob(this.config, request.build, this.settings, { timeoutMs: this.timeoutMs });
   }
 }

@@ -172,12 +172,20 @@ export class Reconciler {
         const config = (await workspace.config(state.repos.ops?.commit ?? '')).config;
         await write(attempted, 'progressing', 'Building', `building ${missing.map((build) => build.build.ref).join(', ')}`);
         await report('building', `Building ${missing.length} image${missing.length === 1 ? '' : 's'} for ${plan.name}`);
+        // Start every build, then wait for all: they run side by side in the cluster.
+        const requests = [];
         for (const build of missing) {
           const repo = await workspace.repo(build.build.repo, config);
           if (repo === undefined) throw new RetryableError(`cannot reach repo "${build.build.repo}" to build ${build.build.service}`);
-          const { created } = await this.options.builder.build({ ...build, repoUrl: repo.url });
-          if (created) jobsCreated++;
+          const request = { ...build, repoUrl: repo.url };
+          if ((await this.options.builder.start(request)).created) jobsCreated++;
+          requests.push(request);
         }
+        const waited = await Promise.allSettled(requests.map((request) => this.options.builder.wait(request)));
+        const failures = waited.filter((item): item is PromiseRejectedResult => item.status === 'rejected').map((item) => item.reason as unknown);
+        // A terminal failure wins over a retryable one: retrying cannot fix the failed build.
+        const failure = failures.find((error) => !classifyError(error).retryable) ?? failures[0];
+        if (failure !== undefined) throw failure;
       }
 
       const result = await this.options.deployer.deploy(desired.objects, { project: desired.app.project, environment: plan.name, namespace: desired.app.environment.namespace });

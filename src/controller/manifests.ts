@@ -1,0 +1,151 @@
+import type { KubeObject } from '../backends/kubernetes/objects.js';
+import { DEFAULT_BUILDER_IMAGE } from '../cluster/build-job.js';
+
+/** Namespace the controller runs in unless `controller.namespace` says otherwise. */
+export const DEFAULT_CONTROLLER_NAMESPACE = 'diploid-system';
+/** The Secret `diploid init` expects the user to create: diploid never writes secrets. */
+export const DEFAULT_CONTROLLER_SECRET = 'diploid';
+/** Port the webhook endpoint listens on inside the pod. */
+export const CONTROLLER_PORT = 8080;
+/** Where the controller's Secret is mounted, for `{ file }` secret sources. */
+export const SECRET_MOUNT = '/var/run/secrets/diploid';
+/** Where git mirrors are cached (an emptyDir: losing it costs a clone, nothing else). */
+export const CACHE_MOUNT = '/var/cache/diploid';
+
+/** Everything the controller's objects depend on; all values already resolved. */
+export interface ControllerManifestOptions {
+  readonly namespace: string;
+  /** The diploid image the Deployment runs. */
+  readonly image: string;
+  readonly builderImage?: string;
+  /** Clone URL of the ops repo. */
+  readonly opsUrl: string;
+  /** e.g. `5m`. */
+  readonly resync?: string;
+  /** Name of the user's Secret holding the webhook master secret and the git tokens. */
+  readonly secretName: string;
+  /** Environment variables read from that Secret (same key name): the webhook secret's and each git token's. */
+  readonly secretEnv: readonly string[];
+  /** Labels identify the project, so one cluster can run several ops repos' controllers. */
+  readonly project: string;
+}
+
+const NAME = 'diploid-controller';
+
+/**
+ * The controller's objects: Namespace, ServiceAccount, the least RBAC it needs, a Deployment
+ * running `diploid controller`, and a Service for the webhook port. Secrets are referenced, never
+ * written. Pure: same options, same objects, same order.
+ */
+export function controllerManifests(options: ControllerManifestOptions): KubeObject[] {
+  const labels = { 'app.kubernetes.io/name': NAME, 'app.kubernetes.io/part-of': options.project, 'app.kubernetes.io/managed-by': 'diploid' };
+  const selector = { 'app.kubernetes.io/name': NAME, 'app.kubernetes.io/part-of': options.project };
+  const namespace = options.namespace;
+  const meta = (name: string) => ({ name, namespace, labels });
+  const clusterName = `${NAME}-${options.project}`;
+  const env = [
+    ...[...new Set(options.secretEnv)].sort().map((name) => ({ name, valueFrom: { secretKeyRef: { name: options.secretName, key: name } } })),
+    { name: 'DIPLOID_CACHE', value: CACHE_MOUNT },
+  ];
+  const args = [
+    'controller',
+    `--ops=${options.opsUrl}`,
+    `--namespace=${namespace}`,
+    `--port=${CONTROLLER_PORT}`,
+    `--builder-image=${options.builderImage ?? DEFAULT_BUILDER_IMAGE}`,
+    ...(options.resync === undefined ? [] : [`--resync=${options.resync}`]),
+  ];
+  const verbs = ['get', 'list', 'create', 'patch', 'delete'];
+  return [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels } },
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(NAME) },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: clusterName, labels },
+      rules: [
+        // Environments live in namespaces of their own; previews create and delete theirs.
+        { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'create', 'patch', 'delete'] },
+        // What the Kubernetes backend renders: applied (get + patch, create for new ones), pruned (list + delete).
+        { apiGroups: [''], resources: ['configmaps', 'serviceaccounts', 'services'], verbs },
+        // Volume claims are applied, never pruned: data is not deleted.
+        { apiGroups: [''], resources: ['persistentvolumeclaims'], verbs: ['get', 'create', 'patch'] },
+        // A failed rollout names its pods' reason.
+        { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
+        { apiGroups: ['apps'], resources: ['daemonsets', 'deployments', 'statefulsets'], verbs },
+        { apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers'], verbs },
+        { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs },
+        { apiGroups: ['networking.k8s.io'], resources: ['ingresses'], verbs },
+        { apiGroups: ['gateway.networking.k8s.io'], resources: ['httproutes'], verbs },
+      ],
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: clusterName, labels },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterName },
+      subjects: [{ kind: 'ServiceAccount', name: NAME, namespace }],
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: meta(NAME),
+      // Build Jobs run in the controller's own namespace only.
+      rules: [{ apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'list', 'create', 'delete'] }],
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: meta(NAME),
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: NAME },
+      subjects: [{ kind: 'ServiceAccount', name: NAME, namespace }],
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: meta(NAME),
+      spec: { selector, ports: [{ name: 'webhooks', port: 80, targetPort: 'webhooks', protocol: 'TCP' }] },
+    },
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: meta(NAME),
+      spec: {
+        // One worker: two would race on the same environments.
+        replicas: 1,
+        strategy: { type: 'Recreate' },
+        selector: { matchLabels: selector },
+        template: {
+          metadata: { labels },
+          spec: {
+            serviceAccountName: NAME,
+            securityContext: { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, seccompProfile: { type: 'RuntimeDefault' } },
+            containers: [
+              {
+                name: 'controller',
+                image: options.image,
+                args,
+                env,
+                ports: [{ name: 'webhooks', containerPort: CONTROLLER_PORT, protocol: 'TCP' }],
+                readinessProbe: { httpGet: { path: '/healthz', port: 'webhooks' }, periodSeconds: 10 },
+                livenessProbe: { httpGet: { path: '/healthz', port: 'webhooks' }, periodSeconds: 30, failureThreshold: 3 },
+                resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1Gi' } },
+                securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+                volumeMounts: [
+                  { name: 'cache', mountPath: CACHE_MOUNT },
+                  { name: 'tmp', mountPath: '/tmp' },
+                  { name: 'secret', mountPath: SECRET_MOUNT, readOnly: true },
+                ],
+              },
+            ],
+            volumes: [
+              { name: 'cache', emptyDir: {} },
+              { name: 'tmp', emptyDir: {} },
+              { name: 'secret', secret: { secretName: options.secretName } },
+            ],
+          },
+        },
+      },
+    },
+  ];
+}
