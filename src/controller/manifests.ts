@@ -149,3 +149,19 @@ export function controllerManifests(options: ControllerManifestOptions): KubeObj
     },
   ];
 }
+
+/** The image `diploid init` deploys unless `controller.image` names another. */
+export const DEFAULT_CONTROLLER_IMAGE = 'ghcr.io/diploid/diploid:0.1.0';
+
+/**
+ * How the user creates the Secret the controller reads (diploid never writes one): one
+ * `--from-literal` per variable, values left for the user to fill. Pure.
+ */
+export function secretInstructions(namespace: string, secretName: string, secretEnv: readonly string[]): string {
+  const literals = [...new Set(secretEnv)].sort().map((name) => `  --from-literal=${name}="$${name}"`);
+  return [
+    `kubectl create namespace ${namespace} --dry-run=client -o yaml | kubectl apply -f -`,
+    `kubectl -n ${namespace} create secret generic ${secretName} \\`,
+    ...literals.map((line, index) => (index === literals.length - 1 ? line : `${line} \\`)),
+  ].join('\n');
+}

@@ -1,0 +1,135 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
+import { kubeConfigFrom } from '../../cluster/kube-client.js';
+import { EventQueue } from '../../controller/event-queue.js';
+import { ControllerLoop } from '../../controller/loop.js';
+import { DEFAULT_CONTROLLER_NAMESPACE } from '../../controller/manifests.js';
+import { readResyncRequests } from '../../controller/resync.js';
+import { createReconciler, readOpsConfig, routesFor } from '../../controller/runtime.js';
+import { ConfigMapStatusStore } from '../../controller/status-store.js';
+import { startWebhookServer } from '../../controller/webhook-server.js';
+import { UserError } from '../../errors.js';
+import { readSecret } from '../../hosts/token.js';
+import type { SecretSource } from '../../model/primitives.js';
+import { durationMs } from '../../plan/targets.js';
+import { OPS_REPO } from '../../plan/types.js';
+import { locateOps } from '../../sources/git/locate.js';
+import type { Output } from '../output.js';
+
+interface ControllerOptions {
+  ops?: string;
+  gitRoot?: string;
+  repoUrl: string[];
+  kubeconfig?: string;
+  namespace?: string;
+  port: number;
+  host: string;
+  secretEnv?: string;
+  secretFile?: string;
+  webhooks: boolean;
+  resync?: string;
+  cache?: string;
+  builderImage?: string;
+  plainHttpRegistry: string[];
+  once?: boolean;
+}
+
+/** Adds `diploid controller`: webhook server, reconciler and periodic resync in one process. */
+export function registerControllerCommand(program: Command, output: Output): void {
+  program
+    .command('controller')
+    .description('Run the gitops loop: receive webhooks, reconcile pushes (build, deploy, status) and resync branch heads from git.')
+    .option('--ops <url|dir>', 'the ops repo to follow (default: $DIPLOID_OPS)')
+    .option('--git-root <dir>', 'folder of local repos: <dir>/<path>.git, <dir>/<name>.git ...')
+    .option('--repo-url <name=url>', 'where a repo is cloned from (repeatable); wins over --git-root and git.hosts', collect, [])
+    .option('--kubeconfig <file>', 'kubeconfig of the cluster (default: $KUBECONFIG, ~/.kube/config, or the in-cluster service account)')
+    .option('--namespace <name>', `namespace for statuses and build Jobs (default: controller.namespace or ${DEFAULT_CONTROLLER_NAMESPACE})`)
+    .option('--port <port>', 'webhook port', parsePort, 8080)
+    .option('--host <address>', 'webhook address', '0.0.0.0')
+    .option('--secret-env <name>', 'environment variable holding the webhook master secret (default: webhooks.secret, else DIPLOID_WEBHOOK_SECRET)')
+    .option('--secret-file <path>', 'file holding the webhook master secret')
+    .option('--no-webhooks', 'no webhook server: follow git by resync only')
+    .option('--resync <duration>', 'how often branch heads are read from git, e.g. 5m (default: controller.resync or 5m)')
+    .option('--cache <dir>', 'git mirrors (default: $DIPLOID_CACHE or ~/.cache/diploid)')
+    .option('--builder-image <image>', 'image of build Jobs (default: controller.builderImage or kaniko)')
+    .option('--plain-http-registry <host>', 'registry host reached over plain HTTP (repeatable)', collect, [])
+    .option('--once', 'run one resync pass and exit (for a CronJob, or to check the setup)')
+    .action(async (options: ControllerOptions) => {
+      const log = (line: string) => output.err(`${new Date().toISOString()} ${line}\n`);
+      const urls = Object.fromEntries(options.repoUrl.map(parsePair));
+      const locations = { ...(options.gitRoot === undefined ? {} : { gitRoot: options.gitRoot }), urls };
+      const ops = urls[OPS_REPO] ?? locateOps(options.ops ?? process.env.DIPLOID_OPS, locations);
+      if (ops === undefined) throw new UserError('where is the ops repo? pass --ops URL (or set DIPLOID_OPS)');
+      const cacheDir = options.cache ?? process.env.DIPLOID_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'diploid');
+      const config = await readOpsConfig({ ops, locations, cacheDir });
+      const namespace = options.namespace ?? config.controller?.namespace ?? DEFAULT_CONTROLLER_NAMESPACE;
+      const resync = options.resync ?? config.controller?.resync ?? '5m';
+      const resyncMs = durationMs(resync);
+      if (!Number.isFinite(resyncMs) || resyncMs <= 0) throw new UserError(`--resync expects a duration such as 30s, 5m or 1h, got "${resync}"`);
+      const kube = kubeConfigFrom(options.kubeconfig);
+      const settings = { ops, locations, cacheDir, namespace, plainHttpRegistries: options.plainHttpRegistry, log, ...(options.builderImage === undefined ? {} : { builderImage: options.builderImage }) };
+      const reconciler = createReconciler(kube, config, settings);
+      const store = new ConfigMapStatusStore(kube, namespace);
+      const resyncRequests = () => readResyncRequests({ ops, locations, cacheDir, store });
+
+      if (options.once === true) {
+        const done = new Set<string>();
+        let failed = 0;
+        for (const request of await resyncRequests()) {
+          const result = await reconciler.reconcile(request, done);
+          if (result.error !== undefined) failed++;
+          for (const outcome of result.outcomes) {
+            if (outcome.result !== 'skipped') done.add(outcome.environment);
+            if (outcome.result === 'stalled' || outcome.result === 'retry') failed++;
+            if (outcome.result !== 'skipped') output.out(`${outcome.environment}: ${outcome.result} (${outcome.reason}) ${outcome.message}\n`);
+          }
+        }
+        for (const outcome of await reconciler.expire()) output.out(`${outcome.environment}: ${outcome.result} (${outcome.reason}) ${outcome.message}\n`);
+        if (failed > 0) throw new UserError(`${failed} reconcile${failed === 1 ? '' : 's'} did not succeed (see above, and the status ConfigMaps in ${namespace})`);
+        return;
+      }
+
+      const queue = new EventQueue();
+      let server: Awaited<ReturnType<typeof startWebhookServer>> | undefined;
+      if (options.webhooks) {
+        const master = await readSecret(secretSource(options, config.webhooks?.secret), 'webhook master secret');
+        const routes = routesFor(config, master);
+        server = await startWebhookServer({ routes, queue, port: options.port, host: options.host, log });
+        log(`webhooks: listening on ${server.url} for ${routes.size} repos`);
+      }
+      const loop = new ControllerLoop({ queue, reconciler, resync: resyncRequests, resyncMs, log });
+      loop.start();
+      log(`controller: following ${ops}, statuses in namespace ${namespace}, resync every ${resync}`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', () => resolve());
+        process.once('SIGTERM', () => resolve());
+      });
+      log('controller: stopping');
+      await server?.close();
+      await loop.stop();
+    });
+}
+
+function secretSource(options: ControllerOptions, configured: SecretSource | undefined): SecretSource {
+  if (options.secretEnv !== undefined && options.secretFile !== undefined) throw new UserError('pass --secret-env or --secret-file, not both');
+  if (options.secretFile !== undefined) return { file: options.secretFile };
+  if (options.secretEnv !== undefined) return { env: options.secretEnv };
+  return configured ?? { env: 'DIPLOID_WEBHOOK_SECRET' };
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function parsePair(text: string): [string, string] {
+  const at = text.indexOf('=');
+  if (at <= 0) throw new UserError(`--repo-url expects NAME=URL, got "${text}"`);
+  return [text.slice(0, at), text.slice(at + 1)];
+}
+
+function parsePort(text: string): number {
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError('a port number from 0 to 65535');
+  return port;
+}

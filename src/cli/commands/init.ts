@@ -1,0 +1,116 @@
+import { execFileSync } from 'node:child_process';
+import { Command } from 'commander';
+import { applyObjects } from '../../cluster/apply.js';
+import { kubeConfigFrom } from '../../cluster/kube-client.js';
+import {
+  controllerManifests,
+  DEFAULT_CONTROLLER_IMAGE,
+  DEFAULT_CONTROLLER_NAMESPACE,
+  DEFAULT_CONTROLLER_SECRET,
+  SECRET_MOUNT,
+  secretInstructions,
+} from '../../controller/manifests.js';
+import { toYaml } from '../../backends/serialize.js';
+import { ConfigError, UserError } from '../../errors.js';
+import { configSchema, type ConfigSpec } from '../../model/config.js';
+import { Problems } from '../../resolve/problems.js';
+import { validateDocument } from '../../resolve/schema-errors.js';
+import { loadForCommand } from '../load.js';
+import type { Output } from '../output.js';
+import { registerWebhookCommands } from './webhooks.js';
+
+interface InitOptions {
+  kubeconfig?: string;
+  dryRun?: boolean;
+  opsUrl?: string;
+  image?: string;
+  secretName: string;
+  webhooks: boolean;
+}
+
+/** Adds `diploid init`: installs the controller in the cluster and registers the webhooks. */
+export function registerInitCommand(program: Command, output: Output): void {
+  program
+    .command('init')
+    .description("Install diploid's controller in the cluster (server-side apply) and register webhooks on every repo.")
+    .argument('[ops-dir]', 'folder of the ops repo', '.')
+    .option('--kubeconfig <file>', 'kubeconfig of the cluster (default: $KUBECONFIG or ~/.kube/config)')
+    .option('--dry-run', 'print the objects instead of applying them; register nothing')
+    .option('--ops-url <url>', "URL the controller clones the ops repo from (default: the ops folder's git remote origin)")
+    .option('--image <image>', `diploid image the controller runs (default: controller.image or ${DEFAULT_CONTROLLER_IMAGE})`)
+    .option('--secret-name <name>', 'the Secret you create with the webhook secret and git tokens', DEFAULT_CONTROLLER_SECRET)
+    .option('--no-webhooks', 'do not register webhooks, even when webhooks.publicUrl is set')
+    .action(async (opsDir: string, options: InitOptions) => {
+      const config = await loadConfig(opsDir, output);
+      const opsUrl = options.opsUrl ?? originOf(opsDir);
+      const namespace = config.controller?.namespace ?? DEFAULT_CONTROLLER_NAMESPACE;
+      const { secretEnv, fileSecrets } = secretsOf(config);
+      const objects = controllerManifests({
+        namespace,
+        image: options.image ?? config.controller?.image ?? DEFAULT_CONTROLLER_IMAGE,
+        ...(config.controller?.builderImage === undefined ? {} : { builderImage: config.controller.builderImage }),
+        opsUrl,
+        ...(config.controller?.resync === undefined ? {} : { resync: config.controller.resync }),
+        secretName: options.secretName,
+        secretEnv,
+        project: config.project,
+      });
+      const advice = [
+        `The controller reads its secrets from Secret ${namespace}/${options.secretName}, which diploid never writes. Create it:`,
+        '',
+        secretInstructions(namespace, options.secretName, secretEnv),
+        ...(fileSecrets.length === 0 ? [] : ['', `Secrets read from files (${fileSecrets.join(', ')}) must be keys of that Secret: it is mounted at ${SECRET_MOUNT}.`]),
+        '',
+        `Optional: Secret ${namespace}/diploid-registry (type kubernetes.io/dockerconfigjson) lets build Jobs push to the registry;`,
+        `Secret ${namespace}/diploid-git (keys username, password) lets them clone private repos.`,
+        '',
+      ].join('\n');
+      if (options.dryRun === true) {
+        output.out(objects.map((object) => toYaml(object)).join('---\n'));
+        output.err(advice);
+        return;
+      }
+      const applied = await applyObjects(kubeConfigFrom(options.kubeconfig), objects);
+      for (const { object, outcome } of applied) output.out(`${outcome} ${object}\n`);
+      output.err(advice);
+      const publicUrl = config.webhooks?.publicUrl;
+      if (!options.webhooks) return;
+      if (publicUrl === undefined) {
+        output.err('webhooks.publicUrl is not set: no webhooks registered; the controller follows git by resync only\n');
+        return;
+      }
+      // The one implementation of registering: `diploid webhooks register`, called as is.
+      const secret = config.webhooks?.secret ?? { env: 'DIPLOID_WEBHOOK_SECRET' };
+      const register = new Command('diploid').exitOverride().configureOutput({ writeOut: (text) => output.out(text), writeErr: (text) => output.err(text) });
+      registerWebhookCommands(register, output);
+      await register.parseAsync(['webhooks', 'register', opsDir, '--public-url', publicUrl, ...('env' in secret ? ['--secret-env', secret.env] : ['--secret-file', secret.file])], { from: 'user' });
+    });
+}
+
+/** The environment variables the controller needs from its Secret, and the secrets it reads from files. */
+function secretsOf(config: ConfigSpec): { secretEnv: string[]; fileSecrets: string[] } {
+  const sources = [config.webhooks?.secret ?? { env: 'DIPLOID_WEBHOOK_SECRET' }, ...Object.values(config.git?.hosts ?? {}).map((host) => host.token)];
+  const secretEnv = [...new Set(sources.flatMap((source) => ('env' in source ? [source.env] : [])))].sort();
+  const fileSecrets = [...new Set(sources.flatMap((source) => ('file' in source ? [source.file] : [])))].sort();
+  return { secretEnv, fileSecrets };
+}
+
+function originOf(opsDir: string): string {
+  let url: string;
+  try {
+    url = execFileSync('git', ['-C', opsDir, 'remote', 'get-url', 'origin'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    throw new UserError(`cannot tell where the controller should clone the ops repo from: ${opsDir} has no git remote "origin"; pass --ops-url URL`);
+  }
+  // A remote with credentials in it must not end up in a Deployment (or on the screen).
+  if (/^[a-z][a-z0-9+.-]*:\/\/[^/@]*:[^/@]*@/i.test(url)) throw new UserError(`the ops folder's remote "origin" has credentials in its URL; pass --ops-url with a URL without them (the controller reads its git token from its Secret)`);
+  return url;
+}
+
+async function loadConfig(opsDir: string, output: Output): Promise<ConfigSpec> {
+  const { sources } = await loadForCommand(opsDir, undefined, output);
+  const problems = new Problems();
+  const config = validateDocument(configSchema, sources.config.value, sources.config.file, '', problems);
+  if (config === undefined || !problems.empty) throw new ConfigError(problems.list);
+  return config;
+}
