@@ -6,6 +6,8 @@ import { registerApplyCommand } from './commands/apply.js';
 import { registerRenderCommand } from './commands/render.js';
 import { registerValidateCommand } from './commands/validate.js';
 import { registerWebhookCommands } from './commands/webhooks.js';
+import { registerControllerCommand } from './commands/controller.js';
+import { registerInitCommand } from './commands/init.js';
 import { createOutput, type Output } from './output.js';
 
 /** Runs the CLI; the one place that catches errors, prints them and picks the exit code. */
@@ -19,6 +21,8 @@ export async function main(argv: readonly string[], output: Output = createOutpu
   registerValidateCommand(program, output);
   registerApplyCommand(program, output);
   registerWebhookCommands(program, output);
+  registerControllerCommand(program, output);
+  registerInitCommand(program, output);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return 0;
