@@ -42,7 +42,7 @@ export function registerInitCommand(program: Command, output: Output): void {
     .option('--no-webhooks', 'do not register webhooks, even when webhooks.publicUrl is set')
     .action(async (opsDir: string, options: InitOptions) => {
       const config = await loadConfig(opsDir, output);
-      const opsUrl = options.opsUrl ?? originOf(opsDir);
+      const opsUrl = withoutCredentials(options.opsUrl ?? originOf(opsDir));
       const namespace = config.controller?.namespace ?? DEFAULT_CONTROLLER_NAMESPACE;
       const { secretEnv, fileSecrets } = secretsOf(config);
       const objects = controllerManifests({
@@ -102,8 +102,12 @@ function originOf(opsDir: string): string {
   } catch {
     throw new UserError(`cannot tell where the controller should clone the ops repo from: ${opsDir} has no git remote "origin"; pass --ops-url URL`);
   }
-  // A remote with credentials in it must not end up in a Deployment (or on the screen).
-  if (/^[a-z][a-z0-9+.-]*:\/\/[^/@]*:[^/@]*@/i.test(url)) throw new UserError(`the ops folder's remote "origin" has credentials in its URL; pass --ops-url with a URL without them (the controller reads its git token from its Secret)`);
+  return url;
+}
+
+/** A URL with credentials in it must not end up in a Deployment (or on the screen). */
+function withoutCredentials(url: string): string {
+  if (/^[a-z][a-z0-9+.-]*:\/\/[^/@]*:[^/@]*@/i.test(url)) throw new UserError('the ops repo URL has credentials in it; use a URL without them (the controller reads its git token from its Secret)');
   return url;
 }
 

@@ -1,0 +1,81 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { toYaml } from '../../../src/backends/serialize.js';
+import { controllerManifests, secretInstructions } from '../../../src/controller/manifests.js';
+import { expectGolden } from '../../support/golden.js';
+import { runCli } from '../../support/ops-repo.js';
+
+const FIXTURES = join(import.meta.dirname, '../../fixtures/controller');
+
+const options = {
+  namespace: 'diploid-system',
+  image: 'ghcr.io/diploid/diploid:0.1.0',
+  opsUrl: 'https://gitlab.example.com/shop/ops.git',
+  secretName: 'diploid',
+  secretEnv: ['GITLAB_TOKEN', 'DIPLOID_WEBHOOK_SECRET'],
+  project: 'shop',
+};
+
+describe('the controller manifests', () => {
+  it('match the golden file', () => {
+    expectGolden(join(FIXTURES, 'manifests.yaml'), controllerManifests(options).map((object) => toYaml(object)).join('---\n'));
+  });
+
+  it('are the same bytes for the same options, whatever the order of the secret names', () => {
+    const again = controllerManifests({ ...options, secretEnv: ['DIPLOID_WEBHOOK_SECRET', 'GITLAB_TOKEN', 'GITLAB_TOKEN'] });
+    expect(JSON.stringify(again)).toBe(JSON.stringify(controllerManifests(options)));
+  });
+
+  it('reference secrets and never hold a value', () => {
+    const objects = controllerManifests(options);
+    expect(objects.map((object) => object.kind)).not.toContain('Secret');
+    const deployment = objects.find((object) => object.kind === 'Deployment') as unknown as { spec: { template: { spec: { containers: Array<{ env: Array<{ name: string; value?: string; valueFrom?: unknown }> }> } } } };
+    const env = deployment.spec.template.spec.containers[0]?.env ?? [];
+    expect(env.filter((item) => item.name !== 'DIPLOID_CACHE').every((item) => item.value === undefined && item.valueFrom !== undefined)).toBe(true);
+    expect(env.map((item) => item.name)).toEqual(['DIPLOID_WEBHOOK_SECRET', 'GITLAB_TOKEN', 'DIPLOID_CACHE']);
+  });
+
+  it('grant no rights on secrets, RBAC objects or cluster-wide escalation', () => {
+    const rules = controllerManifests(options)
+      .filter((object) => object.kind === 'ClusterRole' || object.kind === 'Role')
+      .flatMap((object) => (object as unknown as { rules: Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }> }).rules);
+    const resources = rules.flatMap((rule) => rule.resources);
+    expect(resources).not.toContain('secrets');
+    expect(resources).not.toContain('*');
+    expect(rules.flatMap((rule) => rule.verbs)).not.toContain('*');
+    expect(rules.flatMap((rule) => rule.apiGroups)).not.toContain('rbac.authorization.k8s.io');
+    const jobs = rules.find((rule) => rule.resources.includes('jobs'));
+    expect(jobs).toBeDefined();
+    const role = controllerManifests(options).find((object) => object.kind === 'Role');
+    expect(role?.metadata.namespace).toBe('diploid-system');
+  });
+
+  it('tell the user how to create the Secret, with placeholders only', () => {
+    expect(secretInstructions('diploid-system', 'diploid', ['GITLAB_TOKEN', 'DIPLOID_WEBHOOK_SECRET'])).toBe(
+      [
+        'kubectl create namespace diploid-system --dry-run=client -o yaml | kubectl apply -f -',
+        'kubectl -n diploid-system create secret generic diploid \\',
+        '  --from-literal=DIPLOID_WEBHOOK_SECRET="$DIPLOID_WEBHOOK_SECRET" \\',
+        '  --from-literal=GITLAB_TOKEN="$GITLAB_TOKEN"',
+      ].join('\n'),
+    );
+  });
+});
+
+describe('diploid init --dry-run', () => {
+  it('prints the objects (golden) and how to create the Secret, applying and registering nothing', async () => {
+    const run = await runCli(['init', join(FIXTURES, 'ops'), '--dry-run', '--ops-url', 'https://gitlab.example.com/shop/ops.git']);
+    expect(run.stderr).toContain('kubectl -n shop-diploid create secret generic diploid');
+    expect(run.code).toBe(0);
+    expectGolden(join(FIXTURES, 'init-dry-run.yaml'), run.stdout);
+    expect(run.stdout).toContain('--resync=10m');
+    expect(run.stdout).toContain('image: registry.example.com/diploid:0.1.0');
+  });
+
+  it('refuses an ops remote with credentials in it', async () => {
+    const run = await runCli(['init', join(FIXTURES, 'ops'), '--dry-run', '--ops-url', 'https://bot:s3cr3t-value@gitlab.example.com/shop/ops.git']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('the ops repo URL has credentials in it');
+    expect(run.stdout + run.stderr).not.toContain('s3cr3t-value');
+  });
+});
