@@ -20,7 +20,8 @@ import type { HostEvent } from '../../src/hosts/event.js';
 import type { CommitStatus } from '../../src/hosts/types.js';
 import { planPush } from '../../src/sources/git/plan-push.js';
 import { GitRoot, type TestRepo } from '../support/git-repos.js';
-import { eventually, freshGitRepoUrl, freshNamespace, isNotFound, kubeConfig, requireRegistry, uniqueSuffix, type TestNamespace } from './testbed.js';
+import { runCli } from '../support/ops-repo.js';
+import { eventually, freshGitRepoUrl, freshNamespace, isNotFound, kubeConfig, requireKubernetes, requireRegistry, uniqueSuffix, type TestNamespace } from './testbed.js';
 
 const suffix = uniqueSuffix();
 const project = `ctl${suffix}`;
@@ -258,5 +259,37 @@ describe('the reconciler on the test bed', { timeout: 240_000 }, () => {
     }, 30_000);
     // Production is untouched.
     expect((await deployment(production)).spec?.template.spec?.containers[0]?.image).toBe(deployedImage);
+  });
+});
+
+describe('diploid init on the test bed', { timeout: 120_000 }, () => {
+  it('server-side applies the controller objects (kwok runs no code, so only the objects are checked)', async () => {
+    const namespace = `${project}-system`;
+    const opsDir = root.repo('init-ops', { '.diploid.conf.js': config(requireRegistry().host).replace("environments: { production: {} },", `environments: { production: {} },\n  controller: { namespace: '${namespace}' },`) }).dir;
+    const kube = kubeConfig();
+    try {
+      const run = await runCli(['init', opsDir, '--kubeconfig', requireKubernetes().kubeconfig, '--ops-url', opsUrl]);
+      expect(run.stderr).toContain(`kubectl -n ${namespace} create secret generic diploid`);
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain(`created Deployment ${namespace}/diploid-controller`);
+      expect(run.stderr).toContain('webhooks.publicUrl is not set');
+      const deployment = await kube.makeApiClient(k8s.AppsV1Api).readNamespacedDeployment({ name: 'diploid-controller', namespace });
+      expect(deployment.spec?.template.spec?.containers[0]?.args).toContain(`--ops=${opsUrl}`);
+      expect(deployment.spec?.template.spec?.serviceAccountName).toBe('diploid-controller');
+      const role = await kube.makeApiClient(k8s.RbacAuthorizationV1Api).readClusterRole({ name: `diploid-controller-${project}` });
+      expect(role.rules?.some((rule) => rule.resources?.includes('deployments'))).toBe(true);
+      const service = await kube.makeApiClient(k8s.CoreV1Api).readNamespacedService({ name: 'diploid-controller', namespace });
+      expect(service.spec?.ports?.[0]?.port).toBe(80);
+      // Running it again changes nothing.
+      const again = await runCli(['init', opsDir, '--kubeconfig', requireKubernetes().kubeconfig, '--ops-url', opsUrl]);
+      expect(again.code).toBe(0);
+      expect(again.stdout.trim().split('\n').every((line) => line.startsWith('unchanged '))).toBe(true);
+    } finally {
+      const rbac = kube.makeApiClient(k8s.RbacAuthorizationV1Api);
+      const ignore = (error: unknown) => (isNotFound(error) ? undefined : Promise.reject(error));
+      await rbac.deleteClusterRoleBinding({ name: `diploid-controller-${project}` }).catch(ignore);
+      await rbac.deleteClusterRole({ name: `diploid-controller-${project}` }).catch(ignore);
+      await kube.makeApiClient(k8s.CoreV1Api).deleteNamespace({ name: namespace }).catch(ignore);
+    }
   });
 });
