@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { EventQueue } from '../../../src/controller/event-queue.js';
+import { ControllerLoop } from '../../../src/controller/loop.js';
+import type { Reconciler, ReconcileRequest, ReconcileResult } from '../../../src/controller/reconciler.js';
+
+function fakeReconciler(results: (request: ReconcileRequest) => ReconcileResult) {
+  const calls: ReconcileRequest[] = [];
+  const reconciler = {
+    reconcile: async (request: ReconcileRequest) => {
+      calls.push(request);
+      return results(request);
+    },
+    expire: async () => [],
+  } as unknown as Reconciler;
+  return { reconciler, calls };
+}
+
+async function until(check: () => boolean, ms = 5_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe('the controller loop', () => {
+  it('resyncs first, then reconciles webhook events one by one, and retries a retryable failure', async () => {
+    const queue = new EventQueue();
+    let failOnce = true;
+    const { reconciler, calls } = fakeReconciler((request) => {
+      if (request.branch === 'flaky' && failOnce) {
+        failOnce = false;
+        return { outcomes: [{ environment: 'e', result: 'retry', reason: 'RetryScheduled', message: '503', jobsCreated: 0 }], notes: [] };
+      }
+      return { outcomes: [], notes: [] };
+    });
+    const loop = new ControllerLoop({ queue, reconciler, resync: async () => [{ repo: 'ops', branch: 'main', to: 'a', resync: true }], resyncMs: 60_000 });
+    loop.start();
+    const source = { host: 'h', repo: 'web', provider: 'github' as const, repoPath: 'o/web' };
+    queue.offer({ ...source, deliveryId: '1', kind: 'push', branch: 'flaky', before: '0'.repeat(40), after: 'b'.repeat(40), created: true });
+    queue.offer({ ...source, deliveryId: '2', kind: 'tag', tag: 'v1', before: '0'.repeat(40), after: 'c'.repeat(40), deleted: false });
+    await until(() => calls.length >= 3, 10_000);
+    await loop.stop();
+    expect(calls.map((call) => `${call.repo}:${call.branch}`)).toEqual(['ops:main', 'web:flaky', 'web:flaky']);
+    expect(calls[0]?.resync).toBe(true);
+  });
+});
