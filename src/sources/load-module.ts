@@ -53,7 +53,7 @@ const VERSION_PARAM = 'diploid-load';
  * loader thread runs plain JavaScript, also when diploid itself runs from TypeScript sources.
  */
 const HOOKS = `
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 let names = [];
 export function initialize(data) { names = data.names; }
 const tag = /[?&]${VERSION_PARAM}=(\\d+)/;
@@ -69,7 +69,7 @@ export async function load(url, context, next) {
     // Config files use import/export: they are modules, also in a folder whose package.json
     // has no "type" (Node would read them as CommonJS first, then warn and read them again).
     if (!tag.test(url) || !/\\.js\\?/.test(url)) return next(url, context);
-    const source = await readFile(new URL(url), 'utf8');
+    const source = readFileSync(new URL(url), 'utf8');
     return /^[ \\t]*(?:import[\\s{*'"]|export[\\s{*])/m.test(source) ? { format: 'module', source, shortCircuit: true } : next(url, context);
   }
   const source = 'const api = globalThis[Symbol.for(' + JSON.stringify('diploid.dsl') + ')];\\n'
