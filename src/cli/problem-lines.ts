@@ -28,20 +28,37 @@ export function withLines(problems: readonly ConfigProblem[], cwd: string = proc
 }
 
 export function lineOfPath(text: string, path: string): number | undefined {
-  const keys = [...path.matchAll(/([A-Za-z_$][\w$-]*)|\["([^"]+)"\]/g)].map((match) => match[1] ?? match[2] ?? '');
+  const segments = [...path.matchAll(/([A-Za-z_$][\w$-]*)|\["([^"]+)"\]|\[(\d+)\]/g)].map((match) => (match[3] === undefined ? (match[1] ?? match[2] ?? '') : Number(match[3])));
   // A service file's own keys are not nested under `services.<name>`.
-  const candidates = keys[0] === 'services' ? [keys, keys.slice(2)] : [keys];
+  const candidates = segments[0] === 'services' ? [segments, segments.slice(2)] : [segments];
   for (const candidate of candidates) {
     let offset = 0;
     let found: number | undefined;
-    for (const key of candidate) {
-      const pattern = new RegExp(`(^|[\\s{,(])(['"\`]?)${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\2\\s*:`, 'm');
-      const match = pattern.exec(text.slice(offset));
-      if (match === null) continue;
-      found = offset + match.index + match[1]!.length;
-      offset = found;
+    // After `[n]`, the next key is looked for in the n+1-th item: its n+1-th occurrence.
+    let skip = 0;
+    for (const segment of candidate) {
+      if (typeof segment === 'number') {
+        skip = segment;
+        continue;
+      }
+      const at = findKey(text, segment, offset, skip);
+      skip = 0;
+      if (at === undefined) continue;
+      found = at;
+      offset = at;
     }
-    if (found !== undefined && candidate.length > 0) return text.slice(0, found).split('\n').length;
+    if (found !== undefined) return text.slice(0, found).split('\n').length;
   }
   return undefined;
+}
+
+function findKey(text: string, key: string, from: number, skip: number): number | undefined {
+  const pattern = new RegExp(`(^|[\\s{,(])(['"\`]?)${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\2\\s*:`, 'gm');
+  pattern.lastIndex = from;
+  let match: RegExpExecArray | null = null;
+  for (let n = 0; n <= skip; n++) {
+    match = pattern.exec(text);
+    if (match === null) return undefined;
+  }
+  return match === null ? undefined : match.index + (match[1]?.length ?? 0);
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { dnsLabel, durationSchema, portNumber, quantity, resourceRange } from './primitives.js';
+import { dnsLabel, portNumber, quantity, resourceRange } from './primitives.js';
 import { envValueSchema, serviceRefSchema } from './value-schemas.js';
 
 /** A port by number or by the name given under `ports`. */
@@ -221,8 +221,6 @@ export const serviceFields = {
   gracePeriod: z.number().int().min(0).optional(),
   /** Extra labels on this service's objects. */
   labels: z.record(z.string(), z.string()).optional(),
-  /** Time an idle preview of this service may live; see branch rules. */
-  ttl: durationSchema.optional(),
 };
 
 /** The part of a service that fragments and per-environment overrides may set. */

@@ -117,3 +117,30 @@ export default defineConfig({ project: 'shop', environments: { production: {} },
     expect(run.stderr).toContain('no .diploid.conf.js in');
   });
 });
+
+describe('validate', () => {
+  it('reports a branch rule an earlier one shadows', async () => {
+    const dir = writeOpsRepo({
+      '.diploid.conf.js': `import { defineConfig } from 'diploid';
+export default defineConfig({
+  project: 'shop',
+  environments: { production: {}, staging: {} },
+  branches: [
+    { branch: '*', environment: 'staging' },
+    { branch: 'feature/*', preview: { mode: 'full', base: 'staging' } },
+  ],
+});
+`,
+      'services/api.js': "import { defineService } from 'diploid';\nexport default defineService({ name: 'api', image: 'nginx' });\n",
+    });
+    const run = await runCli(['validate', '.'], dir);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^error: 1 problem in the configuration:\n {2}\.diploid\.conf\.js:7 branches\[1\]\.branch: .*never/);
+  });
+
+  it('says ok with what it checked', async () => {
+    const dir = writeOpsRepo({ '.diploid.conf.js': MINIMAL_CONFIG, 'services/api.js': "import { defineService } from 'diploid';\nexport default defineService({ name: 'api', image: 'nginx' });\n" });
+    const run = await runCli(['validate', '.'], dir);
+    expect(run).toEqual({ code: 0, stdout: 'ok: 1 service files, 1 environments (production)\n', stderr: '' });
+  });
+});

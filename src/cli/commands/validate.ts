@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../../errors.js';
-import { checkApp, environmentNames } from '../../resolve/index.js';
+import { configSchema } from '../../model/config.js';
+import { checkBranchRules } from '../../plan/branch-rules.js';
+import { checkApp, environmentNames, type SourceDocument } from '../../resolve/index.js';
 import { loadForCommand } from '../load.js';
 import type { Output } from '../output.js';
 
@@ -12,9 +14,15 @@ export function registerValidateCommand(program: Command, output: Output): void 
     .option('--repos <dir>', 'folder with one sub-folder per service repo, named as in repos')
     .action(async (opsDir: string, options: { repos?: string }) => {
       const { sources } = await loadForCommand(opsDir, options.repos, output);
-      const problems = checkApp(sources);
+      const problems = [...checkApp(sources), ...branchRuleProblems(sources.config)];
       if (problems.length > 0) throw new ConfigError(problems);
       const environments = environmentNames(sources);
       output.out(`ok: ${sources.services.length} service files, ${environments.length} environments (${environments.join(', ')})\n`);
     });
+}
+
+/** Rules that can never match, or name unknown environments; only for a config that is valid. */
+function branchRuleProblems(config: SourceDocument) {
+  const parsed = configSchema.safeParse(config.value);
+  return parsed.success ? checkBranchRules(parsed.data, config.file) : [];
 }
