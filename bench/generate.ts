@@ -45,6 +45,7 @@ export default defineConfig({
   environments: {
 ${environments}
   },
+  branches: [{ branch: 'main', environment: '${environmentNames(shape.environments)[0]}' }],
 });
 `;
 }
