@@ -1,6 +1,4 @@
-import { homedir } from 'node:os';
-import { join } from 'node:path';
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { kubeConfigFrom } from '../../cluster/kube-client.js';
 import { EventQueue } from '../../controller/event-queue.js';
 import { ControllerLoop } from '../../controller/loop.js';
@@ -11,11 +9,11 @@ import { ConfigMapStatusStore } from '../../controller/status-store.js';
 import { startWebhookServer } from '../../controller/webhook-server.js';
 import { UserError } from '../../errors.js';
 import { readSecret } from '../../hosts/token.js';
-import type { SecretSource } from '../../model/primitives.js';
 import { durationMs } from '../../plan/targets.js';
 import { OPS_REPO } from '../../plan/types.js';
 import { locateOps } from '../../sources/git/locate.js';
 import type { Output } from '../output.js';
+import { collect, defaultCacheDir, parsePort, parseRepoUrl, secretSource } from '../options.js';
 
 interface ControllerOptions {
   ops?: string;
@@ -57,11 +55,11 @@ export function registerControllerCommand(program: Command, output: Output): voi
     .option('--once', 'run one resync pass and exit (for a CronJob, or to check the setup)')
     .action(async (options: ControllerOptions) => {
       const log = (line: string) => output.err(`${new Date().toISOString()} ${line}\n`);
-      const urls = Object.fromEntries(options.repoUrl.map(parsePair));
+      const urls = Object.fromEntries(options.repoUrl.map(parseRepoUrl));
       const locations = { ...(options.gitRoot === undefined ? {} : { gitRoot: options.gitRoot }), urls };
       const ops = urls[OPS_REPO] ?? locateOps(options.ops ?? process.env.DIPLOID_OPS, locations);
       if (ops === undefined) throw new UserError('where is the ops repo? pass --ops URL (or set DIPLOID_OPS)');
-      const cacheDir = options.cache ?? process.env.DIPLOID_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'diploid');
+      const cacheDir = options.cache ?? defaultCacheDir();
       const config = await readOpsConfig({ ops, locations, cacheDir });
       const namespace = options.namespace ?? config.controller?.namespace ?? DEFAULT_CONTROLLER_NAMESPACE;
       const resync = options.resync ?? config.controller?.resync ?? '5m';
@@ -111,25 +109,6 @@ export function registerControllerCommand(program: Command, output: Output): voi
     });
 }
 
-function secretSource(options: ControllerOptions, configured: SecretSource | undefined): SecretSource {
-  if (options.secretEnv !== undefined && options.secretFile !== undefined) throw new UserError('pass --secret-env or --secret-file, not both');
-  if (options.secretFile !== undefined) return { file: options.secretFile };
-  if (options.secretEnv !== undefined) return { env: options.secretEnv };
-  return configured ?? { env: 'DIPLOID_WEBHOOK_SECRET' };
-}
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
 
-function parsePair(text: string): [string, string] {
-  const at = text.indexOf('=');
-  if (at <= 0) throw new UserError(`--repo-url expects NAME=URL, got "${text}"`);
-  return [text.slice(0, at), text.slice(at + 1)];
-}
 
-function parsePort(text: string): number {
-  const port = Number(text);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError('a port number from 0 to 65535');
-  return port;
-}

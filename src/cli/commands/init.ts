@@ -11,11 +11,9 @@ import {
   secretInstructions,
 } from '../../controller/manifests.js';
 import { toYaml } from '../../backends/serialize.js';
-import { ConfigError, UserError } from '../../errors.js';
-import { configSchema, type ConfigSpec } from '../../model/config.js';
-import { Problems } from '../../resolve/problems.js';
-import { validateDocument } from '../../resolve/schema-errors.js';
-import { loadForCommand } from '../load.js';
+import { UserError } from '../../errors.js';
+import type { ConfigSpec } from '../../model/config.js';
+import { loadConfigForCommand } from '../load.js';
 import type { Output } from '../output.js';
 import { registerWebhookCommands } from './webhooks.js';
 
@@ -41,7 +39,7 @@ export function registerInitCommand(program: Command, output: Output): void {
     .option('--secret-name <name>', 'the Secret you create with the webhook secret and git tokens', DEFAULT_CONTROLLER_SECRET)
     .option('--no-webhooks', 'do not register webhooks, even when webhooks.publicUrl is set')
     .action(async (opsDir: string, options: InitOptions) => {
-      const config = await loadConfig(opsDir, output);
+      const config = await loadConfigForCommand(opsDir, output);
       const opsUrl = withoutCredentials(options.opsUrl ?? originOf(opsDir));
       const namespace = config.controller?.namespace ?? DEFAULT_CONTROLLER_NAMESPACE;
       const { secretEnv, fileSecrets } = secretsOf(config);
@@ -111,10 +109,3 @@ function withoutCredentials(url: string): string {
   return url;
 }
 
-async function loadConfig(opsDir: string, output: Output): Promise<ConfigSpec> {
-  const { sources } = await loadForCommand(opsDir, undefined, output);
-  const problems = new Problems();
-  const config = validateDocument(configSchema, sources.config.value, sources.config.file, '', problems);
-  if (config === undefined || !problems.empty) throw new ConfigError(problems.list);
-  return config;
-}

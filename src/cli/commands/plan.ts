@@ -1,6 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { z } from 'zod';
 import { UserError } from '../../errors.js';
@@ -9,6 +7,7 @@ import { OPS_REPO, type CurrentEnvironment } from '../../plan/types.js';
 import { locateOps } from '../../sources/git/locate.js';
 import { planPush } from '../../sources/git/plan-push.js';
 import type { Output } from '../output.js';
+import { collect, defaultCacheDir, parseRepoUrl } from '../options.js';
 
 interface PlanOptions {
   repo: string;
@@ -53,7 +52,7 @@ export function registerPlanCommand(program: Command, output: Output): void {
     .addOption(new Option('-o, --output <format>', 'format').choices(['text', 'json']).default('text'))
     .action(async (options: PlanOptions) => {
       if (options.to === undefined && options.deleted !== true && options.closed !== true) throw new UserError('pass --to SHA (the new head), or --deleted / --closed');
-      const urls = Object.fromEntries(options.repoUrl.map(parsePair));
+      const urls = Object.fromEntries(options.repoUrl.map(parseRepoUrl));
       const locations = { ...(options.gitRoot === undefined ? {} : { gitRoot: options.gitRoot }), urls };
       const ops = urls[OPS_REPO] ?? locateOps(options.ops, locations);
       if (ops === undefined) throw new UserError(`where is the ops repo? pass --ops DIR|URL, or --git-root DIR holding ${OPS_REPO}.git`);
@@ -77,19 +76,8 @@ export function registerPlanCommand(program: Command, output: Output): void {
     });
 }
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
 
-function parsePair(text: string): [string, string] {
-  const at = text.indexOf('=');
-  if (at <= 0) throw new UserError(`--repo-url expects NAME=URL, got "${text}"`);
-  return [text.slice(0, at), text.slice(at + 1)];
-}
 
-function defaultCacheDir(): string {
-  return process.env.DIPLOID_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'diploid');
-}
 
 function readCurrent(file: string): CurrentEnvironment[] {
   let value: unknown;

@@ -1,10 +1,6 @@
 import { writeFile } from 'node:fs/promises';
-import { InvalidArgumentError, type Command } from 'commander';
-import { ConfigError, UserError } from '../../errors.js';
-import { configSchema, type ConfigSpec } from '../../model/config.js';
-import type { SecretSource } from '../../model/primitives.js';
-import { Problems } from '../../resolve/problems.js';
-import { validateDocument } from '../../resolve/schema-errors.js';
+import type { Command } from 'commander';
+import { UserError } from '../../errors.js';
 import { EventQueue } from '../../controller/event-queue.js';
 import { DEFAULT_MAX_BODY_BYTES, startWebhookServer } from '../../controller/webhook-server.js';
 import { createGitHost } from '../../hosts/create-host.js';
@@ -14,16 +10,11 @@ import { resolveRepoTargets } from '../../hosts/targets.js';
 import { readSecret } from '../../hosts/token.js';
 import type { GitHost } from '../../hosts/types.js';
 import { deriveWebhookSecret, generateMasterSecret } from '../../hosts/webhook-secret.js';
-import { loadForCommand } from '../load.js';
+import { loadConfigForCommand } from '../load.js';
+import { DEFAULT_SECRET_ENV, parsePort, parsePositive, parseUrl, secretSource, type SecretOptions } from '../options.js';
 import { createOutput, type Output } from '../output.js';
 
-/** Where the master secret is read from when no option says otherwise. */
-const DEFAULT_SECRET_ENV = 'DIPLOID_WEBHOOK_SECRET';
 
-interface SecretOptions {
-  secretEnv?: string;
-  secretFile?: string;
-}
 
 /** Adds `diploid webhooks serve | register | secret`. */
 export function registerWebhookCommands(program: Command, output: Output = createOutput()): void {
@@ -38,8 +29,8 @@ export function registerWebhookCommands(program: Command, output: Output = creat
       .option('--host <address>', 'address to listen on', '0.0.0.0')
       .option('--max-body <bytes>', 'largest body accepted', parsePositive, DEFAULT_MAX_BODY_BYTES),
   ).action(async (opsDir: string, options: SecretOptions & { port: number; host: string; maxBody: number }) => {
-    const config = await loadConfig(opsDir, output);
-    const master = await readSecret(secretSource(options), 'webhook master secret');
+    const config = await loadConfigForCommand(opsDir, output);
+    const master = await readSecret(secretSource(options, config.webhooks?.secret), 'webhook master secret');
     const routes = webhookRoutes(resolveRepoTargets(config), master);
     const queue = new EventQueue();
     const server = await startWebhookServer({ routes, queue, port: options.port, host: options.host, maxBodyBytes: options.maxBody, log: (line) => output.err(`${line}\n`) });
@@ -66,16 +57,18 @@ export function registerWebhookCommands(program: Command, output: Output = creat
       .command('register')
       .description('Create or update the push/merge-request webhook on every repo of the ops config.')
       .argument('[ops-dir]', 'folder of the ops repo', '.')
-      .requiredOption('--public-url <url>', 'URL at which hosts reach `diploid webhooks serve`, e.g. https://diploid.example.com', parseUrl),
-  ).action(async (opsDir: string, options: SecretOptions & { publicUrl: string }) => {
-    const config = await loadConfig(opsDir, output);
-    const master = await readSecret(secretSource(options), 'webhook master secret');
+      .option('--public-url <url>', 'URL at which hosts reach `diploid webhooks serve` (default: webhooks.publicUrl of the config)', parseUrl),
+  ).action(async (opsDir: string, options: SecretOptions & { publicUrl?: string }) => {
+    const config = await loadConfigForCommand(opsDir, output);
+    const publicUrl = options.publicUrl ?? config.webhooks?.publicUrl;
+    if (publicUrl === undefined) throw new UserError('where do hosts reach diploid? pass --public-url or set webhooks.publicUrl in the config');
+    const master = await readSecret(secretSource(options, config.webhooks?.secret), 'webhook master secret');
     const targets = resolveRepoTargets(config);
     if (targets.length === 0) throw new UserError('the ops config names no repos: nothing to register');
     const hosts = new Map<string, Promise<GitHost>>();
     const failures: string[] = [];
     for (const target of targets) {
-      const url = webhookUrl(options.publicUrl, target.hostName, target.repo.name);
+      const url = webhookUrl(publicUrl, target.hostName, target.repo.name);
       const where = `${target.hostName}:${target.repo.path}`;
       try {
         let host = hosts.get(target.hostName);
@@ -119,39 +112,7 @@ function withSecretOptions(command: Command): Command {
     .option('--secret-file <path>', 'file holding the webhook master secret');
 }
 
-function secretSource(options: SecretOptions): SecretSource {
-  if (options.secretEnv && options.secretFile) throw new UserError('pass --secret-env or --secret-file, not both');
-  if (options.secretFile) return { file: options.secretFile };
-  return { env: options.secretEnv ?? DEFAULT_SECRET_ENV };
-}
 
-/** The validated ops config; webhooks need only `git` and `repos` from it. */
-async function loadConfig(opsDir: string, output: Output): Promise<ConfigSpec> {
-  const { sources } = await loadForCommand(opsDir, undefined, output);
-  const problems = new Problems();
-  const config = validateDocument(configSchema, sources.config.value, sources.config.file, '', problems);
-  if (config === undefined || !problems.empty) throw new ConfigError(problems.list);
-  return config;
-}
 
-function parsePort(text: string): number {
-  const port = Number(text);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError('a port number from 0 to 65535');
-  return port;
-}
 
-function parsePositive(text: string): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value <= 0) throw new InvalidArgumentError('a positive whole number');
-  return value;
-}
 
-function parseUrl(text: string): string {
-  try {
-    const url = new URL(text);
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error();
-    return text;
-  } catch {
-    throw new InvalidArgumentError('an http(s) URL');
-  }
-}
