@@ -77,7 +77,8 @@ export function caddyfile(sites: readonly Site[]): string {
     });
     lines.push('}');
   }
-  return `${lines.join('\n')}\n`;
+  // Spaces, not Caddy's usual tabs: YAML writers put text with tabs on one escaped line.
+  return `${lines.join('\n').replace(/^\t+/gm, (tabs) => '  '.repeat(tabs.length))}\n`;
 }
 
 /** CORS as the proxy's answer: allowed origins get the headers, preflight requests a 204. */

@@ -39,7 +39,7 @@ describe('compose: proxy', () => {
       cap_add: ['NET_BIND_SERVICE'],
     });
     const caddyfile = file.configs?.['diploid-proxy-caddyfile']?.content ?? '';
-    expect(caddyfile).toContain('rpc.demo.test {\n\thandle {\n\t\treverse_proxy h2c://rpc:9000\n\t}\n}');
+    expect(caddyfile).toContain('rpc.demo.test {\n  handle {\n    reverse_proxy h2c://rpc:9000\n  }\n}');
     expect(caddyError(caddyfile.replaceAll('$$', '$'))).toBeUndefined();
   });
 });
