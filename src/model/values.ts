@@ -58,13 +58,3 @@ export function ref(service: string, port?: string): ServiceRefBuilder {
   });
   return base;
 }
-
-export function isSecretValue(value: unknown): value is SecretValue {
-  return typeof value === 'object' && value !== null && '$secret' in value;
-}
-export function isSharedValue(value: unknown): value is SharedValue {
-  return typeof value === 'object' && value !== null && '$shared' in value;
-}
-export function isServiceRef(value: unknown): value is ServiceRef {
-  return typeof value === 'object' && value !== null && '$ref' in value;
-}

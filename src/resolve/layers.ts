@@ -1,5 +1,5 @@
 import { configSchema, type ConfigSpec } from '../model/config.js';
-import { servicePatchSchema, serviceSchema, type ServicePatchSpec, type ServiceSpec } from '../model/service.js';
+import { serviceSchema, type ServicePatchSpec, type ServiceSpec } from '../model/service.js';
 import { mergeLayers } from './merge.js';
 import { joinPath, type Problems } from './problems.js';
 import { suggestion, validateDocument } from './schema-errors.js';

@@ -1,6 +1,6 @@
 import { closest, distance } from 'fastest-levenshtein';
 import type { z } from 'zod';
-import { describeValue, formatPath, joinPath, type Problems } from './problems.js';
+import { describeValue, joinPath, type Problems } from './problems.js';
 
 type Issue = z.core.$ZodIssue;
 type AnySchema = z.core.$ZodType;
@@ -146,4 +146,3 @@ function child(schema: AnySchema, segment: PropertyKey): AnySchema[] {
   return [];
 }
 
-export { formatPath };

@@ -5,7 +5,7 @@ import type { ResolvedApp, ResolvedService } from '../../resolve/model.js';
 import type { FilesPlan } from './files.js';
 import { selectorLabels, serviceLabels } from './labels.js';
 import { podTemplate } from './pod.js';
-import { claimName, claimSpec, claims, persistentVolumes } from './storage.js';
+import { claimSpec, claims, persistentVolumes } from './storage.js';
 
 export type Workload = IDeployment | IStatefulSet | IDaemonSet;
 
@@ -54,4 +54,3 @@ export function workload(app: ResolvedApp, service: ResolvedService, files: File
   return { workload: deployment, claims: claims(app, service) };
 }
 
-export { claimName };
