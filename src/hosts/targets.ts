@@ -1,5 +1,6 @@
 import type { ConfigSpec, GitHostConfig } from '../model/config.js';
 import { UserError } from '../errors.js';
+import { OPS_REPO } from '../plan/types.js';
 import type { RepoRef } from './types.js';
 
 /** A repo of the ops config together with the host it lives on. */
@@ -10,29 +11,32 @@ export interface RepoTarget {
 }
 
 /**
- * Pairs every entry of `repos` with its entry of `git.hosts`: the one it names, or the only host
+ * Pairs the ops repo (when `ops` says where it lives) and every entry of `repos` with its entry of `git.hosts`: the one it names, or the only host
  * when there is one. Every problem is reported at once. Sorted by repo name, for stable output.
  */
-export function resolveRepoTargets(config: Pick<ConfigSpec, 'git' | 'repos'>): RepoTarget[] {
+export function resolveRepoTargets(config: Pick<ConfigSpec, 'git' | 'repos' | 'ops'>): RepoTarget[] {
   const hosts = config.git?.hosts ?? {};
   const hostNames = Object.keys(hosts).sort();
   const problems: string[] = [];
   const targets: RepoTarget[] = [];
-  for (const [name, repo] of Object.entries(config.repos ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
+  // The ops repo is a repo like the others, named `ops` as the planner knows it.
+  const entries = [...(config.ops === undefined ? [] : [[OPS_REPO, config.ops] as const]), ...Object.entries(config.repos ?? {}).sort(([a], [b]) => a.localeCompare(b))];
+  for (const [name, repo] of entries) {
+    const at = name === OPS_REPO ? 'ops' : `repos.${name}`;
     let hostName = repo.host;
     if (hostName === undefined) {
       if (hostNames.length === 1) hostName = hostNames[0];
       else if (hostNames.length === 0) {
-        problems.push(`repos.${name}: no git host is configured; add one under git.hosts`);
+        problems.push(`${at}: no git host is configured; add one under git.hosts`);
         continue;
       } else {
-        problems.push(`repos.${name}: set host to one of ${hostNames.join(', ')} (there is more than one git host)`);
+        problems.push(`${at}: set host to one of ${hostNames.join(', ')} (there is more than one git host)`);
         continue;
       }
     }
     const host = hostName === undefined ? undefined : hosts[hostName];
     if (hostName === undefined || host === undefined) {
-      problems.push(`repos.${name}.host: unknown git host "${hostName}"; expected one of ${hostNames.join(', ') || '(none configured)'}`);
+      problems.push(`${at}.host: unknown git host "${hostName}"; expected one of ${hostNames.join(', ') || '(none configured)'}`);
       continue;
     }
     targets.push({ hostName, host, repo: { name, path: repo.path } });

@@ -80,8 +80,17 @@ export const configSchema = z.strictObject({
       hosts: z.record(dnsLabel, gitHostSchema),
     })
     .optional(),
-  /** Service repositories, by the name service files use in `build.repo`. */
-  repos: z.record(z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'a repo name of lower-case letters, digits, ".", "_" and "-"'), repoSchema).optional(),
+  /** Where the ops repo itself lives on its git host, so that its pushes reach diploid by webhook. */
+  ops: z
+    .strictObject({
+      /** Name of an entry of `git.hosts`; the only host when there is one. */
+      host: z.string().optional(),
+      /** Path of the ops repository on its host, e.g. `shop/ops`. */
+      path: z.string().min(1),
+    })
+    .optional(),
+  /** Service repositories, by the name service files use in `build.repo`; `ops` names the ops repo and cannot be used. */
+  repos: z.record(z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'a repo name of lower-case letters, digits, ".", "_" and "-"').refine((name) => name !== 'ops', 'not "ops", which names the ops repo itself'), repoSchema).optional(),
   /** Where built images are pushed and pulled. */
   registry: z
     .strictObject({

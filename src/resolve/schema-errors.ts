@@ -37,6 +37,11 @@ function explain(issue: Issue, base: PropertyKey[], root: AnySchema, rootValue: 
       return issue.keys.map((key) => ({ path: [...path, key], message: unknownKeyMessage(key, knownKeys(root, path)) }));
     case 'invalid_union':
       return explainUnion(issue, path, root, rootValue);
+    case 'invalid_key': {
+      // The key itself is wrong: explain it as a value, the key being what was found.
+      const key = path.at(-1);
+      return issue.issues.map((inner) => ({ path, message: `${keyMessage(inner)}, got ${describeValue(key)}` }));
+    }
     case 'invalid_type':
       if (input === undefined) return [{ path, message: `is required (expected ${article(issue.expected)})` }];
       return [{ path, message: `expected ${article(issue.expected)}, got ${describeValue(input)}` }];
@@ -70,6 +75,11 @@ function explainUnion(issue: Extract<Issue, { code: 'invalid_union' }>, path: Pr
   const input = valueAt(rootValue, path);
   if (input === undefined) return [{ path, message: `is required (expected ${expected.join(' or ')})` }];
   return [{ path, message: `expected ${expected.length > 0 ? expected.join(' or ') : 'a different value'}, got ${describeValue(input)}` }];
+}
+
+function keyMessage(issue: Issue): string {
+  if (issue.code === 'invalid_format' || issue.code === 'custom') return `expected a key that is ${issue.message}`;
+  return `expected a different key: ${issue.message}`;
 }
 
 function depth(branch: readonly Issue[]): number {

@@ -100,6 +100,12 @@ describe('resolveApp', () => {
     ]);
   });
 
+  it('keeps the repo name "ops" for the ops repo', () => {
+    expect(checkApp(sources({ repos: { ops: { path: 'shop/ops' } } }, { name: 'a', image: 'a' })).map((problem) => `${problem.path}: ${problem.message}`)).toEqual([
+      'repos.ops: expected a key that is not "ops", which names the ops repo itself, got "ops"',
+    ]);
+  });
+
   it('refuses shared values that look like inline secrets', () => {
     expect(checkApp(sources({ shared: { API_TOKEN: 'abc' } }, { name: 'a', image: 'a' })).map((problem) => problem.path)).toEqual(['shared.API_TOKEN']);
   });

@@ -60,6 +60,11 @@ describe('repo targets', () => {
     expect(targets.map((t) => [t.repo.name, t.hostName, t.repo.path])).toEqual([['cart', 'lab', 'shop/cart'], ['web', 'lab', 'shop/web']]);
   });
 
+  it('includes the ops repo first, as repo "ops", when the config says where it lives', () => {
+    const targets = resolveRepoTargets({ git: { hosts: { lab: { provider: 'gitlab', token } } }, ops: { path: 'shop/ops' }, repos: { web: { path: 'shop/web' } } });
+    expect(targets.map((t) => [t.repo.name, t.hostName, t.repo.path])).toEqual([['ops', 'lab', 'shop/ops'], ['web', 'lab', 'shop/web']]);
+  });
+
   it('reports every repo without a clear host at once', () => {
     const config = {
       git: { hosts: { lab: { provider: 'gitlab' as const, token }, hub: { provider: 'github' as const, token } } },
