@@ -8,6 +8,7 @@ export default defineConfig({
       gitlab: { provider: 'gitlab', url: 'https://gitlab.example.com', user: 'diploid-bot', token: { env: 'GITLAB_TOKEN' } },
     },
   },
+  ops: { path: 'shop/ops' },
   repos: {
     web: { path: 'shop/web', local: '../repos/web' },
     backend: { path: 'shop/backend', local: '../repos/backend' },
