@@ -1,0 +1,198 @@
+/**
+ * The bed's real node: containerd (with Debian's runc and CNI plugins), a kubelet joined to the
+ * bed's control plane, kube-proxy (iptables) and CoreDNS, all on the host. Pods get addresses on
+ * a CNI bridge; the host reaches them directly. Its images are look-alikes pushed to the bed's
+ * registry by images.sh, and containerd resolves public image names to them.
+ *
+ * Bridges, iptables and the kubelet's cgroups belong to the whole machine, so one real node runs
+ * per machine: a second bed starts without one and says which bed holds it.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { binDir, imagesDir, testbedDir } from './config.js';
+import { type ControlPlane, kubectl } from './control-plane.js';
+import { freePorts, probe } from './net.js';
+import {
+  containerdConfig,
+  cniConfList,
+  corefile,
+  kubeletConfig,
+  mirroredRegistries,
+  mirrorHostsToml,
+  network,
+  nodeKindLabel,
+  realNodeName,
+  registryHostsToml,
+} from './node-config.js';
+import { cleanUpNode } from './node-cleanup.js';
+import { type ProcessRecord, isRunning, startDaemon, waitUntil } from './processes.js';
+import type { Registry } from './registry.js';
+import { readState } from './state.js';
+
+const run = promisify(execFile);
+
+/** What a running real node offers its users. */
+export interface RealNode {
+  readonly nodeName: string;
+  /** Folder of the node's files (containerd, kubelet root, logs of pods). */
+  readonly dir: string;
+  readonly containerdSocket: string;
+  /** CIDR of pod addresses, reachable from the host. */
+  readonly podSubnet: string;
+  /** Cluster DNS address (CoreDNS on the bridge's gateway). */
+  readonly dnsServer: string;
+  /** The kubelet's health endpoint, for `status`. */
+  readonly kubeletHealthz: string;
+}
+
+/** Which bed holds the machine's real node. */
+const lockFile = '/run/diploid-testbed-real-node.json';
+
+/**
+ * Takes the machine's real node for `stateDir`, or throws naming the bed that holds it. A lock
+ * left by a bed whose containerd no longer runs is stale: its leftovers are cleaned up first.
+ */
+async function takeMachineLock(stateDir: string, log: (message: string) => void): Promise<void> {
+  if (existsSync(lockFile)) {
+    const holder = (JSON.parse(readFileSync(lockFile, 'utf8')) as { stateDir: string }).stateDir;
+    const state = holder === stateDir ? undefined : readState(holder);
+    const alive = state?.processes.some((p) => p.name === 'containerd' && isRunning(p)) ?? false;
+    if (alive) throw new Error(`the machine's real node belongs to the bed in ${holder}; one real node runs per machine`);
+    log(`cleaning up after the real node of a bed that is gone (${holder})`);
+    await cleanUpNode({ dir: join(holder, 'node'), log });
+  }
+  writeFileSync(lockFile, `${JSON.stringify({ stateDir, pid: process.pid })}\n`);
+}
+
+/** Gives the machine's real node back (only if `stateDir` holds it). */
+export function releaseMachineLock(stateDir: string): void {
+  if (!existsSync(lockFile)) return;
+  const holder = (JSON.parse(readFileSync(lockFile, 'utf8')) as { stateDir: string }).stateDir;
+  if (holder === stateDir) rmSync(lockFile, { force: true });
+}
+
+export async function startRealNode(
+  stateDir: string,
+  plane: ControlPlane,
+  registry: Registry,
+  started: (record: ProcessRecord) => void,
+  log: (message: string) => void,
+): Promise<RealNode> {
+  await takeMachineLock(stateDir, log);
+  const bin = binDir();
+  const dir = join(stateDir, 'node');
+  const dirs = {
+    containerdRoot: join(dir, 'containerd', 'root'),
+    containerdState: join(dir, 'containerd', 'state'),
+    containerdSocket: join(dir, 'containerd.sock'),
+    certsDir: join(dir, 'certs.d'),
+    cniConfDir: join(dir, 'cni', 'net.d'),
+    cniDataDir: join(dir, 'cni', 'ipam'),
+  };
+  for (const folder of [dirs.containerdRoot, dirs.containerdState, dirs.certsDir, dirs.cniConfDir, dirs.cniDataDir]) mkdirSync(folder, { recursive: true });
+
+  // Images first: the look-alikes of public images, pushed under their public paths.
+  const pushStarted = Date.now();
+  await run('bash', [join(testbedDir, 'images.sh'), 'push', imagesDir(), registry.host], {
+    env: { ...process.env, CRANE: join(bin, 'crane') },
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  log(`images pushed to ${registry.host} in ${((Date.now() - pushStarted) / 1000).toFixed(1)}s`);
+
+  // The host routes pod traffic; the bridge exists before CoreDNS binds to its address.
+  writeFileSync('/proc/sys/net/ipv4/ip_forward', '1\n');
+  await ensureBridge();
+
+  writeFileSync(join(dir, 'containerd.toml'), containerdConfig(dirs));
+  for (const upstream of mirroredRegistries) {
+    mkdirSync(join(dirs.certsDir, upstream), { recursive: true });
+    writeFileSync(join(dirs.certsDir, upstream, 'hosts.toml'), mirrorHostsToml(registry.host, upstream === 'docker.io' ? 'registry-1.docker.io' : upstream));
+  }
+  mkdirSync(join(dirs.certsDir, registry.host), { recursive: true });
+  writeFileSync(join(dirs.certsDir, registry.host, 'hosts.toml'), registryHostsToml(registry.host));
+  writeFileSync(join(dirs.cniConfDir, '10-diploid-testbed.conflist'), cniConfList(dirs.cniDataDir));
+
+  const env = { ...process.env, PATH: `${bin}:/usr/sbin:/usr/bin:/sbin:/bin` };
+  const containerd = await startDaemon('containerd', join(bin, 'containerd'), ['--config', join(dir, 'containerd.toml'), '--log-level', 'warn'], { stateDir, env });
+  started(containerd);
+  await waitUntil('containerd', async () => {
+    await run(join(bin, 'ctr'), ['--address', dirs.containerdSocket, 'version']);
+    return true;
+  }, { timeoutMs: 60_000, process: containerd, intervalMs: 250 });
+  log('containerd ready');
+
+  const [kubeletPort, kubeletHealthz, proxyHealthz, proxyMetrics, dnsHealth, dnsReady] = (await freePorts(6)) as [number, number, number, number, number, number];
+  writeFileSync(join(dir, 'kubelet.json'), kubeletConfig({
+    containerdSocket: dirs.containerdSocket,
+    port: kubeletPort,
+    healthzPort: kubeletHealthz,
+    podLogsDir: join(dir, 'pod-logs'),
+    volumePluginDir: join(dir, 'volume-plugins'),
+  }));
+  const kubelet = await startDaemon('kubelet', join(bin, 'kubelet'), [
+    `--config=${join(dir, 'kubelet.json')}`,
+    `--kubeconfig=${plane.kubeconfig}`,
+    `--root-dir=${join(dir, 'kubelet')}`,
+    `--cert-dir=${join(dir, 'kubelet-pki')}`,
+    `--hostname-override=${realNodeName}`,
+    // The API server reaches the kubelet for logs and exec at this address.
+    '--node-ip=127.0.0.1',
+    `--node-labels=${nodeKindLabel}=real`,
+    '--v=1',
+  ], { stateDir, env });
+  started(kubelet);
+
+  const proxy = await startDaemon('kube-proxy', join(bin, 'kube-proxy'), [
+    `--kubeconfig=${plane.kubeconfig}`,
+    `--hostname-override=${realNodeName}`,
+    '--proxy-mode=iptables',
+    `--cluster-cidr=${network.subnet}`,
+    // Pods on one bridge reach each other's Service addresses only if replies come back through
+    // the host: masquerading every Service connection makes that so.
+    '--masquerade-all',
+    '--conntrack-max-per-core=0',
+    '--bind-address=127.0.0.1',
+    `--healthz-bind-address=127.0.0.1:${proxyHealthz}`,
+    `--metrics-bind-address=127.0.0.1:${proxyMetrics}`,
+  ], { stateDir, env });
+  started(proxy);
+
+  writeFileSync(join(dir, 'Corefile'), corefile({ kubeconfig: plane.kubeconfig, healthPort: dnsHealth, readyPort: dnsReady }));
+  const coredns = await startDaemon('coredns', join(bin, 'coredns'), ['-conf', join(dir, 'Corefile')], { stateDir, env });
+  started(coredns);
+
+  await waitUntil(`node ${realNodeName} Ready`, async () => {
+    const { stdout } = await kubectl(plane.kubeconfig, [
+      'get', 'node', realNodeName, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}',
+    ]);
+    return stdout.trim() === 'True';
+  }, { timeoutMs: 120_000, process: kubelet, intervalMs: 500 });
+  await waitUntil('kube-proxy /healthz', async () => (await probe(`http://127.0.0.1:${proxyHealthz}/healthz`)).status === 200, {
+    timeoutMs: 60_000,
+    process: proxy,
+  });
+  await waitUntil('CoreDNS /ready', async () => (await probe(`http://127.0.0.1:${dnsReady}/ready`)).status === 200, {
+    timeoutMs: 60_000,
+    process: coredns,
+  });
+  log(`node ${realNodeName} Ready (kubelet, containerd, kube-proxy, CoreDNS on ${network.gateway})`);
+  return {
+    nodeName: realNodeName,
+    dir,
+    containerdSocket: dirs.containerdSocket,
+    podSubnet: network.subnet,
+    dnsServer: network.gateway,
+    kubeletHealthz: `http://127.0.0.1:${kubeletHealthz}/healthz`,
+  };
+}
+
+/** Creates the CNI bridge with its gateway address (the bridge plugin adopts it as is). */
+async function ensureBridge(): Promise<void> {
+  const exists = await run('ip', ['link', 'show', network.bridge]).then(() => true, () => false);
+  if (!exists) await run('ip', ['link', 'add', network.bridge, 'type', 'bridge']);
+  const { stdout } = await run('ip', ['-4', 'addr', 'show', 'dev', network.bridge]);
+  if (!stdout.includes(`${network.gateway}/`)) await run('ip', ['addr', 'add', `${network.gateway}/${network.prefixLength}`, 'dev', network.bridge]);
+  await run('ip', ['link', 'set', network.bridge, 'up']);
+}
