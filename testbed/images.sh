@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The images the bed's real node runs. No public registry is reachable here, so each is made on
-# this machine from Debian packages (busybox-static, nginx, redis, libc6 and the libraries their
+# this machine from Debian packages (busybox, netcat-openbsd, nginx, redis, libc6 and the libraries their
 # binaries link, Node.js from the installed `nodejs` package) and pushed to the bed's registry
 # under the public name it stands in for. containerd's registry mirrors then resolve those
 # public names (docker.io/..., registry.k8s.io/...) to these look-alikes. Each is a STAND-IN:
@@ -19,13 +19,13 @@ die() { say "ERROR: $*"; exit 1; }
 # separated) | cmd | env (space separated K=V)
 images() {
   cat <<'LIST'
-docker.io/library/busybox:1.36|library/busybox:1.36|busybox|0||||PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-docker.io/library/debian:bookworm-slim|library/debian:bookworm-slim|busybox,glibc,debian|0|||sh|PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+docker.io/library/busybox:1.36|library/busybox:1.36|glibc,busybox|0||||PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+docker.io/library/debian:bookworm-slim|library/debian:bookworm-slim|glibc,busybox,debian|0|||sh|PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 registry.k8s.io/pause:3.10.1|pause:3.10.1|pause|65535||/pause||
-docker.io/library/node:20-alpine|library/node:20-alpine|busybox,glibc,node|0|||node|PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin NODE_VERSION=20
-docker.io/nginxinc/nginx-unprivileged:1.27-alpine|nginxinc/nginx-unprivileged:1.27-alpine|busybox,glibc,nginx|101|||nginx,-g,daemon off;|PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-docker.io/library/redis:7.2-alpine|library/redis:7.2-alpine|busybox,glibc,redis|0|/data|docker-entrypoint.sh|redis-server|PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-docker.io/fluent/fluent-bit:3.1|fluent/fluent-bit:3.1|busybox,fluent-bit|0||/fluent-bit/bin/fluent-bit|-c,/fluent-bit/etc/fluent-bit.conf|PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+docker.io/library/node:20-alpine|library/node:20-alpine|glibc,busybox,node|0|||node|PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin NODE_VERSION=20
+docker.io/nginxinc/nginx-unprivileged:1.27-alpine|nginxinc/nginx-unprivileged:1.27-alpine|glibc,busybox,nginx|101|||nginx,-g,daemon off;|PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+docker.io/library/redis:7.2-alpine|library/redis:7.2-alpine|glibc,busybox,redis|0|/data|docker-entrypoint.sh|redis-server|PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+docker.io/fluent/fluent-bit:3.1|fluent/fluent-bit:3.1|glibc,busybox,fluent-bit|0||/fluent-bit/bin/fluent-bit|-c,/fluent-bit/etc/fluent-bit.conf|PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 LIST
 }
 
@@ -66,11 +66,19 @@ build() {
   local out="$1" work
   work="$(mktemp -d)"
   trap 'rm -rf "$work"' RETURN
-  local debs="$work/debs"
+  local debs="$work/debs" r
 
-  # busybox: busybox-static and a link per applet, plus the users the look-alikes run as.
-  local r="$work/busybox"
-  extract "$debs" "$work/bb-deb" busybox-static
+  # glibc: the dynamic loader and C library the Debian binaries below link.
+  r="$work/glibc"
+  extract "$debs" "$r" libc6
+  rm -rf "$r/usr/share/doc" "$r/usr/share/lintian"
+  pack "$r" "$out/glibc.tar"
+
+  # busybox: Debian's busybox and a link per applet, plus the users the look-alikes run as. Its
+  # nc lacks -z, which diploid's `after` step uses (the official image's has it): nc is
+  # Debian's netcat-openbsd. (busybox-static's wget crashes here; the dynamic build's works.)
+  r="$work/busybox"
+  extract "$debs" "$work/bb-deb" busybox netcat-openbsd
   mkdir -p "$r/bin" "$r/etc" "$r/tmp" "$r/root" "$r/home" "$r/var/run" "$r/usr/bin" "$r/usr/sbin" "$r/usr/local/bin"
   chmod 1777 "$r/tmp"
   cp "$work/bb-deb/bin/busybox" "$r/bin/busybox"
@@ -78,6 +86,10 @@ build() {
   for applet in $("$r/bin/busybox" --list); do
     [[ "$applet" == busybox ]] || ln -sf busybox "$r/bin/$applet"
   done
+  rm -f "$r/bin/nc"
+  cp "$work/bb-deb/bin/nc.openbsd" "$r/bin/nc"
+  copy_libs "$r" "$r/bin/busybox" "$r/bin/nc"
+  (cd "$work/glibc" && find . ! -type d) | while read -r f; do rm -f "$r/$f"; done
   cat >"$r/etc/passwd" <<'PASSWD'
 root:x:0:0:root:/root:/bin/sh
 nginx:x:101:101:nginx:/nonexistent:/bin/false
@@ -89,12 +101,6 @@ PASSWD
   printf 'root:x:0:\nnginx:x:101:\nnode:x:1000:\nnogroup:x:65534:\npause:x:65535:\n' >"$r/etc/group"
   printf 'hosts: files dns\n' >"$r/etc/nsswitch.conf"
   pack "$r" "$out/busybox.tar"
-
-  # glibc: the dynamic loader and C library the Debian binaries below link.
-  r="$work/glibc"
-  extract "$debs" "$r" libc6
-  rm -rf "$r/usr/share/doc" "$r/usr/share/lintian"
-  pack "$r" "$out/glibc.tar"
 
   # debian: a minimal Debian-ish base on top of busybox and glibc.
   r="$work/debian"

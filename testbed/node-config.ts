@@ -134,8 +134,10 @@ export interface KubeletSettings {
 }
 
 /**
- * The KubeletConfiguration. Anonymous requests are allowed on the kubelet's loopback port so the
- * token-only API server (no client certificate for kubelets) can fetch logs and exec.
+ * The KubeletConfiguration. The kubelet listens on the bridge's gateway address, its node
+ * address (it refuses loopback ones). Anonymous requests are allowed so the token-only API server
+ * (no client certificate for kubelets) can fetch logs and exec; node.ts keeps pods from reaching
+ * that port.
  */
 export function kubeletConfig(settings: KubeletSettings): string {
   return `${JSON.stringify({
@@ -145,7 +147,7 @@ export function kubeletConfig(settings: KubeletSettings): string {
     failCgroupV1: false,
     cgroupDriver: 'cgroupfs',
     containerRuntimeEndpoint: `unix://${settings.containerdSocket}`,
-    address: '127.0.0.1',
+    address: network.gateway,
     port: settings.port,
     readOnlyPort: 0,
     healthzBindAddress: '127.0.0.1',

@@ -131,14 +131,16 @@ export async function startRealNode(
     podLogsDir: join(dir, 'pod-logs'),
     volumePluginDir: join(dir, 'volume-plugins'),
   }));
+  await guardKubeletPort(kubeletPort);
   const kubelet = await startDaemon('kubelet', join(bin, 'kubelet'), [
     `--config=${join(dir, 'kubelet.json')}`,
     `--kubeconfig=${plane.kubeconfig}`,
     `--root-dir=${join(dir, 'kubelet')}`,
     `--cert-dir=${join(dir, 'kubelet-pki')}`,
     `--hostname-override=${realNodeName}`,
-    // The API server reaches the kubelet for logs and exec at this address.
-    '--node-ip=127.0.0.1',
+    // The API server reaches the kubelet for logs and exec at this address (on the host; the
+    // kubelet refuses a loopback node address).
+    `--node-ip=${network.gateway}`,
     `--node-labels=${nodeKindLabel}=real`,
     '--v=1',
   ], { stateDir, env });
@@ -186,6 +188,19 @@ export async function startRealNode(
     dnsServer: network.gateway,
     kubeletHealthz: `http://127.0.0.1:${kubeletHealthz}/healthz`,
   };
+}
+
+/** The chain keeping pods away from the kubelet's port (removed with the node's other chains). */
+const guardChain = 'KUBE-TESTBED-KUBELET-GUARD';
+
+/**
+ * The kubelet answers anonymous requests, for the API server's sake: drop connections to its
+ * port that come from pods.
+ */
+async function guardKubeletPort(port: number): Promise<void> {
+  await run('iptables', ['-w', '-N', guardChain]).catch(() => run('iptables', ['-w', '-F', guardChain]));
+  await run('iptables', ['-w', '-A', guardChain, '-i', network.bridge, '-p', 'tcp', '--dport', String(port), '-j', 'DROP']);
+  await run('iptables', ['-w', '-I', 'INPUT', '-j', guardChain]);
 }
 
 /** Creates the CNI bridge with its gateway address (the bridge plugin adopts it as is). */

@@ -29,7 +29,7 @@ describe('the real node', () => {
     expect(real.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
     expect(real.spec?.taints).toContainEqual(expect.objectContaining({ key: 'diploid.dev/real-node', effect: 'NoSchedule' }));
     expect(real.metadata?.labels?.['diploid.dev/node-kind']).toBe('real');
-    expect(real.status?.addresses).toContainEqual({ type: 'InternalIP', address: '127.0.0.1' });
+    expect(real.status?.addresses).toContainEqual({ type: 'InternalIP', address: requireRealNode().dnsServer });
     const fake = await core.readNode({ name: requireKubernetes().nodeName });
     expect(fake.metadata?.labels?.['diploid.dev/node-kind']).toBe('kwok');
   });
