@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { binDir, kwokStagesDir } from './config.js';
 import { freePorts, probe } from './net.js';
-import { nodeKindLabel } from './node-config.js';
+import { network, nodeKindLabel } from './node-config.js';
 import { type ProcessRecord, startDaemon, waitUntil } from './processes.js';
 
 const run = promisify(execFile);
@@ -86,7 +86,7 @@ export async function startControlPlane(
     '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
     `--service-account-key-file=${saKey}`,
     `--service-account-signing-key-file=${saKey}`,
-    '--service-cluster-ip-range=10.96.0.0/16',
+    `--service-cluster-ip-range=${network.serviceCidr}`,
     '--allow-privileged=true',
     // The real node's kubelet listens on loopback (its --node-ip) for logs and exec.
     '--kubelet-preferred-address-types=InternalIP',
@@ -123,7 +123,7 @@ export async function startControlPlane(
     `--service-account-private-key-file=${saKey}`,
     `--root-ca-file=${ca}`,
     '--use-service-account-credentials=false',
-    '--service-cluster-ip-range=10.96.0.0/16',
+    `--service-cluster-ip-range=${network.serviceCidr}`,
     '--profiling=false',
   ], { stateDir });
   started(kcm);

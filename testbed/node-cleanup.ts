@@ -49,6 +49,7 @@ export async function cleanUpNode({ dir, log, processes = [] }: CleanUpOptions):
   await stop('coredns');
   await run(join(bin, 'kube-proxy'), ['--cleanup', '--proxy-mode=iptables']).catch(() => undefined);
   await removeChains(log);
+  await run('ip', ['route', 'del', 'unreachable', network.serviceCidr]).catch(() => undefined);
   await run('ip', ['link', 'del', network.bridge]).then(
     () => log(`deleted bridge ${network.bridge}`),
     () => undefined,

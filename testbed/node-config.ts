@@ -22,6 +22,8 @@ export const network = {
   subnet: '10.244.0.0/24',
   gateway: '10.244.0.1',
   prefixLength: 24,
+  /** The control plane's --service-cluster-ip-range. */
+  serviceCidr: '10.96.0.0/16',
 } as const;
 
 /** The sandbox image the kubelet asks containerd for; images.sh pushes a look-alike under this name. */

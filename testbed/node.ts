@@ -104,6 +104,10 @@ export async function startRealNode(
   // The host routes pod traffic; the bridge exists before CoreDNS binds to its address.
   writeFileSync('/proc/sys/net/ipv4/ip_forward', '1\n');
   await ensureBridge();
+  // A Service address kube-proxy has no rule for yet must fail like in a cluster, not leave by
+  // the default route (where a proxy of this machine's network may accept any connection, and a
+  // `nc -z` waiting for a dependency would pass). Pods' packets are translated before routing.
+  await run('ip', ['route', 'replace', 'unreachable', network.serviceCidr]);
 
   writeFileSync(join(dir, 'containerd.toml'), containerdConfig(dirs));
   for (const upstream of mirroredRegistries) {

@@ -42,7 +42,7 @@ describe('`after` on a real node', () => {
     const result = await apply({
       '.diploid.conf.js': opsConfig(namespace),
       // db takes 15 s before it listens; app waits for it.
-      'services/db.js': appService('db', asNodeUser, { LISTEN_AFTER: '15' }),
+      'services/db.js': appService('db', { ...asNodeUser, health: { readiness: { http: '/healthz', period: 1 } } }, { LISTEN_AFTER: '15' }),
       'services/app.js': appService('app', { ...asNodeUser, after: ['db'] }),
     }, 120);
     expect(result.code, result.stderr).toBe(0);
