@@ -109,8 +109,8 @@ export async function down({ stateDir, log, keepFiles = false }: Omit<UpOptions,
     if (state.processes.some((p) => nodeProcesses.has(p.name))) {
       // The node's parts stop in an order of their own, with the machine-wide clean-up between.
       await cleanUpNode({ dir: join(stateDir, 'node'), log, processes: state.processes });
-      releaseMachineLock(stateDir);
     }
+    releaseMachineLock(stateDir);
     for (const record of [...state.processes].reverse()) {
       const outcome = await stopDaemon(record);
       log(`${record.name} (pid ${record.pid}): ${outcome}`);
