@@ -23,7 +23,12 @@ export interface IngressController {
   readonly className: string;
   /** Traefik's ping endpoint, for `status`. */
   readonly ping: string;
+  /** A Gateway (class `traefik`, HTTP on the same port as `url`) that HTTPRoutes of any namespace may attach to. */
+  readonly gateway: { readonly name: string; readonly namespace: string };
 }
+
+/** The bed's Gateway, for diploid's `ingress: { api: 'gateway', gateway }`. */
+const gateway = { name: 'testbed', namespace: 'default' } as const;
 
 export async function startIngress(
   stateDir: string,
@@ -50,8 +55,14 @@ export async function startIngress(
   started(traefik);
   const ping = `http://127.0.0.1:${admin}/ping`;
   await waitUntil('traefik /ping', async () => (await probe(ping)).status === 200, { timeoutMs: 60_000, process: traefik });
-  log(`traefik ready at http://127.0.0.1:${web} (ingress class ${ingressClassName})`);
-  return { url: `http://127.0.0.1:${web}`, className: ingressClassName, ping };
+  // Traefik serves a Gateway listener on the entry point with the listener's port.
+  await kubectl(plane.kubeconfig, ['apply', '-f', '-'], gatewayObject(web));
+  await waitUntil(`Gateway ${gateway.namespace}/${gateway.name} Programmed`, async () => {
+    const { stdout } = await kubectl(plane.kubeconfig, ['get', 'gateway', gateway.name, '-n', gateway.namespace, '-o', 'jsonpath={.status.conditions[?(@.type=="Programmed")].status}']);
+    return stdout.trim() === 'True';
+  }, { timeoutMs: 60_000, process: traefik, intervalMs: 500 });
+  log(`traefik ready at http://127.0.0.1:${web} (ingress class ${ingressClassName}, Gateway ${gateway.namespace}/${gateway.name})`);
+  return { url: `http://127.0.0.1:${web}`, className: ingressClassName, ping, gateway };
 }
 
 function staticConfig(plane: ControlPlane, ca: string, web: number, admin: number): string {
@@ -67,6 +78,18 @@ function staticConfig(plane: ControlPlane, ca: string, web: number, admin: numbe
       kubernetesGateway: kubernetes,
     },
   }, null, 2)}\n`;
+}
+
+function gatewayObject(port: number): string {
+  return JSON.stringify({
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'Gateway',
+    metadata: gateway,
+    spec: {
+      gatewayClassName: ingressClassName,
+      listeners: [{ name: 'web', protocol: 'HTTP', port, allowedRoutes: { namespaces: { from: 'All' } } }],
+    },
+  });
 }
 
 function classes(): string {

@@ -8,7 +8,7 @@ import * as k8s from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_IMAGES } from '../../src/resolve/index.js';
 import { expandSpa } from '../../src/resolve/presets/spa.js';
-import { apply, http, opsConfig, realNodeNamespace } from './real-node-app.js';
+import { apply, appService, http, opsConfig, realNodeNamespace } from './real-node-app.js';
 import { eventually, kubeConfig, requireIngress } from './testbed.js';
 
 const INDEX = '<!doctype html><html><head><script src="/assets/app.3f2a9c.js"></script></head><body>shop</body></html>\n';
@@ -58,5 +58,34 @@ describe('the spa preset served on a real node', () => {
 
     // A missing asset is a 404, not index.html served as JavaScript.
     expect((await get('/assets/missing.1a2b3c.js')).status).toBe(404);
+  });
+});
+
+describe('Gateway API routes on a real node', () => {
+  it('serve the app through the Gateway with the CORS headers of the cors preset', async () => {
+    const namespace = await realNodeNamespace('rn-gateway');
+    const { gateway } = requireIngress();
+    const origin = 'http://web.example.test';
+    const result = await apply({
+      '.diploid.conf.js': opsConfig(namespace).replace(
+        "ingress: { domain: 'realnode.test', className: 'traefik' }",
+        `ingress: { domain: 'realnode.test', api: 'gateway', gateway: ${JSON.stringify(gateway)} }`,
+      ),
+      'services/api.js': appService('api', { security: { runAsUser: 1000 }, routes: ['api'], cors: { origins: [origin] } }, { VERSION: 'gw' }),
+    });
+    expect(result.code, result.stderr).toBe(0);
+
+    const routes = kubeConfig().makeApiClient(k8s.CustomObjectsApi);
+    const route = (await routes.getNamespacedCustomObject({ group: 'gateway.networking.k8s.io', version: 'v1', namespace, plural: 'httproutes', name: 'api' })) as { spec: { hostnames: string[] } };
+    const host = route.spec.hostnames[0] ?? '';
+    const answer = await eventually('the app through the Gateway', async () => {
+      const response = await http(`${requireIngress().url}/`, { headers: { host, origin } });
+      return response.status === 200 ? response : undefined;
+    }, 60_000, 500);
+    expect((JSON.parse(answer.body) as { version: string }).version).toBe('gw');
+    expect(answer.headers['access-control-allow-origin']).toBe(origin);
+    // The route's status: accepted by the Gateway Traefik programs.
+    const status = (await routes.getNamespacedCustomObject({ group: 'gateway.networking.k8s.io', version: 'v1', namespace, plural: 'httproutes', name: 'api' })) as { status?: { parents?: { conditions?: { type: string; status: string }[] }[] } };
+    expect(status.status?.parents?.[0]?.conditions).toContainEqual(expect.objectContaining({ type: 'Accepted', status: 'True' }));
   });
 });

@@ -75,6 +75,6 @@ function toInfo(state: TestbedState, reused: boolean): TestbedInfo {
     ...(registry && { registry: { host: registry.host, url: registry.url } }),
     ...(git && { git: { url: git.url } }),
     ...(node && { node: { nodeName: node.nodeName, podSubnet: node.podSubnet, dnsServer: node.dnsServer } }),
-    ...(ingress && { ingress: { url: ingress.url, className: ingress.className } }),
+    ...(ingress && { ingress: { url: ingress.url, className: ingress.className, gateway: ingress.gateway } }),
   };
 }

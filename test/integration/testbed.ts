@@ -33,7 +33,7 @@ export interface TestbedInfo {
     readonly dnsServer: string;
   };
   /** Traefik: send requests to `url` with a route's Host header; Ingress class `className`. */
-  readonly ingress?: { readonly url: string; readonly className: string };
+  readonly ingress?: { readonly url: string; readonly className: string; readonly gateway: { readonly name: string; readonly namespace: string } };
   /** Why a part is unavailable, by part name. */
   readonly problems: Readonly<Record<string, string>>;
 }
