@@ -1,4 +1,5 @@
 import { resolveState, type ResolvedState } from './resolve-state.js';
+import { own } from '../resolve/own.js';
 import type { AppState, CurrentEnvironment, EnvironmentPlan, ImageBuild, PlanTarget, PreviewSettings, ReusedService } from './types.js';
 
 /** The states one environment is planned from. */
@@ -60,7 +61,7 @@ function previewSettings(preview: NonNullable<PlanTarget['preview']>, state: App
   const { sources } = state;
   const fallback = () => {
     const config = sources.config.value as { project?: unknown; environments?: Record<string, { namespace?: unknown }> };
-    const namespace = config.environments?.[preview.base]?.namespace;
+    const namespace = own(config.environments, preview.base)?.namespace;
     return typeof namespace === 'string' ? namespace : `${String(config.project)}-${preview.base}`;
   };
   return { ...preview, baseNamespace: base.ok ? base.app.environment.namespace : fallback() };
