@@ -1,6 +1,8 @@
 import { ConfigError, UserError, type ConfigProblem } from '../errors.js';
+import { defaultNamespace } from '../model/kubernetes-names.js';
 import type { ResolveContext } from './context.js';
 import { FragmentExpander } from './fragments.js';
+import { checkKubernetesRules } from './kubernetes-rules.js';
 import { mergeService, validateSources, type MergedService, type ValidatedSources } from './layers.js';
 import type { ResolvedApp, ResolvedPort, ResolvedRoute, ResolvedService } from './model.js';
 import { resolvePorts } from './ports.js';
@@ -69,7 +71,7 @@ function resolveEnvironment(validated: ValidatedSources, options: ResolveOptions
   const envConfig = own(config.environments, name) ?? {};
   const environment = {
     name,
-    namespace: envConfig.namespace ?? `${config.project}-${name}`,
+    namespace: envConfig.namespace ?? defaultNamespace(config.project, name),
     ...(envConfig.domain ?? config.ingress?.domain ? { domain: envConfig.domain ?? `${name}.${config.ingress?.domain}` } : {}),
   };
   const images = { ...DEFAULT_IMAGES, ...config.images };
@@ -99,6 +101,7 @@ function resolveEnvironment(validated: ValidatedSources, options: ResolveOptions
     });
     if (resolved !== undefined) services.push(resolved);
   }
+  checkKubernetesRules(context, services, envConfig.namespace === undefined);
   return {
     project: config.project,
     environment,
