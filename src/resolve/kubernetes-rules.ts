@@ -136,7 +136,7 @@ const QUANTITY = /^([0-9]+(?:\.[0-9]+)?)(m|k|Ki|M|Mi|G|Gi|T|Ti|P|Pi|E|Ei)?$/;
 const FACTORS: Record<string, number> = { m: 1e-3, k: 1e3, Ki: 2 ** 10, M: 1e6, Mi: 2 ** 20, G: 1e9, Gi: 2 ** 30, T: 1e12, Ti: 2 ** 40, P: 1e15, Pi: 2 ** 50, E: 1e18, Ei: 2 ** 60 };
 
 /** A quantity's value, for comparing a request with its limit. */
-export function quantityValue(text: string): number | undefined {
+function quantityValue(text: string): number | undefined {
   const match = QUANTITY.exec(text);
   if (match === null) return undefined;
   return Number(match[1]) * (match[2] === undefined ? 1 : (FACTORS[match[2]] ?? 1));

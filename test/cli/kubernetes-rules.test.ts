@@ -223,3 +223,32 @@ describe('render and validate run the Kubernetes schema check', () => {
     expect(result).toEqual({ code: 1, stdout: '', stderr: expected });
   });
 });
+
+describe('names that every JavaScript object has are ordinary names', () => {
+  it('renders a service named "constructor" with its own environment override', async () => {
+    const result = await run({
+      '.diploid.conf.js': conf("{ project: 'shop', environments: { production: { services: { constructor: { replicas: 2 }, api: { replicas: 3 } } } } }"),
+      'services/c.js': svc("{ name: 'constructor', image: 'nginx' }"),
+      'services/api.js': svc("{ name: 'api', image: 'nginx', environments: { production: { replicas: 4 } } }"),
+    });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('kind: Deployment\nmetadata:\n  name: constructor\n');
+    expect(result.stdout.match(/replicas: \d/g)).toEqual(['replicas: 3', 'replicas: 2']);
+  });
+
+  it('refuses a __proto__ key in the config, in validate too', async () => {
+    const result = await run(
+      {
+        '.diploid.conf.js': `export default JSON.parse('{"project":"shop","environments":{"production":{}},"shared":{"__proto__":{"polluted":"yes"}}}');\n`,
+        'services/c.js': svc("{ name: 'api', image: 'nginx' }"),
+      },
+      ['validate', '.'],
+    );
+    expect(result).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'error: 1 problem in the configuration:\n  .diploid.conf.js:1 shared.__proto__: "__proto__" is not allowed as a key: it would change what every object inherits; rename it\n',
+    });
+  });
+});
