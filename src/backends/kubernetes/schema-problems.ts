@@ -11,16 +11,16 @@ import { validateObjects } from './validate.js';
  */
 export async function kubernetesSchemaProblems(app: ResolvedApp, configFile: string): Promise<ConfigProblem[]> {
   const problems: ConfigProblem[] = [];
-  for (const object of compileKubernetes(app).objects) {
-    for (const violation of await validateObjects([object])) {
-      const name = object.metadata.labels?.['app.kubernetes.io/name'];
-      const service = app.services.find((candidate) => candidate.name === name);
-      problems.push({
-        file: service?.sources.at(-1) ?? configFile,
-        path: service === undefined ? joinPath('environments', app.environment.name) : joinPath('services', service.name),
-        message: `Kubernetes would refuse ${violation.object} in environment "${app.environment.name}": ${violation.message}`,
-      });
-    }
+  const objects = compileKubernetes(app).objects;
+  const byName = new Map(objects.map((object) => [`${object.kind}/${object.metadata.name}`, object]));
+  for (const violation of await validateObjects(objects)) {
+    const name = byName.get(violation.object)?.metadata.labels?.['app.kubernetes.io/name'];
+    const service = app.services.find((candidate) => candidate.name === name);
+    problems.push({
+      file: service?.sources.at(-1) ?? configFile,
+      path: service === undefined ? joinPath('environments', app.environment.name) : joinPath('services', service.name),
+      message: `Kubernetes would refuse ${violation.object} in environment "${app.environment.name}": ${violation.message}`,
+    });
   }
   return problems;
 }
