@@ -29,7 +29,7 @@ export function resolveState(state: AppState, environment: string, preview?: Pre
   const commits: Record<string, string> = {};
   for (const service of first.value.services) {
     if (service.image.kind !== 'build') continue;
-    const repo = state.repos[service.image.repo];
+    const repo = own(state.repos, service.image.repo);
     const file = service.sources.at(-1) ?? sources.config.file;
     if (repo === undefined) {
       problems.push({ file, path: `services.${service.name}.build.repo`, message: `repo "${service.image.repo}" could not be read, so its image cannot be built` });
