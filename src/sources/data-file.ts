@@ -1,4 +1,4 @@
-import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { parseDocument } from 'yaml';
 import { NotPlainData, toPlainData } from './sandbox/plain-data.js';
 import type { Evaluation } from './sandbox/sandbox.js';
 
@@ -14,13 +14,24 @@ const HOST_REALM = { objectPrototype: Object.prototype, arrayPrototype: Array.pr
 /** Parses a JSON or YAML service file into plain data, or says where it is broken. */
 export function parseDataFile(path: string, text: string): Evaluation {
   let value: unknown;
-  try {
-    // At most 100 aliases: a YAML "billion laughs" file is refused instead of expanded.
-    value = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text, { maxAliasCount: 100, uniqueKeys: true });
-  } catch (error) {
-    if (error instanceof YAMLParseError) return { ok: false, message: error.message.split('\n')[0] ?? 'is not valid YAML', ...(error.linePos === undefined ? {} : { line: error.linePos[0].line }) };
-    if (error instanceof SyntaxError) return { ok: false, message: `is not valid JSON: ${error.message}` };
-    throw error;
+  if (path.endsWith('.json')) {
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      if (error instanceof SyntaxError) return { ok: false, message: `is not valid JSON: ${error.message}` };
+      throw error;
+    }
+  } else {
+    const document = parseDocument(text, { uniqueKeys: true });
+    const [first] = document.errors;
+    if (first !== undefined) return { ok: false, message: first.message.split('\n')[0] ?? 'is not valid YAML', ...(first.linePos === undefined ? {} : { line: first.linePos[0].line }) };
+    try {
+      // At most 100 aliases: a YAML "billion laughs" file is refused instead of expanded.
+      value = document.toJS({ maxAliasCount: 100 });
+    } catch (error) {
+      // The yaml library's only failure when converting a parsed document: too many aliases.
+      return { ok: false, message: `cannot be expanded: ${(error as Error).message}` };
+    }
   }
   try {
     return { ok: true, value: toPlainData(value, HOST_REALM), reads: [path] };

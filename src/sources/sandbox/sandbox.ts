@@ -1,5 +1,5 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, posix } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -44,12 +44,63 @@ function distRoot(): string {
   throw new InternalError(`the evaluation sandbox is not built (no dist/sources/sandbox/child.js next to ${here}); run \`npm run build\``);
 }
 
-/** The folder of packages the sandbox loads (sucrase, for TypeScript files). */
-function packagesRoot(): string {
-  return dirname(dirname(createRequire(import.meta.url).resolve('sucrase/package.json')));
+/** The folders of the packages the sandbox loads: sucrase (for TypeScript files) and what it depends on. */
+function packageFolders(): string[] {
+  packageFolderList ??= (() => {
+    const folders = new Set<string>();
+    const visit = (name: string, from: string) => {
+      const folder = packageFolder(name, from);
+      if (folder === undefined || folders.has(folder)) return;
+      folders.add(folder);
+      const manifest = JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+      for (const dependency of Object.keys(manifest.dependencies ?? {})) visit(dependency, join(folder, 'package.json'));
+    };
+    visit('sucrase', fileURLToPath(import.meta.url));
+    return [...folders];
+  })();
+  return packageFolderList;
+}
+let packageFolderList: string[] | undefined;
+
+/** Where package `name` lives as seen from `from`: the folder of its package.json, found from its entry. */
+function packageFolder(name: string, from: string): string | undefined {
+  let entry: string;
+  try {
+    entry = createRequire(from).resolve(name);
+  } catch {
+    return undefined;
+  }
+  for (let folder = dirname(entry); folder !== dirname(folder); folder = dirname(folder)) {
+    const manifest = join(folder, 'package.json');
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === name) return folder;
+  }
+  return undefined;
 }
 
 const PERMISSION_FLAG = process.allowedNodeEnvironmentFlags.has('--permission') ? '--permission' : '--experimental-permission';
+
+/**
+ * How a sandbox process starts, before the script it runs: Node's permission model allowing reads
+ * of diploid's own code only (no other file, no writes, no child processes, no workers, no
+ * native addons), no code generation from strings, a heap cap, and an empty environment.
+ */
+export function sandboxCommand(limits: SandboxLimits): { file: string; args: string[]; options: { env: NodeJS.ProcessEnv; cwd: string; stdio: ['pipe', 'pipe', 'pipe'] } } {
+  const dist = distRoot();
+  return {
+    file: process.execPath,
+    args: [
+      PERMISSION_FLAG,
+      `--allow-fs-read=${dist}/`,
+      ...packageFolders().map((folder) => `--allow-fs-read=${folder}/`),
+      '--experimental-vm-modules',
+      '--disallow-code-generation-from-strings',
+      '--no-warnings',
+      `--max-old-space-size=${limits.memoryMb}`,
+    ],
+    // Nothing of this process's environment: no tokens, no secrets, no kubeconfig.
+    options: { env: {}, cwd: dist, stdio: ['pipe', 'pipe', 'pipe'] },
+  };
+}
 
 /**
  * Evaluates files of one tree in a disposable sandbox process and returns each file's default
@@ -69,24 +120,9 @@ export async function evaluateInSandbox(tree: TreeReader, paths: readonly string
 
 /** Runs one sandbox process over `paths`; returns the file it was stopped at, if it was. */
 function runBatch(tree: TreeReader, paths: readonly string[], limits: SandboxLimits, results: Map<string, Evaluation>): Promise<{ path: string; evaluation: Evaluation } | undefined> {
-  const dist = distRoot();
   const settings: ChildSettings = { label: tree.label, timeMs: limits.timeMs };
-  const child = spawn(
-    process.execPath,
-    [
-      PERMISSION_FLAG,
-      `--allow-fs-read=${dist}/`,
-      `--allow-fs-read=${packagesRoot()}/`,
-      '--experimental-vm-modules',
-      '--disallow-code-generation-from-strings',
-      '--no-warnings',
-      `--max-old-space-size=${limits.memoryMb}`,
-      join(dist, 'sources/sandbox/child.js'),
-      JSON.stringify(settings),
-    ],
-    // Nothing of this process's environment: no tokens, no secrets, no kubeconfig.
-    { env: {}, cwd: dist, stdio: ['pipe', 'pipe', 'pipe'] },
-  ) as ChildProcessWithoutNullStreams;
+  const command = sandboxCommand(limits);
+  const child = spawn(command.file, [...command.args, join(distRoot(), 'sources/sandbox/child.js'), JSON.stringify(settings)], command.options) as ChildProcessWithoutNullStreams;
 
   return new Promise((resolve, reject) => {
     let pending = paths.filter((path) => !results.has(path));
