@@ -75,7 +75,8 @@ export class CachedRepo {
 
   /** The full commit id of `rev`, fetching it by id when the mirror lacks it; undefined when it does not exist. */
   async commit(rev: string): Promise<string | undefined> {
-    const verify = () => gitMaybe(['--git-dir', this.gitDir, 'rev-parse', '--verify', '--quiet', `${rev}^{commit}`]);
+    // `--end-of-options`: a revision that starts with `-` is a name, never an option.
+    const verify = () => gitMaybe(['--git-dir', this.gitDir, 'rev-parse', '--verify', '--quiet', '--end-of-options', `${rev}^{commit}`]);
     let sha = await verify();
     if (sha === undefined && /^[0-9a-f]{40}$/.test(rev)) {
       await gitMaybe(['--git-dir', this.gitDir, 'fetch', '--quiet', 'origin', rev]);
