@@ -245,6 +245,7 @@ lines.on('line', (line) => {
     for (const resolve of waiting) resolve(message.text);
     return;
   }
+  if (!sources.has(message.path)) sources.set(message.path, message.text);
   queue = queue.then(async () => send(await evaluate(message.path)));
 });
 lines.on('close', () => void queue.then(() => process.exit(0)));

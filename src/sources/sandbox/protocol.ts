@@ -6,8 +6,8 @@
 
 /** Parent -> child. */
 export type ParentMessage =
-  /** Evaluate `path` (a path inside the tree) and report its default export. */
-  | { readonly op: 'evaluate'; readonly path: string }
+  /** Evaluate `path` (a path inside the tree) and report its default export; its text comes along, saving a round trip. */
+  | { readonly op: 'evaluate'; readonly path: string; readonly text: string | null }
   /** The answer to a `read`: the file's text, or null when the tree has no such file. */
   | { readonly op: 'source'; readonly path: string; readonly text: string | null };
 

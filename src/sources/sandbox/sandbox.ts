@@ -190,7 +190,12 @@ function runBatch(tree: TreeReader, paths: readonly string[], limits: SandboxLim
     });
 
     arm(5_000);
-    for (const path of pending) write({ op: 'evaluate', path });
+    void (async () => {
+      for (const path of pending) write({ op: 'evaluate', path, text: (await readForChild(tree, path, limits)) ?? null });
+    })().catch((error: unknown) => {
+      child.kill('SIGKILL');
+      reject(error);
+    });
   });
 }
 
