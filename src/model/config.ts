@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { dnsLabel, durationSchema, secretSourceSchema } from './primitives.js';
+import { dnsLabel, dnsSubdomain, durationSchema, secretSourceSchema } from './primitives.js';
 import { servicePatchSchema } from './service.js';
 import { secretValueSchema } from './value-schemas.js';
 
@@ -115,7 +115,7 @@ export const configSchema = z.strictObject({
       /** Base domain; environments get `<environment>.<domain>` unless they set their own. */
       domain: z.string().optional(),
       /** IngressClass name, e.g. `nginx`. */
-      className: z.string().optional(),
+      className: dnsSubdomain.optional(),
       /** `ingress` (networking.k8s.io/v1 Ingress) or `gateway` (Gateway API HTTPRoute). */
       api: z.enum(['ingress', 'gateway']).optional(),
       /** The Gateway HTTPRoutes attach to, when `api` is `gateway`. */

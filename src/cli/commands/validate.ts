@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
+import { kubernetesSchemaProblems } from '../../backends/kubernetes/schema-problems.js';
 import { ConfigError } from '../../errors.js';
 import { configSchema } from '../../model/config.js';
 import { checkBranchRules } from '../../plan/branch-rules.js';
-import { checkApp, environmentNames, type SourceDocument } from '../../resolve/index.js';
+import { checkApp, environmentNames, resolveApp, type SourceDocument } from '../../resolve/index.js';
 import { loadForCommand } from '../load.js';
 import type { Output } from '../output.js';
 
@@ -17,6 +18,10 @@ export function registerValidateCommand(program: Command, output: Output): void 
       const problems = [...checkApp(sources), ...branchRuleProblems(sources.config)];
       if (problems.length > 0) throw new ConfigError(problems);
       const environments = environmentNames(sources);
+      // Valid for diploid; now valid for the API server too, object by object.
+      const refused = [];
+      for (const environment of environments) refused.push(...(await kubernetesSchemaProblems(resolveApp(sources, { environment }), sources.config.file)));
+      if (refused.length > 0) throw new ConfigError(refused);
       output.out(`ok: ${sources.services.length} service files, ${environments.length} environments (${environments.join(', ')})\n`);
     });
 }
