@@ -26,7 +26,7 @@ export interface AddonsApplyOptions {
   readonly timeoutMs: number;
   readonly pollMs?: number;
   /** Called at each step, for logs and tests. */
-  readonly onPhase?: (phase: string, objects: readonly string[]) => void;
+  readonly onPhase?: (phase: string, objects: readonly string[]) => void | Promise<void>;
 }
 
 export interface AddonsApplyResult {
@@ -43,7 +43,7 @@ export async function applyAddons(kube: k8s.KubeConfig, addons: OrderedAddons, o
 
   const phase = async (name: string, items: readonly AddonObject[], wait: (objects: KubeObject[]) => Promise<void>) => {
     if (items.length === 0) return;
-    options.onPhase?.(name, items.map((item) => describeObject(item.object)));
+    await options.onPhase?.(name, items.map((item) => describeObject(item.object)));
     applied.push(...(await applyObjects(kube, objects(items))));
     await wait(objects(items));
   };
@@ -56,7 +56,7 @@ export async function applyAddons(kube: k8s.KubeConfig, addons: OrderedAddons, o
   for (const entry of inventoryDiff(previous, current).sort((a, b) => pruneRank(a) - pruneRank(b))) {
     if (await deleteEntry(kube, entry)) pruned.push(describeObject({ kind: entry.kind, metadata: { name: entry.name, ...(entry.namespace === undefined ? {} : { namespace: entry.namespace }) } }));
   }
-  options.onPhase?.('pruned', pruned);
+  await options.onPhase?.('pruned', pruned);
   await writeInventory(kube, options.inventoryNamespace, ADDONS_INVENTORY, current, { 'app.kubernetes.io/part-of': options.project });
   return { applied, pruned };
 }
