@@ -74,7 +74,8 @@ export async function writeEnvironmentSecrets(kube: k8s.KubeConfig, input: Envir
           labels: { 'app.kubernetes.io/managed-by': 'diploid', 'app.kubernetes.io/part-of': input.project, [ENVIRONMENT_LABEL]: input.environment },
           annotations: { 'diploid.dev/source': file },
         },
-        type: 'Opaque',
+        // A file whose only key is `.dockerconfigjson` is an image pull Secret (`registry.pullSecret`).
+        type: open.values.length === 1 && open.values[0]?.[0] === '.dockerconfigjson' ? 'kubernetes.io/dockerconfigjson' : 'Opaque',
         data: Object.fromEntries(open.values.map(([key, value]) => [key, Buffer.from(value, 'utf8').toString('base64')])),
       });
       written.push({ secret: `${input.namespace}/${name}`, keys: open.values.map(([key]) => key) });
