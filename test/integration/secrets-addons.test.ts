@@ -196,8 +196,14 @@ describe('secrets and add-ons from the ops repo, on the test bed', { timeout: 24
 
   it('a changed value reaches the Secret; a removed file prunes it, leaving a hand-made Secret alone', async () => {
     await core().createNamespacedSecret({ namespace: production, body: { metadata: { name: 'manual' }, stringData: { k: 'v' } } });
+    const versions = async () => (await kubeConfig().makeApiClient(k8s.AppsV1Api).readNamespacedDeployment({ name: 'api', namespace: production })).spec?.template.metadata?.annotations?.['diploid.dev/secret-versions'];
+    const before = await versions();
+    expect(before).toMatch(/^[0-9a-f]{16}$/);
+    // A push that changes only the encrypted file is planned, and rolls the pods that use it.
     const changed = await reconciler().reconcile(push('new password', { 'secrets/db.yaml': await sealed([['password', 'second-value']]) }));
     expect(changed.outcomes).toMatchObject([{ environment: 'production', result: 'deployed' }]);
+    expect(await versions()).toMatch(/^[0-9a-f]{16}$/);
+    expect(await versions()).not.toBe(before);
     const secret = await readSecret('db');
     expect(Buffer.from(secret.data?.password ?? '', 'base64').toString()).toBe('second-value');
     expect(secret.data?.user).toBeUndefined();
@@ -210,7 +216,7 @@ describe('secrets and add-ons from the ops repo, on the test bed', { timeout: 24
 
   it('a file not encrypted to the cluster stalls the environment, naming the file', async () => {
     const other = await generateKeyPair();
-    const result = await reconciler().reconcile(push('wrong key', { 'secrets/db.yaml': await sealed([['password', 'x']], other.recipient) }));
+    const result = await reconciler().reconcile(push('wrong key', { 'secrets/db.yaml': await sealed([['password', 'x']], other.recipient), 'services/api.js': API }));
     expect(result.outcomes).toMatchObject([{ environment: 'production', result: 'stalled' }]);
     expect(result.outcomes[0]?.message).toContain(`secrets/db.yaml: is not encrypted to any of the given keys (it is encrypted to ${other.recipient})`);
   });
