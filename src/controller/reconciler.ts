@@ -88,7 +88,8 @@ export class Reconciler {
     const workspace = new Workspace({ cacheDir: this.options.cacheDir, ops: this.options.ops, locations: this.options.locations });
     // Add-ons first: an environment's objects may be custom resources of an add-on.
     const addons = await this.options.addons?.(workspace).then(() => undefined, (error: unknown) => classifyError(error));
-    if (addons !== undefined) return { outcomes: [], notes: [...plan.notes, `add-ons: ${addons.message}`], error: { retryable: addons.retryable, message: `add-ons: ${addons.message}` } };
+    if (addons !== undefined) this.log(`push ${request.repo} ${request.branch}: add-ons failed (${addons.retryable ? 'will retry' : 'terminal'}), no environment reconciled: ${addons.message}`);
+    if (addons !== undefined) return { outcomes: [], notes: plan.notes, error: { retryable: addons.retryable, message: `add-ons: ${addons.message}` } };
     const outcomes: EnvironmentOutcome[] = [];
     for (const environment of plan.environments) {
       if (skip.has(environment.name)) {
