@@ -3,7 +3,7 @@
  * unset, edit, reencrypt (a new editor), rotate, list and export. Values never printed.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -128,6 +128,13 @@ describe('diploid secrets', () => {
     expect(readFileSync(dotenv, 'utf8')).toBe('SHOP_DB_PASSWORD=prod\n');
     expect(statSync(dotenv).mode & 0o777).toBe(0o600);
     expect(readFileSync(join(dir, 'shop-db', 'password'), 'utf8')).toBe('prod');
+
+    // The variable is the one the compose backend asks for.
+    mkdirSync(join(ops, 'services'));
+    writeFileSync(join(ops, 'services/api.js'), `export default { name: 'api', image: 'busybox', port: 8080, env: { DB_PASSWORD: { $secret: { name: 'shop-db', key: 'password' } } } };\n`);
+    const compose = await runCli(['render', ops, '--env', 'production', '--backend', 'compose']);
+    expect(compose.code).toBe(0);
+    expect(compose.stdout).toContain('${SHOP_DB_PASSWORD:?');
   });
 
   it('explains what is missing: recipients, a valid recipient, a key, files', async () => {
