@@ -10,6 +10,10 @@ import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { orderAddons, parseManifest } from '../../src/addons/order.js';
 import { applyAddons } from '../../src/cluster/addons-apply.js';
+import { applyObjects } from '../../src/cluster/apply.js';
+import { writeEnvironmentSecrets } from '../../src/cluster/secrets-sync.js';
+import { controllerManifests } from '../../src/controller/manifests.js';
+import { secretsRbac } from '../../src/secrets/rbac.js';
 import { DEFAULT_BUILDER_IMAGE } from '../../src/cluster/build-job.js';
 import { HttpRegistryClient } from '../../src/cluster/registry.js';
 import { JobImageBuilder } from '../../src/controller/builder.js';
@@ -23,6 +27,7 @@ import { sealSecretFile } from '../../src/secrets/secret-file.js';
 import { newDataKey } from '../../src/secrets/sops-cipher.js';
 import { GitRoot, type TestRepo } from '../support/git-repos.js';
 import { runCli, writeOpsRepo } from '../support/ops-repo.js';
+import { writeOpsRepo as writeFolder } from '../support/ops-repo.js';
 import { freshGitRepoUrl, freshNamespace, isNotFound, kubeConfig, requireKubernetes, uniqueSuffix, type TestNamespace } from './testbed.js';
 
 const suffix = uniqueSuffix();
@@ -230,6 +235,37 @@ describe('secrets and add-ons from the ops repo, on the test bed', { timeout: 24
     await expect(core().readNamespacedConfigMap({ name: 'remote-settings', namespace: addonNs })).rejects.toSatisfy(isNotFound);
     expect((await kubeConfig().makeApiClient(k8s.ApiextensionsV1Api).readCustomResourceDefinition({ name: `widgets.${group}` })).metadata?.name).toBe(`widgets.${group}`);
     expect(logs.some((line) => /add-ons at ops@\w+: .* 2 pruned/.test(line))).toBe(true);
+  });
+
+  it('the rights init grants the controller suffice to write and prune Secrets, and do not let it list them', async () => {
+    const kube = kubeConfig();
+    const system = `sec-rbac-${uniqueSuffix()}`;
+    const target = `sec-rbac-env-${uniqueSuffix()}`;
+    const rbacProject = `rb${uniqueSuffix()}`;
+    const objects = [...controllerManifests({ namespace: system, image: 'diploid:test', opsUrl: 'http://git.invalid/ops.git', secretName: 'diploid', secretEnv: [], project: rbacProject }), ...secretsRbac({ namespace: system, project: rbacProject, serviceAccount: 'diploid-controller' })];
+    try {
+      await applyObjects(kube, objects.filter((object) => object.kind !== 'Deployment'));
+      await core().createNamespacedSecret({ namespace: system, body: { metadata: { name: 'diploid-age-key' }, stringData: { 'age.key': formatKeyFile(cluster.identity, cluster.recipient, new Date()) } } });
+      // A token of the controller's ServiceAccount, as its pod would have.
+      const token = (await core().createNamespacedServiceAccountToken({ name: 'diploid-controller', namespace: system, body: { spec: { audiences: [], expirationSeconds: 600 } } })).status?.token ?? '';
+      const asController = new k8s.KubeConfig();
+      asController.loadFromOptions({ clusters: [{ name: 'bed', server: requireKubernetes().server, skipTLSVerify: true }], users: [{ name: 'controller', token }], contexts: [{ name: 'bed', cluster: 'bed', user: 'controller' }], currentContext: 'bed' });
+      const opsDir = writeFolder({ 'secrets/db.yaml': await sealed([['password', PASSWORD]]) });
+      const input = { opsDir, config: { secrets: { recipients: { cluster: cluster.recipient } } }, project: rbacProject, environment: 'production', namespace: target, controllerNamespace: system, namespaceObject: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: target, labels: { 'app.kubernetes.io/managed-by': 'diploid' } } } };
+      expect((await writeEnvironmentSecrets(asController, input)).written).toEqual([{ secret: `${target}/db`, keys: ['password'] }]);
+      expect(Buffer.from((await readSecret('db', target)).data?.password ?? '', 'base64').toString()).toBe(PASSWORD);
+      // Prune, with the same rights.
+      const emptied = writeFolder({ 'README.md': 'no secrets\n' });
+      expect((await writeEnvironmentSecrets(asController, { ...input, opsDir: emptied })).pruned).toEqual([`${target}/db`]);
+      await expect(asController.makeApiClient(k8s.CoreV1Api).listNamespacedSecret({ namespace: target })).rejects.toMatchObject({ code: 403 });
+    } finally {
+      for (const name of [system, target]) await core().deleteNamespace({ name }).catch(() => undefined);
+      const rbac = kube.makeApiClient(k8s.RbacAuthorizationV1Api);
+      for (const name of [`diploid-controller-${rbacProject}`, `diploid-secrets-${rbacProject}`]) {
+        await rbac.deleteClusterRole({ name }).catch(() => undefined);
+        await rbac.deleteClusterRoleBinding({ name }).catch(() => undefined);
+      }
+    }
   });
 
   it('each phase starts only once the previous one is ready: CRD Established before the controller, controller Available before custom resources', async () => {
