@@ -5,6 +5,7 @@
  */
 import { Document, isMap, isScalar, parseDocument } from 'yaml';
 import { SecretFileError } from './errors.js';
+import { isEncryptedValue } from './sops-cipher.js';
 
 /** The SOPS release whose format this follows; written into `sops.version`. */
 export const SOPS_FORMAT_VERSION = '3.11.0';
@@ -59,7 +60,12 @@ export function parseSopsFile(text: string, file: string): SopsFile {
     entries.push({ key, stored: String(value) });
   }
   if (metadata === undefined || metadata === null || typeof metadata !== 'object') throw new SecretFileError(file, 'sops', 'missing: the file is not encrypted (write it with `diploid secrets set`, never by hand)');
-  return { entries, ...readMetadata(metadata as Record<string, unknown>, file) };
+  const read = readMetadata(metadata as Record<string, unknown>, file);
+  // A value pasted in by hand would sit in git in clear: refuse it (without repeating it).
+  for (const entry of entries) {
+    if (!entry.key.endsWith(read.unencryptedSuffix) && entry.stored !== '' && !isEncryptedValue(entry.stored)) throw new SecretFileError(file, entry.key, `is in clear text, not encrypted: set it with \`diploid secrets set\` (and rewrite git history if it was pushed)`);
+  }
+  return { entries, ...read };
 }
 
 function readMetadata(sops: Record<string, unknown>, file: string): Omit<SopsFile, 'entries'> {

@@ -137,6 +137,27 @@ describe('diploid secrets', () => {
     expect(compose.stdout).toContain('${SHOP_DB_PASSWORD:?');
   });
 
+  it('validate refuses a secret file in clear text, or a value pasted in clear, without printing it', async () => {
+    withStdin('sealed-value', ['secrets', 'set', 'db', 'password']);
+    const sealed = readFileSync(join(ops, 'secrets/db.yaml'), 'utf8');
+    writeFileSync(join(ops, 'secrets/db.yaml'), `pasted: hunter2-in-clear\n${sealed}`);
+    mkdirSync(join(ops, 'secrets/production'));
+    writeFileSync(join(ops, 'secrets/production/api.yaml'), 'token: plain-token\n');
+    const run = await runCli(['validate', ops]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(
+      [
+        'error: 2 problems in the configuration:',
+        '  secrets/db.yaml pasted: is in clear text, not encrypted: set it with `diploid secrets set` (and rewrite git history if it was pushed)',
+        '  secrets/production/api.yaml sops: missing: the file is not encrypted (write it with `diploid secrets set`, never by hand)',
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(join(ops, 'secrets/db.yaml'), sealed);
+    writeFileSync(join(ops, 'secrets/production/api.yaml'), sealed);
+    expect((await runCli(['validate', ops])).stdout).toBe('ok: 0 service files, 2 environments (production, staging)\n');
+  });
+
   it('explains what is missing: recipients, a valid recipient, a key, files', async () => {
     writeFileSync(join(ops, '.diploid.conf.js'), `export default { project: 'shop', environments: { production: {} } };\n`);
     expect((await runCli(['secrets', 'list', ops])).stderr).toBe("error: .diploid.conf.js has no secrets.recipients: add the cluster's public key (from `diploid secrets keygen`) and each editor's\n");
