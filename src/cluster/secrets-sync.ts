@@ -29,6 +29,8 @@ export interface EnvironmentSecretsInput {
   readonly config: Pick<ConfigSpec, 'secrets'>;
   readonly project: string;
   readonly environment: string;
+  /** Whose files it gets (`secrets/<filesOf>/`): the environment's own, or a preview's base environment's. */
+  readonly filesOf?: string;
   readonly namespace: string;
   /** The environment's Namespace object, applied first when the namespace is new. */
   readonly namespaceObject?: KubeObject;
@@ -54,7 +56,7 @@ export function secretsInventoryName(environment: string): string {
  */
 export async function writeEnvironmentSecrets(kube: k8s.KubeConfig, input: EnvironmentSecretsInput): Promise<EnvironmentSecretsResult> {
   const dir = secretsDir(input.config);
-  const files = environmentSecretFiles(listFiles(join(input.opsDir, dir)), input.environment, dir);
+  const files = environmentSecretFiles(listFiles(join(input.opsDir, dir)), input.filesOf ?? input.environment, dir);
   const inventoryName = secretsInventoryName(input.environment);
   const previous = await readInventory(kube, input.controllerNamespace, inventoryName);
   if (files.size === 0 && previous.length === 0) return { written: [], pruned: [] };

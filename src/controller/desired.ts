@@ -33,7 +33,7 @@ export function desiredEnvironment(plan: EnvironmentPlan, state: AppState): Desi
   const app = previewApp(resolved.app, plan);
   const compiled = compileKubernetes(app);
   const { warnings } = compiled;
-  const objects = annotateSecretVersions(compiled.objects, state.repos.ops?.objects, secretsDirOf(state.sources.config.value), plan.name);
+  const objects = annotateSecretVersions(compiled.objects, state.repos.ops?.objects, secretsDirOf(state.sources.config.value), plan.preview?.base ?? plan.name);
   const builds = app.services
     .map((service) => {
       const build = resolved.builds.get(service.name);

@@ -18,6 +18,8 @@ export interface EnvironmentSecretsRequest {
   readonly opsCommit: string;
   readonly project: string;
   readonly environment: string;
+  /** Whose secret files it gets: its own, or a preview's base environment's. */
+  readonly filesOf: string;
   readonly namespace: string;
   /** The environment's objects (its Namespace is applied first when Secrets are written). */
   readonly objects: readonly KubeObject[];
@@ -36,7 +38,7 @@ export function kubeSecretsHook(kube: k8s.KubeConfig, controllerNamespace: strin
     const { config } = await request.workspace.config(request.opsCommit);
     const namespaceObject = request.objects.find((object) => object.kind === 'Namespace');
     try {
-      const result = await writeEnvironmentSecrets(kube, { opsDir, config, project: request.project, environment: request.environment, namespace: request.namespace, controllerNamespace, ...(namespaceObject === undefined ? {} : { namespaceObject }) });
+      const result = await writeEnvironmentSecrets(kube, { opsDir, config, project: request.project, environment: request.environment, filesOf: request.filesOf, namespace: request.namespace, controllerNamespace, ...(namespaceObject === undefined ? {} : { namespaceObject }) });
       for (const item of result.written) log(`${request.environment}: secret ${item.secret} (${item.keys.join(', ')})`);
       for (const item of result.pruned) log(`${request.environment}: pruned secret ${item}`);
     } catch (error) {

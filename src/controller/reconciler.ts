@@ -164,7 +164,7 @@ export class Reconciler {
         ...(commit === undefined ? { without: { repo: push.repo, branch: push.branch } } : { commits: { [push.repo]: commit } }),
       });
       const desired = desiredEnvironment(plan, state);
-      await this.options.secrets?.({ workspace, opsCommit: state.repos.ops?.commit ?? '', project: desired.app.project, environment: plan.name, namespace: desired.app.environment.namespace, objects: desired.objects });
+      await this.options.secrets?.({ workspace, opsCommit: state.repos.ops?.commit ?? '', project: desired.app.project, environment: plan.name, filesOf: plan.preview?.base ?? plan.name, namespace: desired.app.environment.namespace, objects: desired.objects });
       const attempted = { ...base, attemptedRevision: desired.revision };
       if (previous?.appliedRevision === desired.revision && condition(previous, 'Ready')?.status === 'True' && request.resync !== true) {
         return { environment: plan.name, result: 'unchanged', reason: 'UpToDate', message: `revision ${desired.revision} is already deployed`, jobsCreated };

@@ -53,7 +53,7 @@ export function resolveState(state: AppState, environment: string, preview?: Pre
   const appPart = appFingerprint(app);
   for (const service of app.services) {
     // A secret file changed in git changes the services that use it (by object id, never by value).
-    fingerprints.set(service.name, serviceFingerprint(appPart, service) + secretVersions(state.repos.ops?.objects, secretsDirOf(sources.config.value), environment, referencedSecrets(service)));
+    fingerprints.set(service.name, serviceFingerprint(appPart, service) + secretVersions(state.repos.ops?.objects, secretsDirOf(sources.config.value), preview?.base ?? environment, referencedSecrets(service)));
     const image = service.image;
     const tag = tags[service.name];
     const commit = commits[service.name];

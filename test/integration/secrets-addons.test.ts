@@ -268,6 +268,16 @@ describe('secrets and add-ons from the ops repo, on the test bed', { timeout: 24
     }
   });
 
+  it("a preview gets its base environment's files, under its own inventory", async () => {
+    const kube = kubeConfig();
+    const preview = await freshNamespace('sec-preview');
+    const opsDir = writeFolder({ 'secrets/db.yaml': await sealed([['password', 'common']]), 'secrets/production/db.yaml': await sealed([['password', 'production-only']]) });
+    const result = await writeEnvironmentSecrets(kube, { opsDir, config: {}, project, environment: 'feature-x', filesOf: 'production', namespace: preview.name, controllerNamespace: controllerNs.name });
+    expect(result.written).toEqual([{ secret: `${preview.name}/db`, keys: ['password'] }]);
+    expect(Buffer.from((await readSecret('db', preview.name)).data?.password ?? '', 'base64').toString()).toBe('production-only');
+    expect((await core().readNamespacedConfigMap({ name: 'diploid-secrets-feature-x', namespace: controllerNs.name })).data?.['inventory.json']).toContain(`"namespace": "${preview.name}"`);
+  });
+
   it('each phase starts only once the previous one is ready: CRD Established before the controller, controller Available before custom resources', async () => {
     const kube = kubeConfig();
     const g = `v${uniqueSuffix()}.example.com`;
