@@ -57,11 +57,11 @@ export function listSecretFiles(opsDir: string, config: Pick<ConfigSpec, 'secret
 }
 
 /** Opens a file of the ops folder (`path` relative to it), or undefined when it does not exist. */
-export async function openFile(opsDir: string, path: string, identities: readonly string[]): Promise<OpenSecretFile | undefined> {
+export async function openFile(opsDir: string, path: string, identities: readonly string[], forWriting = true): Promise<OpenSecretFile | undefined> {
   const full = join(opsDir, path);
   if (!existsSync(full)) return undefined;
   const text = readFileSync(full, 'utf8');
-  assertRewritable(parseSopsFile(text, path), path);
+  if (forWriting) assertRewritable(parseSopsFile(text, path), path);
   return openSecretFile(text, path, identities);
 }
 

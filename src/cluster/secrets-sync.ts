@@ -14,7 +14,7 @@ import type { ConfigSpec } from '../model/config.js';
 import { parseIdentities } from '../secrets/age-keys.js';
 import { DEFAULT_KEY_SECRET, environmentSecretFiles, KEY_SECRET_KEY, secretsDir } from '../secrets/layout.js';
 import { openSecretFile } from '../secrets/secret-file.js';
-import { applyObjects } from './apply.js';
+import { applyObjects, type ApplyOutcome } from './apply.js';
 import { deleteEntry, entryOf, inventoryDiff, readInventory, writeInventory } from './inventory.js';
 import { statusOf } from './kube-client.js';
 
@@ -39,8 +39,8 @@ export interface EnvironmentSecretsInput {
 }
 
 export interface EnvironmentSecretsResult {
-  /** `namespace/name` of each Secret written, with its keys (never values). */
-  readonly written: ReadonlyArray<{ readonly secret: string; readonly keys: readonly string[] }>;
+  /** `namespace/name` of each Secret written, with its keys (never values) and whether the apply changed it. */
+  readonly written: ReadonlyArray<{ readonly secret: string; readonly keys: readonly string[]; readonly outcome: ApplyOutcome }>;
   readonly pruned: readonly string[];
 }
 
@@ -62,7 +62,7 @@ export async function writeEnvironmentSecrets(kube: k8s.KubeConfig, input: Envir
   if (files.size === 0 && previous.length === 0) return { written: [], pruned: [] };
 
   const objects: KubeObject[] = [];
-  const written: Array<{ secret: string; keys: string[] }> = [];
+  const written: Array<{ secret: string; keys: string[]; outcome: ApplyOutcome }> = [];
   if (files.size > 0) {
     const identities = await readClusterIdentities(kube, input.controllerNamespace, input.config.secrets?.keySecret ?? DEFAULT_KEY_SECRET);
     for (const [name, file] of files) {
@@ -80,11 +80,15 @@ export async function writeEnvironmentSecrets(kube: k8s.KubeConfig, input: Envir
         type: open.values.length === 1 && open.values[0]?.[0] === '.dockerconfigjson' ? 'kubernetes.io/dockerconfigjson' : 'Opaque',
         data: Object.fromEntries(open.values.map(([key, value]) => [key, Buffer.from(value, 'utf8').toString('base64')])),
       });
-      written.push({ secret: `${input.namespace}/${name}`, keys: open.values.map(([key]) => key) });
+      written.push({ secret: `${input.namespace}/${name}`, keys: open.values.map(([key]) => key), outcome: 'unchanged' });
     }
   }
   if (input.namespaceObject !== undefined && objects.length > 0) await applyObjects(kube, [input.namespaceObject]);
-  await applyObjects(kube, objects);
+  const applied = await applyObjects(kube, objects);
+  applied.forEach((item, index) => {
+    const entry = written[index];
+    if (entry !== undefined) entry.outcome = item.outcome;
+  });
 
   // Prune only what this inventory recorded, and only if it still carries diploid's label.
   const current = objects.map(entryOf);

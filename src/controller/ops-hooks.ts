@@ -39,7 +39,7 @@ export function kubeSecretsHook(kube: k8s.KubeConfig, controllerNamespace: strin
     const namespaceObject = request.objects.find((object) => object.kind === 'Namespace');
     try {
       const result = await writeEnvironmentSecrets(kube, { opsDir, config, project: request.project, environment: request.environment, filesOf: request.filesOf, namespace: request.namespace, controllerNamespace, ...(namespaceObject === undefined ? {} : { namespaceObject }) });
-      for (const item of result.written) log(`${request.environment}: secret ${item.secret} (${item.keys.join(', ')})`);
+      for (const item of result.written) if (item.outcome !== 'unchanged') log(`${request.environment}: secret ${item.secret} ${item.outcome} (keys ${item.keys.join(', ')})`);
       for (const item of result.pruned) log(`${request.environment}: pruned secret ${item}`);
     } catch (error) {
       if (error instanceof MissingClusterKeyError) throw new RetryableError(error.message, { cause: error });

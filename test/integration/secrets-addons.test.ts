@@ -181,7 +181,7 @@ describe('secrets and add-ons from the ops repo, on the test bed', { timeout: 24
     expect((await core().readNamespacedConfigMap({ name: 'remote-settings', namespace: addonNs })).data).toEqual({ level: 'info' });
 
     // Values never in logs, the status ConfigMap or events.
-    expect(logs.join('\n')).toContain(`secret ${production}/db (password, user)`);
+    expect(logs.join('\n')).toContain(`secret ${production}/db created (keys password, user)`);
     expect(logs.join('\n')).not.toContain(PASSWORD);
     const maps = await core().listNamespacedConfigMap({ namespace: controllerNs.name });
     expect(JSON.stringify(maps.items)).not.toContain(PASSWORD);
@@ -252,7 +252,7 @@ describe('secrets and add-ons from the ops repo, on the test bed', { timeout: 24
       asController.loadFromOptions({ clusters: [{ name: 'bed', server: requireKubernetes().server, skipTLSVerify: true }], users: [{ name: 'controller', token }], contexts: [{ name: 'bed', cluster: 'bed', user: 'controller' }], currentContext: 'bed' });
       const opsDir = writeFolder({ 'secrets/db.yaml': await sealed([['password', PASSWORD]]) });
       const input = { opsDir, config: { secrets: { recipients: { cluster: cluster.recipient } } }, project: rbacProject, environment: 'production', namespace: target, controllerNamespace: system, namespaceObject: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: target, labels: { 'app.kubernetes.io/managed-by': 'diploid' } } } };
-      expect((await writeEnvironmentSecrets(asController, input)).written).toEqual([{ secret: `${target}/db`, keys: ['password'] }]);
+      expect((await writeEnvironmentSecrets(asController, input)).written).toEqual([{ secret: `${target}/db`, keys: ['password'], outcome: 'created' }]);
       expect(Buffer.from((await readSecret('db', target)).data?.password ?? '', 'base64').toString()).toBe(PASSWORD);
       // Prune, with the same rights.
       const emptied = writeFolder({ 'README.md': 'no secrets\n' });
@@ -273,7 +273,7 @@ describe('secrets and add-ons from the ops repo, on the test bed', { timeout: 24
     const preview = await freshNamespace('sec-preview');
     const opsDir = writeFolder({ 'secrets/db.yaml': await sealed([['password', 'common']]), 'secrets/production/db.yaml': await sealed([['password', 'production-only']]) });
     const result = await writeEnvironmentSecrets(kube, { opsDir, config: {}, project, environment: 'feature-x', filesOf: 'production', namespace: preview.name, controllerNamespace: controllerNs.name });
-    expect(result.written).toEqual([{ secret: `${preview.name}/db`, keys: ['password'] }]);
+    expect(result.written).toEqual([{ secret: `${preview.name}/db`, keys: ['password'], outcome: 'created' }]);
     expect(Buffer.from((await readSecret('db', preview.name)).data?.password ?? '', 'base64').toString()).toBe('production-only');
     expect((await core().readNamespacedConfigMap({ name: 'diploid-secrets-feature-x', namespace: controllerNs.name })).data?.['inventory.json']).toContain(`"namespace": "${preview.name}"`);
   });

@@ -164,7 +164,7 @@ export function registerSecretsCommands(program: Command, output: Output): void 
       const lines: string[] = [];
       let count = 0;
       for (const [name, path] of environmentSecretFiles(listSecretFiles(opsDir, config), options.env, secretsDir(config))) {
-        const open = await openFile(opsDir, path, identities);
+        const open = await openFile(opsDir, path, identities, false);
         for (const [key, value] of open?.values ?? []) {
           count++;
           if (options.dotenv !== undefined) {
@@ -212,6 +212,7 @@ function baseName(file: string): string {
 }
 
 function readStdin(): string {
+  if (process.stdin.isTTY === true) process.stderr.write('value (end with Ctrl-D): ');
   try {
     return readFileSync(0, 'utf8');
   } catch (error) {
