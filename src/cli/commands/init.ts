@@ -114,7 +114,6 @@ function withoutCredentials(url: string): string {
   return url;
 }
 
-
 /** Rights for what the ops repo asks beyond environments: writing its Secrets, installing its add-ons. */
 function opsExtras(config: ConfigSpec, namespace: string) {
   const who = { namespace, project: config.project, serviceAccount: 'diploid-controller' };
