@@ -8,6 +8,7 @@ import type { KubeObject } from '../backends/kubernetes/objects.js';
 import { applyAddons } from '../cluster/addons-apply.js';
 import { MissingClusterKeyError, writeEnvironmentSecrets } from '../cluster/secrets-sync.js';
 import { loadAddons } from '../addons/load.js';
+import { NoMatchingKeyError } from '../secrets/errors.js';
 import type { Workspace } from '../sources/git/workspace.js';
 import { RetryableError } from './errors.js';
 
@@ -42,7 +43,8 @@ export function kubeSecretsHook(kube: k8s.KubeConfig, controllerNamespace: strin
       for (const item of result.written) if (item.outcome !== 'unchanged') log(`${request.environment}: secret ${item.secret} ${item.outcome} (keys ${item.keys.join(', ')})`);
       for (const item of result.pruned) log(`${request.environment}: pruned secret ${item}`);
     } catch (error) {
-      if (error instanceof MissingClusterKeyError) throw new RetryableError(error.message, { cause: error });
+      // Both are fixed in the cluster as well as in git (the key Secret replaced): retried, with backoff.
+      if (error instanceof MissingClusterKeyError || error instanceof NoMatchingKeyError) throw new RetryableError(error.message, { cause: error });
       throw error;
     }
   };

@@ -219,11 +219,21 @@ describe('secrets and add-ons from the ops repo, on the test bed', { timeout: 24
     expect((await readSecret('manual')).data?.k).toBe(Buffer.from('v').toString('base64'));
   });
 
-  it('a file not encrypted to the cluster stalls the environment, naming the file', async () => {
+  it('a file not encrypted to the cluster is retried (its key Secret may be replaced), naming the file', async () => {
     const other = await generateKeyPair();
     const result = await reconciler().reconcile(push('wrong key', { 'secrets/db.yaml': await sealed([['password', 'x']], other.recipient), 'services/api.js': API }));
-    expect(result.outcomes).toMatchObject([{ environment: 'production', result: 'stalled' }]);
+    expect(result.outcomes).toMatchObject([{ environment: 'production', result: 'retry', reason: 'RetryScheduled' }]);
     expect(result.outcomes[0]?.message).toContain(`secrets/db.yaml: is not encrypted to any of the given keys (it is encrypted to ${other.recipient})`);
+  });
+
+  it('a tampered file stalls the environment until a new commit, naming the file and key', async () => {
+    const text = await sealed([['password', 'x'], ['user', 'y']]);
+    // Give `user` the encrypted value of `password`: each value is bound to its key.
+    const password = /^password: (.*)$/m.exec(text)?.[1] ?? '';
+    const tampered = text.replace(/^user: .*$/m, `user: ${password}`);
+    const result = await reconciler().reconcile(push('tampered', { 'secrets/db.yaml': tampered }));
+    expect(result.outcomes).toMatchObject([{ environment: 'production', result: 'stalled', reason: 'InvalidInput' }]);
+    expect(result.outcomes[0]?.message).toBe('secrets/db.yaml user: authentication failed: wrong data key, or the value or its key was changed');
   });
 
   it('add-ons removed from the ops repo are pruned by inventory: the custom resource and the remote manifest go, the CRD stays', async () => {
