@@ -281,9 +281,19 @@ describe('secrets and add-ons from the ops repo, on the test bed', { timeout: 24
   it("a preview gets its base environment's files, under its own inventory", async () => {
     const kube = kubeConfig();
     const preview = await freshNamespace('sec-preview');
-    const opsDir = writeFolder({ 'secrets/db.yaml': await sealed([['password', 'common']]), 'secrets/production/db.yaml': await sealed([['password', 'production-only']]) });
+    const pull = JSON.stringify({ auths: { 'registry.example.com': { auth: Buffer.from('robot:token').toString('base64') } } });
+    const opsDir = writeFolder({
+      'secrets/db.yaml': await sealed([['password', 'common']]),
+      'secrets/production/db.yaml': await sealed([['password', 'production-only']]),
+      'secrets/pull.yaml': await sealed([['.dockerconfigjson', pull]]),
+    });
     const result = await writeEnvironmentSecrets(kube, { opsDir, config: {}, project, environment: 'feature-x', filesOf: 'production', namespace: preview.name, controllerNamespace: controllerNs.name });
-    expect(result.written).toEqual([{ secret: `${preview.name}/db`, keys: ['password'], outcome: 'created' }]);
+    expect(result.written).toEqual([
+      { secret: `${preview.name}/db`, keys: ['password'], outcome: 'created' },
+      { secret: `${preview.name}/pull`, keys: ['.dockerconfigjson'], outcome: 'created' },
+    ]);
+    // A file whose only key is .dockerconfigjson is an image pull Secret.
+    expect((await readSecret('pull', preview.name)).type).toBe('kubernetes.io/dockerconfigjson');
     expect(Buffer.from((await readSecret('db', preview.name)).data?.password ?? '', 'base64').toString()).toBe('production-only');
     expect((await core().readNamespacedConfigMap({ name: 'diploid-secrets-feature-x', namespace: controllerNs.name })).data?.['inventory.json']).toContain(`"namespace": "${preview.name}"`);
   });
