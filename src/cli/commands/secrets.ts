@@ -56,14 +56,15 @@ export function registerSecretsCommands(program: Command, output: Output): void 
       .option('-i, --identity <file>', 'age key file to decrypt with (repeatable; default: $DIPLOID_AGE_KEY_FILE or $SOPS_AGE_KEY_FILE)', collect);
 
   withFile(secrets.command('set'))
-    .description('Set one key of a Secret; the value is read from standard input (one trailing newline removed) or --from-file.')
+    .description('Set one key of a Secret; the value is read from standard input (one trailing newline removed), --from-file or --from-env.')
     .argument('<name>', 'Secret name (the file secrets/<name>.yaml)')
     .argument('<key>', 'key inside the Secret')
     .argument('[ops-dir]', 'folder of the ops repo', '.')
     .option('--from-file <file>', 'read the value from this file, byte for byte')
-    .action(async (name: string, key: string, opsDir: string, options: FileOptions & { fromFile?: string }) => {
+    .option('--from-env <variable>', 'read the value from this environment variable (for scripts and CI)')
+    .action(async (name: string, key: string, opsDir: string, options: FileOptions & { fromFile?: string; fromEnv?: string }) => {
       const config = await configFor(opsDir, output, options.env);
-      const value = options.fromFile !== undefined ? readFileSync(options.fromFile, 'utf8') : readStdin().replace(/\r?\n$/, '');
+      const value = options.fromFile !== undefined ? readFileSync(options.fromFile, 'utf8') : options.fromEnv !== undefined ? fromEnv(options.fromEnv) : readStdin().replace(/\r?\n$/, '');
       const path = secretFilePath(config, name, options.env);
       const current = existsSync(join(opsDir, path)) ? await openFile(opsDir, path, requireIdentities(options.identity)) : undefined;
       const values = new Map(current?.values ?? []);
@@ -209,6 +210,12 @@ async function rewriteAll(opsDir: string, config: ConfigSpec, identityFiles: str
 
 function baseName(file: string): string {
   return (file.split('/').pop() ?? '').replace(/\.ya?ml$/, '');
+}
+
+function fromEnv(variable: string): string {
+  const value = process.env[variable];
+  if (value === undefined) throw new UserError(`--from-env ${variable}: the variable is not set`);
+  return value;
 }
 
 function readStdin(): string {

@@ -19,9 +19,21 @@ let ops: string;
 let clusterKey: string;
 let clusterRecipient: string;
 
-/** Runs the built CLI in a child process with `value` on its standard input; returns what it printed. */
+/** Runs the CLI from the sources in a child process with `value` on its standard input; returns what it printed. */
 function withStdin(value: string, args: string[]): string {
-  return execFileSync('node', [join(import.meta.dirname, '../../../bin/diploid.js'), ...args], { cwd: ops, input: value, encoding: 'utf8', env: { ...process.env, DIPLOID_AGE_KEY_FILE: clusterKey }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const entry = "const m = await import('./src/cli/main.ts'); process.exitCode = await m.main(process.argv.slice(1));";
+  return execFileSync('node', ['--import', 'tsx', '--input-type=module', '-e', entry, '--', ...args, ops], { cwd: join(import.meta.dirname, '../../..'), input: value, encoding: 'utf8', env: { ...process.env, DIPLOID_AGE_KEY_FILE: clusterKey }, stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
+/** `diploid secrets set` in this process, the value passed by --from-env. */
+async function setValue(value: string, args: string[]): Promise<string> {
+  process.env.DIPLOID_TEST_VALUE = value;
+  const run = await runCli([...args, ops, '--from-env', 'DIPLOID_TEST_VALUE']);
+  delete process.env.DIPLOID_TEST_VALUE;
+  expect(run.stderr).toMatch(/^(added|changed) /);
+  // The value is never printed.
+  expect(`${run.stdout}${run.stderr}`).not.toContain(value);
+  return run.stdout + run.stderr;
 }
 
 beforeEach(async () => {
@@ -49,11 +61,11 @@ describe('diploid secrets', () => {
     expect(again.stderr).toContain('exists; diploid never overwrites a key');
   });
 
-  it('set reads the value from standard input, writes a file sops decrypts, and never prints the value', () => {
+  it('set reads the value from standard input, writes a file sops decrypts, and never prints the value', async () => {
     const out = withStdin('s3cr3t-value\n', ['secrets', 'set', 'db', 'password']);
     expect(out).not.toContain('s3cr3t-value');
-    withStdin('admin', ['secrets', 'set', 'db', 'user']);
-    withStdin('prod-only', ['secrets', 'set', 'db', 'password', '--env', 'production']);
+    await setValue('admin', ['secrets', 'set', 'db', 'user']);
+    await setValue('prod-only', ['secrets', 'set', 'db', 'password', '--env', 'production']);
     const text = readFileSync(join(ops, 'secrets/db.yaml'), 'utf8');
     expect(text).not.toContain('s3cr3t-value');
     expect(parse(sops(['decrypt', join(ops, 'secrets/db.yaml')], clusterKey))).toEqual({ password: 's3cr3t-value', user: 'admin' });
@@ -61,8 +73,8 @@ describe('diploid secrets', () => {
   });
 
   it('unset removes one key, and the file with its last key', async () => {
-    withStdin('a', ['secrets', 'set', 'db', 'user']);
-    withStdin('b', ['secrets', 'set', 'db', 'password']);
+    await setValue('a', ['secrets', 'set', 'db', 'user']);
+    await setValue('b', ['secrets', 'set', 'db', 'password']);
     expect((await runCli(['secrets', 'unset', 'db', 'user'], ops)).code).toBe(0);
     expect(parse(sops(['decrypt', join(ops, 'secrets/db.yaml')], clusterKey))).toEqual({ password: 'b' });
     const missing = await runCli(['secrets', 'unset', 'db', 'user'], ops);
@@ -72,7 +84,7 @@ describe('diploid secrets', () => {
   });
 
   it('edit opens the decrypted values in $EDITOR in a private file and seals what was saved', async () => {
-    withStdin('old', ['secrets', 'set', 'api', 'token']);
+    await setValue('old', ['secrets', 'set', 'api', 'token']);
     const script = join(ops, '..', `${ops.split('/').pop()}-editor.sh`);
     // The "editor" records the file's mode and content, then rewrites it.
     writeFileSync(script, `#!/bin/sh\nstat -c %a "$1" > "${script}.mode"\ncat "$1" > "${script}.seen"\nprintf 'token: new\\nextra: "42"\\n' > "$1"\n`);
@@ -86,8 +98,8 @@ describe('diploid secrets', () => {
   });
 
   it('reencrypt adds a new editor to every file; rotate changes the data key and keeps the values', async () => {
-    withStdin('v1', ['secrets', 'set', 'db', 'password']);
-    withStdin('v2', ['secrets', 'set', 'api', 'token', '--env', 'staging']);
+    await setValue('v1', ['secrets', 'set', 'db', 'password']);
+    await setValue('v2', ['secrets', 'set', 'api', 'token', '--env', 'staging']);
     const editorKey = join(ops, '..', `${ops.split('/').pop()}-editor.key`);
     const editor = (await runCli(['secrets', 'keygen', '--out', editorKey])).stdout.trim();
     writeFileSync(join(ops, '.diploid.conf.js'), config({ cluster: clusterRecipient, alice: editor }));
@@ -110,16 +122,16 @@ describe('diploid secrets', () => {
   });
 
   it('list shows files and keys, never values, and needs no key', async () => {
-    withStdin('topsecret', ['secrets', 'set', 'db', 'password']);
+    await setValue('topsecret', ['secrets', 'set', 'db', 'password']);
     delete process.env.DIPLOID_AGE_KEY_FILE;
     const list = await runCli(['secrets', 'list', ops]);
     expect(list.stdout).toBe('secrets/db.yaml: password (to 1 recipient)\n');
   });
 
   it('export writes an environment\'s values for docker compose: env-file lines and secret files, mode 0600', async () => {
-    withStdin('common', ['secrets', 'set', 'shop-db', 'password']);
-    withStdin('prod', ['secrets', 'set', 'shop-db', 'password', '--env', 'production']);
-    withStdin('k', ['secrets', 'set', 'api', 'key', '--env', 'staging']);
+    await setValue('common', ['secrets', 'set', 'shop-db', 'password']);
+    await setValue('prod', ['secrets', 'set', 'shop-db', 'password', '--env', 'production']);
+    await setValue('k', ['secrets', 'set', 'api', 'key', '--env', 'staging']);
     const dotenv = join(ops, '..', `${ops.split('/').pop()}.env`);
     const dir = join(ops, '..', `${ops.split('/').pop()}-secrets`);
     const result = await runCli(['secrets', 'export', ops, '--env', 'production', '--dotenv', dotenv, '--dir', dir]);
@@ -138,7 +150,7 @@ describe('diploid secrets', () => {
   });
 
   it('validate refuses a secret file in clear text, or a value pasted in clear, without printing it', async () => {
-    withStdin('sealed-value', ['secrets', 'set', 'db', 'password']);
+    await setValue('sealed-value', ['secrets', 'set', 'db', 'password']);
     const sealed = readFileSync(join(ops, 'secrets/db.yaml'), 'utf8');
     writeFileSync(join(ops, 'secrets/db.yaml'), `pasted: hunter2-in-clear\n${sealed}`);
     mkdirSync(join(ops, 'secrets/production'));
@@ -164,7 +176,7 @@ describe('diploid secrets', () => {
     writeFileSync(join(ops, '.diploid.conf.js'), `export default { project: 'shop', environments: { production: {} }, secrets: { recipients: { cluster: 'age1nope' } } };\n`);
     expect((await runCli(['secrets', 'list', ops])).stderr).toContain('secrets.recipients.cluster: expected an age public key (age1... , 62 characters), got "age1nope"');
     writeFileSync(join(ops, '.diploid.conf.js'), config({ cluster: clusterRecipient }));
-    withStdin('x', ['secrets', 'set', 'db', 'password']);
+    await setValue('x', ['secrets', 'set', 'db', 'password']);
     delete process.env.DIPLOID_AGE_KEY_FILE;
     expect((await runCli(['secrets', 'unset', 'db', 'password', ops])).stderr).toContain('error: no age key to decrypt with: pass --identity FILE');
     expect((await runCli(['secrets', 'rotate', 'Bad_Name', '-C', ops, '--identity', clusterKey])).stderr).toBe('error: no secret files to rewrite under secrets/\n');
