@@ -31,8 +31,8 @@ async function setValue(value: string, args: string[]): Promise<string> {
   const run = await runCli([...args, ops, '--from-env', 'DIPLOID_TEST_VALUE']);
   delete process.env.DIPLOID_TEST_VALUE;
   expect(run.stderr).toMatch(/^(added|changed) /);
-  // The value is never printed.
-  expect(`${run.stdout}${run.stderr}`).not.toContain(value);
+  // The value is never printed (short test values like "a" occur in any message).
+  if (value.length >= 6) expect(`${run.stdout}${run.stderr}`).not.toContain(value);
   return run.stdout + run.stderr;
 }
 
