@@ -4,8 +4,8 @@
  * the URL still answering once the content was seen).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ConfigError } from '../errors.js';
 import type { ConfigSpec } from '../model/config.js';
 import { orderAddons, parseManifest, type OrderedAddons } from './order.js';
@@ -18,31 +18,23 @@ export class AddonFetchError extends Error {
   override readonly name = 'AddonFetchError';
 }
 
-/** Every add-on of the ops repo in `opsDir`, in apply order. */
-export async function loadAddons(opsDir: string, config: Pick<ConfigSpec, 'addons'>, cacheDir: string): Promise<OrderedAddons> {
+/** The files of the ops repo at one state, read-only (a git commit, or a folder): what add-ons and secrets are read from. */
+export interface FileTree {
+  /** Paths matching the globs, sorted. */
+  glob(patterns: readonly string[]): Promise<string[]>;
+  read(path: string): Promise<string | undefined>;
+}
+
+/** Every add-on of the ops repo, in apply order. */
+export async function loadAddons(tree: FileTree, config: Pick<ConfigSpec, 'addons'>, cacheDir: string): Promise<OrderedAddons> {
   const dir = config.addons?.dir ?? DEFAULT_ADDONS_DIR;
   const objects = [];
-  for (const file of manifestFiles(join(opsDir, dir))) {
-    const source = relative(opsDir, file).split('\\').join('/');
-    objects.push(...parseManifest(readFileSync(file, 'utf8'), source));
-  }
+  for (const source of await tree.glob([`${dir}/**/*.yaml`, `${dir}/**/*.yml`])) objects.push(...parseManifest((await tree.read(source)) ?? '', source));
   for (const [index, remote] of (config.addons?.remote ?? []).entries()) {
     const text = await fetchPinned(remote.url, remote.sha256, join(cacheDir, 'addons'), `addons.remote[${index}]`);
     objects.push(...parseManifest(text, remote.url));
   }
   return orderAddons(objects);
-}
-
-/** `*.yaml` / `*.yml` files under a folder, sorted, at any depth. */
-function manifestFiles(root: string): string[] {
-  if (!existsSync(root)) return [];
-  const found: string[] = [];
-  for (const entry of readdirSync(root).sort()) {
-    const path = join(root, entry);
-    if (statSync(path).isDirectory()) found.push(...manifestFiles(path));
-    else if (/\.ya?ml$/.test(entry)) found.push(path);
-  }
-  return found;
 }
 
 /** The content at `url` whose sha256 is `sha256`, from the cache or fetched; any other content is refused. */

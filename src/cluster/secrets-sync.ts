@@ -5,12 +5,11 @@
  * ones it wrote before and no longer finds, by inventory. Values live only in memory and in the
  * Secrets; messages name files, keys and Secrets, never values.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { ENVIRONMENT_LABEL } from '../backends/kubernetes/labels.js';
 import type { KubeObject } from '../backends/kubernetes/objects.js';
 import type { ConfigSpec } from '../model/config.js';
+import type { FileTree } from '../addons/load.js';
 import { parseIdentities } from '../secrets/age-keys.js';
 import { DEFAULT_KEY_SECRET, environmentSecretFiles, KEY_SECRET_KEY, secretsDir } from '../secrets/layout.js';
 import { openSecretFile } from '../secrets/secret-file.js';
@@ -24,8 +23,8 @@ export class MissingClusterKeyError extends Error {
 }
 
 export interface EnvironmentSecretsInput {
-  /** The ops repo, checked out at the commit being deployed. */
-  readonly opsDir: string;
+  /** The ops repo at the commit being deployed (a git commit, or a folder). */
+  readonly tree: FileTree;
   readonly config: Pick<ConfigSpec, 'secrets'>;
   readonly project: string;
   readonly environment: string;
@@ -56,7 +55,7 @@ export function secretsInventoryName(environment: string): string {
  */
 export async function writeEnvironmentSecrets(kube: k8s.KubeConfig, input: EnvironmentSecretsInput): Promise<EnvironmentSecretsResult> {
   const dir = secretsDir(input.config);
-  const files = environmentSecretFiles(listFiles(join(input.opsDir, dir)), input.filesOf ?? input.environment, dir);
+  const files = environmentSecretFiles(await secretFilesOf(input.tree, dir), input.filesOf ?? input.environment, dir);
   const inventoryName = secretsInventoryName(input.environment);
   const previous = await readInventory(kube, input.controllerNamespace, inventoryName);
   if (files.size === 0 && previous.length === 0) return { written: [], pruned: [] };
@@ -66,7 +65,7 @@ export async function writeEnvironmentSecrets(kube: k8s.KubeConfig, input: Envir
   if (files.size > 0) {
     const identities = await readClusterIdentities(kube, input.controllerNamespace, input.config.secrets?.keySecret ?? DEFAULT_KEY_SECRET);
     for (const [name, file] of files) {
-      const open = await openSecretFile(readFileSync(join(input.opsDir, file), 'utf8'), file, identities);
+      const open = await openSecretFile((await input.tree.read(file)) ?? '', file, identities);
       objects.push({
         apiVersion: 'v1',
         kind: 'Secret',
@@ -118,14 +117,8 @@ export async function readClusterIdentities(kube: k8s.KubeConfig, namespace: str
   return identities;
 }
 
-/** Files under a folder and one level of sub-folders, relative to it. */
-function listFiles(root: string): string[] {
-  if (!existsSync(root)) return [];
-  const found: string[] = [];
-  for (const entry of readdirSync(root)) {
-    const path = join(root, entry);
-    if (statSync(path).isDirectory()) for (const inner of readdirSync(path)) found.push(relative(root, join(path, inner)).split('\\').join('/'));
-    else found.push(entry);
-  }
-  return found;
+/** Secret files of a tree, relative to the secrets folder: `db.yaml`, `production/db.yaml`. */
+export async function secretFilesOf(tree: FileTree, dir: string): Promise<string[]> {
+  const found = await tree.glob([`${dir}/*.yaml`, `${dir}/*.yml`, `${dir}/*/*.yaml`, `${dir}/*/*.yml`]);
+  return found.map((path) => path.slice(dir.length + 1));
 }

@@ -35,11 +35,11 @@ export type AddonsHook = (workspace: Workspace) => Promise<void>;
 /** Secrets decrypted with the key in the controller's namespace and written by server-side apply. */
 export function kubeSecretsHook(kube: k8s.KubeConfig, controllerNamespace: string, log: (line: string) => void): EnvironmentSecretsHook {
   return async (request) => {
-    const opsDir = await (await request.workspace.ops()).materialize(request.opsCommit);
+    const tree = await (await request.workspace.ops()).tree(request.opsCommit, '');
     const { config } = await request.workspace.config(request.opsCommit);
     const namespaceObject = request.objects.find((object) => object.kind === 'Namespace');
     try {
-      const result = await writeEnvironmentSecrets(kube, { opsDir, config, project: request.project, environment: request.environment, filesOf: request.filesOf, namespace: request.namespace, controllerNamespace, ...(namespaceObject === undefined ? {} : { namespaceObject }) });
+      const result = await writeEnvironmentSecrets(kube, { tree, config, project: request.project, environment: request.environment, filesOf: request.filesOf, namespace: request.namespace, controllerNamespace, ...(namespaceObject === undefined ? {} : { namespaceObject }) });
       for (const item of result.written) if (item.outcome !== 'unchanged') log(`${request.environment}: secret ${item.secret} ${item.outcome} (keys ${item.keys.join(', ')})`);
       for (const item of result.pruned) log(`${request.environment}: pruned secret ${item}`);
     } catch (error) {
@@ -61,9 +61,8 @@ export function kubeAddonsHook(kube: k8s.KubeConfig, options: { controllerNamesp
     const head = (await ops.branches()).get(await ops.defaultBranch());
     if (head === undefined) return;
     if (last?.commit === head && Date.now() - last.at < (options.freshMs ?? 60_000)) return;
-    const opsDir = await ops.materialize(head);
     const { config } = await workspace.config(head);
-    const addons = await loadAddons(opsDir, config, options.cacheDir);
+    const addons = await loadAddons(await ops.tree(head, ''), config, options.cacheDir);
     const result = await applyAddons(kube, addons, { inventoryNamespace: options.controllerNamespace, project: options.project, timeoutMs: options.timeoutMs ?? 300_000 });
     if (result.applied.length > 0 || result.pruned.length > 0) options.log(`add-ons at ops@${head.slice(0, 12)}: ${result.applied.filter((item) => item.outcome !== 'unchanged').length} of ${result.applied.length} objects changed, ${result.pruned.length} pruned`);
     last = { commit: head, at: Date.now() };

@@ -1,5 +1,6 @@
 import { ConfigError, UserError, type ConfigProblem } from '../errors.js';
 import { resolveApp } from '../resolve/index.js';
+import { own } from '../resolve/own.js';
 import type { ResolvedApp, ResolvedService } from '../resolve/model.js';
 import type { AppSources } from '../resolve/sources.js';
 import { referencedSecrets, secretsDirOf, secretVersions } from '../secrets/versions.js';
@@ -29,7 +30,7 @@ export function resolveState(state: AppState, environment: string, preview?: Pre
   const commits: Record<string, string> = {};
   for (const service of first.value.services) {
     if (service.image.kind !== 'build') continue;
-    const repo = state.repos[service.image.repo];
+    const repo = own(state.repos, service.image.repo);
     const file = service.sources.at(-1) ?? sources.config.file;
     if (repo === undefined) {
       problems.push({ file, path: `services.${service.name}.build.repo`, message: `repo "${service.image.repo}" could not be read, so its image cannot be built` });
@@ -134,7 +135,7 @@ export function withPreviewEnvironment(sources: AppSources, preview: PreviewEnvi
   if (typeof value !== 'object' || value === null) return sources;
   const environments = (value as { environments?: unknown }).environments;
   if (typeof environments !== 'object' || environments === null) return sources;
-  const base = (environments as Record<string, unknown>)[preview.base];
+  const base = own(environments as Record<string, unknown>, preview.base);
   const { namespace: _namespace, domain: _domain, ...settings } = typeof base === 'object' && base !== null ? (base as Record<string, unknown>) : {};
   const patched = { ...value, environments: { ...environments, [preview.name]: { ...settings, namespace: preview.namespace } } };
   return { ...sources, config: { ...sources.config, value: patched } };

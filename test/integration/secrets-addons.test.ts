@@ -24,6 +24,7 @@ import { noopStatusReporter } from '../../src/controller/reporter.js';
 import { ConfigMapStatusStore } from '../../src/controller/status-store.js';
 import { formatKeyFile, generateKeyPair } from '../../src/secrets/age-keys.js';
 import { sealSecretFile } from '../../src/secrets/secret-file.js';
+import { DirectoryTree } from '../../src/sources/trees.js';
 import { newDataKey } from '../../src/secrets/sops-cipher.js';
 import { GitRoot, type TestRepo } from '../support/git-repos.js';
 import { runCli, writeOpsRepo } from '../support/ops-repo.js';
@@ -261,12 +262,12 @@ describe('secrets and add-ons from the ops repo, on the test bed', { timeout: 24
       const asController = new k8s.KubeConfig();
       asController.loadFromOptions({ clusters: [{ name: 'bed', server: requireKubernetes().server, skipTLSVerify: true }], users: [{ name: 'controller', token }], contexts: [{ name: 'bed', cluster: 'bed', user: 'controller' }], currentContext: 'bed' });
       const opsDir = writeFolder({ 'secrets/db.yaml': await sealed([['password', PASSWORD]]) });
-      const input = { opsDir, config: { secrets: { recipients: { cluster: cluster.recipient } } }, project: rbacProject, environment: 'production', namespace: target, controllerNamespace: system, namespaceObject: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: target, labels: { 'app.kubernetes.io/managed-by': 'diploid' } } } };
+      const input = { tree: new DirectoryTree(opsDir, ''), config: { secrets: { recipients: { cluster: cluster.recipient } } }, project: rbacProject, environment: 'production', namespace: target, controllerNamespace: system, namespaceObject: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: target, labels: { 'app.kubernetes.io/managed-by': 'diploid' } } } };
       expect((await writeEnvironmentSecrets(asController, input)).written).toEqual([{ secret: `${target}/db`, keys: ['password'], outcome: 'created' }]);
       expect(Buffer.from((await readSecret('db', target)).data?.password ?? '', 'base64').toString()).toBe(PASSWORD);
       // Prune, with the same rights.
       const emptied = writeFolder({ 'README.md': 'no secrets\n' });
-      expect((await writeEnvironmentSecrets(asController, { ...input, opsDir: emptied })).pruned).toEqual([`${target}/db`]);
+      expect((await writeEnvironmentSecrets(asController, { ...input, tree: new DirectoryTree(emptied, '') })).pruned).toEqual([`${target}/db`]);
       await expect(asController.makeApiClient(k8s.CoreV1Api).listNamespacedSecret({ namespace: target })).rejects.toMatchObject({ code: 403 });
     } finally {
       for (const name of [system, target]) await core().deleteNamespace({ name }).catch(() => undefined);
@@ -287,7 +288,7 @@ describe('secrets and add-ons from the ops repo, on the test bed', { timeout: 24
       'secrets/production/db.yaml': await sealed([['password', 'production-only']]),
       'secrets/pull.yaml': await sealed([['.dockerconfigjson', pull]]),
     });
-    const result = await writeEnvironmentSecrets(kube, { opsDir, config: {}, project, environment: 'feature-x', filesOf: 'production', namespace: preview.name, controllerNamespace: controllerNs.name });
+    const result = await writeEnvironmentSecrets(kube, { tree: new DirectoryTree(opsDir, ''), config: {}, project, environment: 'feature-x', filesOf: 'production', namespace: preview.name, controllerNamespace: controllerNs.name });
     expect(result.written).toEqual([
       { secret: `${preview.name}/db`, keys: ['password'], outcome: 'created' },
       { secret: `${preview.name}/pull`, keys: ['.dockerconfigjson'], outcome: 'created' },

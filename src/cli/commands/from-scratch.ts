@@ -1,4 +1,5 @@
 import { loadAddons } from '../../addons/load.js';
+import { DirectoryTree } from '../../sources/trees.js';
 import { defaultCacheDir } from '../options.js';
 import { formatRebuildPlan, rebuildPlan } from '../../rebuild/needs.js';
 import { secretsDir } from '../../secrets/layout.js';
@@ -9,7 +10,7 @@ import { listSecretFiles } from '../secret-store.js';
 /** `diploid plan --from-scratch`: what a rebuild of the cluster needs beyond the ops repo. */
 export async function printRebuildPlan(opsDir: string, format: 'text' | 'json', output: Output): Promise<void> {
   const config = await loadConfigForCommand(opsDir, output);
-  const addons = await loadAddons(opsDir, config, defaultCacheDir());
+  const addons = await loadAddons(new DirectoryTree(opsDir, ''), config, defaultCacheDir());
   const dir = secretsDir(config);
   const plan = rebuildPlan({
     config,

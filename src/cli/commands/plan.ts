@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { z } from 'zod';
 import { UserError } from '../../errors.js';
@@ -60,7 +61,8 @@ export function registerPlanCommand(program: Command, output: Output): void {
       const ops = urls[OPS_REPO] ?? locateOps(options.ops, locations);
       if (ops === undefined) throw new UserError(`where is the ops repo? pass --ops DIR|URL, or --git-root DIR holding ${OPS_REPO}.git`);
       const { plan, warnings } = await planPush({
-        cacheDir: options.cache ?? defaultCacheDir(),
+        // Absolute here, at the edge: the cache holds symlinks and worktrees that git resolves from other folders.
+        cacheDir: resolve(options.cache ?? defaultCacheDir()),
         ops,
         locations,
         push: {
@@ -78,9 +80,6 @@ export function registerPlanCommand(program: Command, output: Output): void {
       if (failed.length > 0) throw new UserError(`${failed.join(', ')} cannot be deployed from this push: ${failed.length === 1 ? 'its' : 'their'} configuration has problems (listed above)`);
     });
 }
-
-
-
 
 function readCurrent(file: string): CurrentEnvironment[] {
   let value: unknown;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { kubernetesSchemaProblems } from '../../backends/kubernetes/schema-problems.js';
 import { SecretFileError } from '../../secrets/errors.js';
 import { secretsDir } from '../../secrets/layout.js';
 import { parseSopsFile } from '../../secrets/sops-file.js';
@@ -8,7 +9,7 @@ import { listSecretFiles } from '../secret-store.js';
 import { ConfigError } from '../../errors.js';
 import { configSchema } from '../../model/config.js';
 import { checkBranchRules } from '../../plan/branch-rules.js';
-import { checkApp, environmentNames, type SourceDocument } from '../../resolve/index.js';
+import { checkApp, environmentNames, resolveApp, type SourceDocument } from '../../resolve/index.js';
 import { loadForCommand } from '../load.js';
 import type { Output } from '../output.js';
 
@@ -23,6 +24,10 @@ export function registerValidateCommand(program: Command, output: Output): void 
       const problems = [...checkApp(sources), ...branchRuleProblems(sources.config), ...secretFileProblems(opsDir, sources.config)];
       if (problems.length > 0) throw new ConfigError(problems);
       const environments = environmentNames(sources);
+      // Valid for diploid; now valid for the API server too, object by object.
+      const refused = [];
+      for (const environment of environments) refused.push(...(await kubernetesSchemaProblems(resolveApp(sources, { environment }), sources.config.file)));
+      if (refused.length > 0) throw new ConfigError(refused);
       output.out(`ok: ${sources.services.length} service files, ${environments.length} environments (${environments.join(', ')})\n`);
     });
 }

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { fetchPinned, loadAddons } from '../../../src/addons/load.js';
 import { orderAddons, parseManifest } from '../../../src/addons/order.js';
 import { ConfigError } from '../../../src/errors.js';
+import { DirectoryTree } from '../../../src/sources/trees.js';
 import { writeOpsRepo } from '../../support/ops-repo.js';
 
 const CRD = `apiVersion: apiextensions.k8s.io/v1
@@ -79,14 +80,14 @@ describe('remote add-ons pinned by sha256', () => {
     try {
       const sha256 = createHash('sha256').update(CRD).digest('hex');
       const ops = writeOpsRepo({ 'addons/ns.yaml': 'apiVersion: v1\nkind: Namespace\nmetadata: { name: widgets }\n' });
-      const loaded = await loadAddons(ops, { addons: { remote: [{ url, sha256 }] } }, cache);
+      const loaded = await loadAddons(new DirectoryTree(ops, ''), { addons: { remote: [{ url, sha256 }] } }, cache);
       expect(loaded.definitions.map((item) => item.source)).toEqual(['addons/ns.yaml', url]);
       expect(await fetchPinned(url, sha256, join(cache, 'addons'), 'addons.remote[0]')).toBe(CRD);
       expect(hits).toBe(1);
 
       body = `${CRD}# changed\n`;
       const other = createHash('sha256').update('something else').digest('hex');
-      await expect(loadAddons(ops, { addons: { remote: [{ url, sha256: other }] } }, cache)).rejects.toThrow(
+      await expect(loadAddons(new DirectoryTree(ops, ''), { addons: { remote: [{ url, sha256: other }] } }, cache)).rejects.toThrow(
         `.diploid.conf.js addons.remote[0].sha256: ${url} has sha256 ${createHash('sha256').update(body).digest('hex')}, not the pinned ${other}`,
       );
     } finally {
