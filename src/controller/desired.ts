@@ -4,6 +4,7 @@ import type { KubeObject } from '../backends/kubernetes/objects.js';
 import type { BuildRequest } from '../cluster/build-job.js';
 import { TerminalError } from './errors.js';
 import { previewApp } from '../plan/preview-app.js';
+import { annotateSecretVersions, secretsDirOf } from '../secrets/versions.js';
 import { resolveState, stableStringify } from '../plan/resolve-state.js';
 import type { AppState, EnvironmentPlan } from '../plan/types.js';
 import type { ResolvedApp } from '../resolve/model.js';
@@ -30,7 +31,9 @@ export function desiredEnvironment(plan: EnvironmentPlan, state: AppState): Desi
     throw new TerminalError('ConfigInvalid', resolved.problems.map((problem) => `${problem.file}${problem.path === '' ? '' : ` ${problem.path}`}: ${problem.message}`).join('; '));
   }
   const app = previewApp(resolved.app, plan);
-  const { objects, warnings } = compileKubernetes(app);
+  const compiled = compileKubernetes(app);
+  const { warnings } = compiled;
+  const objects = annotateSecretVersions(compiled.objects, state.repos.ops?.objects, secretsDirOf(state.sources.config.value), plan.preview?.base ?? plan.name);
   const builds = app.services
     .map((service) => {
       const build = resolved.builds.get(service.name);

@@ -9,6 +9,7 @@ import type { ImageBuilder } from './builder.js';
 import type { Deployer } from './deployer.js';
 import { desiredEnvironment } from './desired.js';
 import { classifyError, RetryableError, TerminalError } from './errors.js';
+import type { AddonsHook, EnvironmentSecretsHook } from './ops-hooks.js';
 import type { StatusReporter } from './reporter.js';
 import { condition, conditionsFor, currentEnvironments, type EnvironmentStatus, type Phase } from './status.js';
 import type { StatusStore } from './status-store.js';
@@ -27,6 +28,10 @@ export interface ReconcilerOptions {
   readonly now?: () => Date;
   /** One line per step; never secrets. */
   readonly log?: (line: string) => void;
+  /** Writes an environment's Secrets from the ops repo, before its objects. */
+  readonly secrets?: EnvironmentSecretsHook;
+  /** Applies the cluster's add-ons, before any environment. */
+  readonly addons?: AddonsHook;
 }
 
 /** What to reconcile: a push (from a webhook, or a branch head found by resync). */
@@ -81,6 +86,10 @@ export class Reconciler {
     const { plan } = planned;
     for (const note of plan.notes) this.log(`push ${request.repo} ${request.branch}: ${note}`);
     const workspace = new Workspace({ cacheDir: this.options.cacheDir, ops: this.options.ops, locations: this.options.locations });
+    // Add-ons first: an environment's objects may be custom resources of an add-on.
+    const addons = await this.options.addons?.(workspace).then(() => undefined, (error: unknown) => classifyError(error));
+    if (addons !== undefined) this.log(`push ${request.repo} ${request.branch}: add-ons failed (${addons.retryable ? 'will retry' : 'terminal'}), no environment reconciled: ${addons.message}`);
+    if (addons !== undefined) return { outcomes: [], notes: plan.notes, error: { retryable: addons.retryable, message: `add-ons: ${addons.message}` } };
     const outcomes: EnvironmentOutcome[] = [];
     for (const environment of plan.environments) {
       if (skip.has(environment.name)) {
@@ -155,6 +164,7 @@ export class Reconciler {
         ...(commit === undefined ? { without: { repo: push.repo, branch: push.branch } } : { commits: { [push.repo]: commit } }),
       });
       const desired = desiredEnvironment(plan, state);
+      await this.options.secrets?.({ workspace, opsCommit: state.repos.ops?.commit ?? '', project: desired.app.project, environment: plan.name, filesOf: plan.preview?.base ?? plan.name, namespace: desired.app.environment.namespace, objects: desired.objects });
       const attempted = { ...base, attemptedRevision: desired.revision };
       if (previous?.appliedRevision === desired.revision && condition(previous, 'Ready')?.status === 'True' && request.resync !== true) {
         return { environment: plan.name, result: 'unchanged', reason: 'UpToDate', message: `revision ${desired.revision} is already deployed`, jobsCreated };

@@ -34,7 +34,8 @@ export function resolveRepoTargets(config: Pick<ConfigSpec, 'git' | 'repos' | 'o
         continue;
       }
     }
-    const host = hostName === undefined ? undefined : hosts[hostName];
+    // Own keys only: `host: 'constructor'` names no host, whatever every object inherits.
+    const host = hostName === undefined || !Object.hasOwn(hosts, hostName) ? undefined : hosts[hostName];
     if (hostName === undefined || host === undefined) {
       problems.push(`${at}.host: unknown git host "${hostName}"; expected one of ${hostNames.join(', ') || '(none configured)'}`);
       continue;

@@ -1,6 +1,8 @@
 import { configSchema, type ConfigSpec } from '../model/config.js';
 import { serviceSchema, type ServicePatchSpec, type ServiceSpec } from '../model/service.js';
+import type { FragmentExpander } from './fragments.js';
 import { mergeLayers } from './merge.js';
+import { hasOwn, own } from './own.js';
 import { joinPath, type Problems } from './problems.js';
 import { suggestion, validateDocument } from './schema-errors.js';
 import type { AppSources } from './sources.js';
@@ -37,6 +39,9 @@ export function validateSources(sources: AppSources, problems: Problems): Valida
   const services = new Map<string, { repo?: ServiceLayer; ops?: ServiceLayer }>();
   const invalid = new Set<string>();
   for (const { document, origin } of sources.services) {
+    const repo = origin.kind === 'repo' ? origin.repo : undefined;
+    // Without a valid config nothing says what a repo may describe; the config's problems come first.
+    const allowed = repo === undefined || config === undefined ? undefined : repoServices(config, repo);
     const values = Array.isArray(document.value) ? document.value : [document.value];
     values.forEach((value, index) => {
       const name = typeof value === 'object' && value !== null && typeof (value as { name?: unknown }).name === 'string' ? (value as { name: string }).name : undefined;
@@ -44,6 +49,13 @@ export function validateSources(sources: AppSources, problems: Problems): Valida
       const spec = validateDocument(serviceSchema, value, document.file, prefix, problems);
       if (spec === undefined) {
         if (name !== undefined) invalid.add(name);
+        return;
+      }
+      if (repo !== undefined && allowed !== undefined && !allowed.includes(spec.name)) {
+        invalid.add(spec.name);
+        const listed = config?.repos?.[repo]?.services !== undefined;
+        const why = listed ? `repos.${repo}.services in ${configFile}` : `by default the service named like the repo; list others in repos.${repo}.services of ${configFile}`;
+        problems.add(document.file, joinPath(prefix, 'name'), `repo "${repo}" may describe only ${allowed.map((name) => `"${name}"`).join(', ')} (${why}), not "${spec.name}"`);
         return;
       }
       const slot = origin.kind === 'ops' ? 'ops' : 'repo';
@@ -63,6 +75,11 @@ export function validateSources(sources: AppSources, problems: Problems): Valida
   return { config, configFile, services, invalid };
 }
 
+/** The services a repo's own file may describe: those the ops config assigns to it. */
+function repoServices(config: ConfigSpec, repo: string): readonly string[] {
+  return config.repos?.[repo]?.services ?? [repo];
+}
+
 function checkEnvironmentOverrides(config: ConfigSpec, file: string, services: ReadonlyMap<string, unknown>, problems: Problems): void {
   const serviceNames = [...services.keys()];
   for (const [envName, env] of Object.entries(config.environments)) {
@@ -73,7 +90,7 @@ function checkEnvironmentOverrides(config: ConfigSpec, file: string, services: R
   for (const [name, layers] of services) {
     for (const layer of Object.values(layers as Record<string, ServiceLayer>)) {
       for (const envName of Object.keys(layer.spec.environments ?? {})) {
-        if (!(envName in config.environments)) {
+        if (!hasOwn(config.environments, envName)) {
           problems.add(layer.file, joinPath('services', name, 'environments', envName), `no environment is named "${envName}"${suggestion(envName, Object.keys(config.environments))}`);
         }
       }
@@ -81,48 +98,20 @@ function checkEnvironmentOverrides(config: ConfigSpec, file: string, services: R
   }
 }
 
-/** Replaces `extends` by the named fragments, merged in order under the patch itself. */
-export function expandFragments(
-  patch: ServicePatchSpec,
-  fragments: Readonly<Record<string, ServicePatchSpec>>,
-  file: string,
-  path: string,
-  problems: Problems,
-  fragmentsFile: string,
-  chain: readonly string[] = [],
-): ServicePatchSpec {
-  const { extends: names, ...own } = patch;
-  let merged: ServicePatchSpec = {};
-  (names ?? []).forEach((name, index) => {
-    const fragment = fragments[name];
-    if (fragment === undefined) {
-      problems.add(file, joinPath(path, 'extends', index), `no fragment is named "${name}"${suggestion(name, Object.keys(fragments))}`);
-      return;
-    }
-    if (chain.includes(name)) {
-      problems.add(file, joinPath(path, 'extends', index), `fragments form a cycle: ${[...chain, name].join(' -> ')}`);
-      return;
-    }
-    merged = mergeLayers(merged, expandFragments(fragment, fragments, fragmentsFile, joinPath('fragments', name), problems, fragmentsFile, [...chain, name]));
-  });
-  return mergeLayers(merged, own);
-}
-
 /**
  * Merges a service for one environment. From weakest to strongest: the service repo's file, the
  * ops repo's file, the environment's `defaults`, the service's own `environments.<env>`, and the
  * environment's `services.<name>`.
  */
-export function mergeService(sources: ValidatedSources, name: string, environment: string, problems: Problems): MergedService {
+export function mergeService(sources: ValidatedSources, name: string, environment: string, fragments: FragmentExpander): MergedService {
   const { config, configFile } = sources;
-  const fragments = config.fragments ?? {};
   const layers = sources.services.get(name) ?? {};
   const origins = new Map<string, string>();
   const files: string[] = [];
   let spec: ServicePatchSpec = {};
   const apply = (patch: ServicePatchSpec | undefined, file: string, path: string) => {
     if (patch === undefined) return;
-    const expanded = expandFragments(patch, fragments, file, path, problems, configFile);
+    const expanded = fragments.expand(patch, file, path);
     for (const key of Object.keys(expanded)) if (key !== 'environments' && key !== 'name') origins.set(key, file);
     if (!files.includes(file)) files.push(file);
     spec = mergeLayers(spec, expanded);
@@ -133,11 +122,11 @@ export function mergeService(sources: ValidatedSources, name: string, environmen
     const { environments: _perEnvironment, ...base } = layer.spec;
     apply(base, layer.file, servicePath);
   }
-  const env = config.environments[environment];
+  const env = own(config.environments, environment);
   apply(env?.defaults, configFile, joinPath('environments', environment, 'defaults'));
   for (const layer of [layers.repo, layers.ops]) {
-    apply(layer?.spec.environments?.[environment], layer?.file ?? configFile, joinPath(servicePath, 'environments', environment));
+    apply(own(layer?.spec.environments, environment), layer?.file ?? configFile, joinPath(servicePath, 'environments', environment));
   }
-  apply(env?.services?.[name], configFile, joinPath('environments', environment, 'services', name));
+  apply(own(env?.services, name), configFile, joinPath('environments', environment, 'services', name));
   return { name, spec: { ...spec, name }, origins, repo: layers.repo?.repo, files };
 }
