@@ -72,9 +72,13 @@ function resolveEnvironment(validated: ValidatedSources, options: ResolveOptions
   const environment = {
     name,
     namespace: envConfig.namespace ?? defaultNamespace(config.project, name),
+    ownsNamespace: envConfig.existingNamespace !== true,
     ...(envConfig.domain ?? config.ingress?.domain ? { domain: envConfig.domain ?? `${name}.${config.ingress?.domain}` } : {}),
   };
   const images = { ...DEFAULT_IMAGES, ...config.images };
+  if (envConfig.existingNamespace === true && envConfig.namespace === undefined) {
+    problems.add(configFile, joinPath('environments', name, 'existingNamespace'), 'needs namespace: the name of the existing namespace to deploy into');
+  }
   checkSharedValues(validated, problems);
 
   const fragments = new FragmentExpander(config.fragments ?? {}, configFile, problems);
