@@ -144,11 +144,11 @@ describe('the resolver checks Kubernetes rules and names the file and path', () 
     expect(result.stderr).toBe("error: 1 problem in the configuration:\n  services/a.js:2 services.a.extends[0]: no fragment is named \"constructor\"\n");
   });
 
-  it("refuses an own __proto__ key instead of dropping it", async () => {
+  it("refuses an own __proto__ key instead of dropping it (the loader's copy refuses it first)", async () => {
     const result = await run({ 'services/a.js': "export default JSON.parse('{\"name\":\"a\",\"image\":\"nginx\",\"env\":{\"__proto__\":{\"X\":\"1\"}}}');\n" });
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
-    expect(result.stderr).toBe("error: 1 problem in the configuration:\n  services/a.js:1 services.a.env.__proto__: \"__proto__\" is not allowed as a key: it would change what every object inherits; rename it\n");
+    expect(result.stderr).toBe("error: 1 problem in the configuration:\n  services/a.js cannot be loaded: its default export is not plain data: env.__proto__: a key named \"__proto__\" is not allowed\n");
   });
 
   it("refuses a number in a secret-looking variable", async () => {
@@ -248,7 +248,7 @@ describe('names that every JavaScript object has are ordinary names', () => {
     expect(result).toEqual({
       code: 1,
       stdout: '',
-      stderr: 'error: 1 problem in the configuration:\n  .diploid.conf.js:1 shared.__proto__: "__proto__" is not allowed as a key: it would change what every object inherits; rename it\n',
+      stderr: 'error: 1 problem in the configuration:\n  .diploid.conf.js cannot be loaded: its default export is not plain data: shared.__proto__: a key named "__proto__" is not allowed\n',
     });
   });
 });

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../src/errors.js';
 import { findPlaceholders, type ScanMeter } from '../../../src/resolve/placeholders.js';
 import { FragmentExpander } from '../../../src/resolve/fragments.js';
 import { Problems } from '../../../src/resolve/problems.js';
@@ -54,31 +53,5 @@ describe('fragments are expanded once each', () => {
     const problems = new Problems();
     new FragmentExpander({ a: { extends: ['b'] }, b: { extends: ['a'] } }, '.diploid.conf.js', problems).expand({ extends: ['a'] }, 'services/api.js', 'services.api');
     expect(problems.list).toEqual([{ file: '.diploid.conf.js', path: 'fragments.b.extends[0]', message: 'fragments form a cycle: a -> b -> a' }]);
-  });
-});
-
-describe('previews of long branches', () => {
-  it('report a service whose <name>-<preview> label would overflow, at its file and path', async () => {
-    const { previewName } = await import('../../../src/plan/preview-name.js');
-    const { withPreviewEnvironment } = await import('../../../src/plan/resolve-state.js');
-    const sources = {
-      config: { file: '.diploid.conf.js', value: { project: 'shop', environments: { staging: {} } } },
-      services: [{ document: { file: 'services/checkout.js', value: { name: 'checkout', image: 'nginx' } }, origin: { kind: 'ops' as const } }],
-    };
-    const preview = previewName('feature/a-branch-name-that-goes-on-and-on-and-on-and-on-for-ever', { project: 'shop', reserved: ['staging'] });
-    expect(preview.namespace.length).toBeLessThanOrEqual(63);
-    const run = () => resolveApp(withPreviewEnvironment(sources, { ...preview, base: 'staging' }), { environment: preview.name });
-    expect(run).toThrow(ConfigError);
-    try {
-      run();
-    } catch (error) {
-      expect((error as ConfigError).problems).toEqual([
-        {
-          file: 'services/checkout.js',
-          path: 'services.checkout.name',
-          message: `in environment "${preview.name}" the label app.kubernetes.io/instance would be "checkout-${preview.name}" (<name>-<environment>, ${9 + preview.name.length} characters); Kubernetes allows 63: use a name of at most ${62 - preview.name.length} characters`,
-        },
-      ]);
-    }
   });
 });
