@@ -14,7 +14,7 @@ import {
 import { reportField, type ResolveContext } from './context.js';
 import type { MergedService } from './layers.js';
 import type { ResolvedFile, ResolvedService } from './model.js';
-import { joinPath } from './problems.js';
+import { describeValue, joinPath } from './problems.js';
 
 /**
  * Rules the Kubernetes API server (or a controller behind it) enforces on what diploid derives
@@ -98,7 +98,7 @@ function checkMounts(context: ResolveContext, merged: MergedService, service: Re
     const bad = pathProblem(file.path);
     if (bad !== undefined) reportField(context, merged, 'files', [file.path], bad);
     else if (volumePaths.has(file.path)) reportField(context, merged, 'files', [file.path], `is also a volume's path: a file and a volume cannot be mounted at the same place`);
-    if (!isDataKey(file.key)) reportField(context, merged, 'files', [file.path], `its file name makes the ConfigMap key "${file.key.slice(0, 40)}", which Kubernetes refuses: at most ${MAX_SUBDOMAIN} letters, digits, "-", "_" and "."`);
+    if (!isDataKey(file.key)) reportField(context, merged, 'files', [file.path], `its file name makes the ConfigMap key ${describeValue(file.key)} (${file.key.length} characters), which Kubernetes refuses: at most ${MAX_SUBDOMAIN} letters, digits, "-", "_" and "."`);
   }
 }
 

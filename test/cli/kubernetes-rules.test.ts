@@ -200,6 +200,15 @@ describe('the resolver checks Kubernetes rules and names the file and path', () 
     expect(result.stderr).toBe("error: 1 problem in the configuration:\n  services/a.js:2 services.a.volumes[\"/files\"]: gives the volume name \"files\", which diploid uses for config files: use another path\n");
   });
 
+  it('refuses a file name that makes a ConfigMap key over 253 characters', async () => {
+    const result = await run({ 'services/api.js': svc("{ name: 'api', image: 'nginx', files: { ['/etc/' + 'k'.repeat(254)]: 'x' } }") });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe(
+      `error: 1 problem in the configuration:\n  services/api.js:2 services.api.files["/etc/${'k'.repeat(254)}"]: its file name makes the ConfigMap key "${'k'.repeat(57)}..." (254 characters), which Kubernetes refuses: at most 253 letters, digits, "-", "_" and "."\n`,
+    );
+  });
+
   it("refuses a secret name in a template that Kubernetes would refuse", async () => {
     const result = await run({ 'services/a.js': svc("{ name: 'a', image: 'nginx', files: { '/etc/x': '{{ secrets.Bad_Name.key }}' } }") });
     expect(result.code).toBe(1);
