@@ -67,6 +67,13 @@ export function compileCompose(app: ResolvedApp): ComposeOutput {
     drafts.set(PROXY_SERVICE, proxy);
   }
 
+  // Compose copies `content` configs into the container before it starts, which Docker refuses
+  // for a read-only root (docker/compose#12031): such a container would never be created.
+  for (const [name, draft] of [...drafts.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    if (draft.configs === undefined || draft.configs.length === 0 || draft.read_only !== true) continue;
+    delete draft.read_only;
+    context.warn(name, 'security.readOnlyRootFilesystem', 'compose copies config files into the container, which Docker refuses for a read-only root file system (docker/compose#12031): the root is left writable');
+  }
   const services = Object.fromEntries([...drafts.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([name, draft]) => [name, ordered(finish(draft))]));
   const file: ComposeFile = { name: projectName(app), services };
   if (context.configs.size > 0) file.configs = Object.fromEntries(sortedEntries(context.configs).map(([name, content]) => [name, { content: literal(content) }]));
