@@ -38,4 +38,19 @@ describe('errors name what the user meant', () => {
         '  services/api.js:2 services.api.env.CACHE: refers to service "cahce", which does not exist (did you mean "cache"?)\n',
     );
   });
+
+  it('groups the same compose warning for several services into one line', async () => {
+    const run = await renderErrors(
+      {
+        'services/a.js': service("{ name: 'a', image: 'a', port: 8080, health: { http: '/healthz' }, security: { runAsUser: 1000 } }"),
+        'services/b.js': service("{ name: 'b', image: 'b', port: 8080, health: { http: '/healthz' }, security: { runAsUser: 1000 } }"),
+        'services/c.js': service("{ name: 'c', image: 'c', port: 8080, health: { http: '/healthz' }, security: { runAsUser: 1000 } }"),
+      },
+      'compose',
+    );
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe(
+      'warning: services "a", "b", "c": health: the http check would run wget or curl inside the container, which the image may lack: no health check in compose, so services that depend on this one wait only for it to start (an exec check is kept as it is)\n',
+    );
+  });
 });
