@@ -21,5 +21,7 @@ export interface BackendOutput {
 /** A target platform. Backends read only the resolved model, never the user's config. */
 export interface Backend {
   readonly name: string;
+  /** Which port addresses between services name; pass it to `resolveApp` as `addressPorts`. */
+  readonly addressPorts: 'service' | 'container';
   render(app: ResolvedApp, format: OutputFormat): BackendOutput;
 }

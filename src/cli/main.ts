@@ -19,6 +19,7 @@ const COMMANDS: ReadonlyArray<readonly [string, () => Promise<Register>]> = [
   ['controller', async () => (await import('./commands/controller.js')).registerControllerCommand],
   ['init', async () => (await import('./commands/init.js')).registerInitCommand],
   ['secrets', async () => (await import('./commands/secrets.js')).registerSecretsCommands],
+  ['new', async () => (await import('./commands/new.js')).registerNewCommand],
 ];
 
 /** Runs the CLI; the one place that catches errors, prints them and picks the exit code. */

@@ -12,6 +12,7 @@ const PRUNABLE = [
   ['apps/v1', 'Deployment'],
   ['apps/v1', 'StatefulSet'],
   ['apps/v1', 'DaemonSet'],
+  ['batch/v1', 'CronJob'],
   ['v1', 'Service'],
   ['v1', 'ConfigMap'],
   ['v1', 'ServiceAccount'],

@@ -71,6 +71,11 @@ const sharedValuesSchema = z.record(
 const environmentSchema = z.strictObject({
   /** The Kubernetes namespace; `<project>-<environment>` by default. */
   namespace: dnsLabel.optional(),
+  /**
+   * The namespace exists and belongs to someone else (`default`, one a platform team hands
+   * out): diploid renders no Namespace object and never labels or deletes it.
+   */
+  existingNamespace: z.boolean().optional(),
   /** Public domain of this environment's routes; `<environment>.<ingress.domain>` by default. */
   domain: z.string().optional(),
   /** Shared values that differ in this environment. */

@@ -46,23 +46,29 @@ const quantityText = z
   .regex(/^[0-9]+(\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti|P|Pi|E|Ei)?$/, 'a quantity such as "200m", "0.5", "64Mi" or "1Gi"');
 export const quantity = z.union([z.string(), z.number()]).transform(String).pipe(quantityText);
 
+const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti|P|Pi|E|Ei)?$/;
+
 /**
  * A resource as `request..limit` (`'200m..300m'`), a single value used for both, or an object.
- * Writing the pair in one string keeps the common case on one line.
+ * Writing the pair in one string keeps the common case on one line. One message covers both
+ * string forms, so `'220Mi-450Mi'` learns what a range looks like.
  */
 export const resourceRange = z.union([
   z
-    .string()
-    .regex(/\.\./)
-    .transform((text) => {
-      const [request, limit] = text.split('..');
+    .union([z.string(), z.number()])
+    .transform(String)
+    .transform((text, context) => {
+      const [request = '', limit = '', ...rest] = text.includes('..') ? text.split('..') : [text, text];
+      const valid = rest.length === 0 && (request !== '' || limit !== '') && [request, limit].every((part) => part === '' || QUANTITY.test(part));
+      if (!valid) {
+        context.addIssue({ code: 'custom', message: 'a quantity such as "450Mi", or a range "min..max" such as "220Mi..450Mi"', input: text });
+        return z.NEVER;
+      }
       const range: { request?: string; limit?: string } = {};
       if (request) range.request = request;
       if (limit) range.limit = limit;
       return range;
-    })
-    .pipe(z.object({ request: quantityText.optional(), limit: quantityText.optional() })),
-  quantity.transform((value) => ({ request: value, limit: value })),
+    }),
   z.strictObject({ request: quantity.optional(), limit: quantity.optional() }),
 ]);
 export type ResourceRange = z.output<typeof resourceRange>;

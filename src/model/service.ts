@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { dnsLabel, idNumber, labelKey, labelValue, portName, portNumber, quantity, resourceRange, serviceName } from './primitives.js';
+import { shapeFields } from './shapes.js';
 import { envValueSchema, serviceRefSchema } from './value-schemas.js';
 
 /** A port by number or by the name given under `ports`. */
@@ -208,6 +209,8 @@ export const serviceFields = {
       type: z.enum(['LoadBalancer', 'NodePort']),
       port: portRef.optional(),
       nodePort: z.number().int().min(30000).max(32767).optional(),
+      /** A separate Service of this name for outside traffic; the in-cluster Service stays as it is. */
+      name: serviceName.optional(),
     })
     .optional(),
   /** `true` for a service account of its own, or the name of an existing one. */
@@ -224,6 +227,7 @@ export const serviceFields = {
   gracePeriod: z.number().int().min(0).optional(),
   /** Extra labels on this service's objects. */
   labels: z.record(labelKey, labelValue).optional(),
+  ...shapeFields,
 };
 
 /** The part of a service that fragments and per-environment overrides may set. */

@@ -14,7 +14,11 @@ export interface ResolveContext {
   readonly ports: ReadonlyMap<string, readonly ResolvedPort[]>;
   readonly routes: ReadonlyMap<string, readonly ResolvedRoute[]>;
   readonly problems: Problems;
+  /** Which port `ref()` addresses name: the Service's (Kubernetes) or the container's (compose). */
+  readonly addressPorts: AddressPorts;
 }
+
+export type AddressPorts = 'service' | 'container';
 
 /** Reports a problem about a field of a merged service, in the file that last set that field. */
 export function reportField(context: ResolveContext, service: MergedService, field: string, segments: ReadonlyArray<PropertyKey>, message: string): void {

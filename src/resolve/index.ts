@@ -1,6 +1,6 @@
 import { ConfigError, UserError, type ConfigProblem } from '../errors.js';
 import { defaultNamespace } from '../model/kubernetes-names.js';
-import type { ResolveContext } from './context.js';
+import type { AddressPorts, ResolveContext } from './context.js';
 import { FragmentExpander } from './fragments.js';
 import { checkKubernetesRules } from './kubernetes-rules.js';
 import { mergeService, validateSources, type MergedService, type ValidatedSources } from './layers.js';
@@ -31,6 +31,8 @@ export interface ResolveOptions {
   readonly environment: string;
   /** Tag per built service; `latest` for the others. */
   readonly imageTags?: Readonly<Record<string, string>>;
+  /** `container` where nothing stands between services and containers (compose); `service` by default. */
+  readonly addressPorts?: AddressPorts;
 }
 
 /** Resolves one environment, or throws a `ConfigError` listing every problem. */
@@ -72,9 +74,13 @@ function resolveEnvironment(validated: ValidatedSources, options: ResolveOptions
   const environment = {
     name,
     namespace: envConfig.namespace ?? defaultNamespace(config.project, name),
+    ownsNamespace: envConfig.existingNamespace !== true,
     ...(envConfig.domain ?? config.ingress?.domain ? { domain: envConfig.domain ?? `${name}.${config.ingress?.domain}` } : {}),
   };
   const images = { ...DEFAULT_IMAGES, ...config.images };
+  if (envConfig.existingNamespace === true && envConfig.namespace === undefined) {
+    problems.add(configFile, joinPath('environments', name, 'existingNamespace'), 'needs namespace: the name of the existing namespace to deploy into');
+  }
   checkSharedValues(validated, problems);
 
   const fragments = new FragmentExpander(config.fragments ?? {}, configFile, problems);
@@ -89,7 +95,7 @@ function resolveEnvironment(validated: ValidatedSources, options: ResolveOptions
   const ports = new Map<string, readonly ResolvedPort[]>();
   for (const service of merged.values()) ports.set(service.name, resolvePorts(service, problems));
   const routes = new Map<string, readonly ResolvedRoute[]>();
-  const context: ResolveContext = { config, configFile, environment, services: merged, invalid: validated.invalid, ports, routes, problems };
+  const context: ResolveContext = { config, configFile, environment, services: merged, invalid: validated.invalid, ports, routes, problems, addressPorts: options.addressPorts ?? 'service' };
   for (const service of merged.values()) routes.set(service.name, resolveRoutes(context, service, ports.get(service.name) ?? []));
 
   const services: ResolvedService[] = [];

@@ -69,10 +69,40 @@ export function validateSources(sources: AppSources, problems: Problems): Valida
       services.set(spec.name, entry);
     });
   }
+  checkReferencesOfInvalid(sources, services, invalid, problems);
   if (config === undefined) return undefined;
   checkEnvironmentOverrides(config, configFile, services, problems);
   for (const name of services.keys()) invalid.delete(name);
   return { config, configFile, services, invalid };
+}
+
+/**
+ * A file that fails validation is not resolved, but its `ref()`s to services that exist nowhere
+ * are reported now, in the same run as its schema problems, not after they are fixed.
+ */
+function checkReferencesOfInvalid(sources: AppSources, services: ReadonlyMap<string, unknown>, invalid: ReadonlySet<string>, problems: Problems): void {
+  const known = new Set([...services.keys(), ...invalid]);
+  for (const { document } of sources.services) {
+    const values = Array.isArray(document.value) ? document.value : [document.value];
+    for (const value of values) {
+      const name = typeof value === 'object' && value !== null && typeof (value as { name?: unknown }).name === 'string' ? (value as { name: string }).name : undefined;
+      if (name === undefined || !invalid.has(name) || services.has(name)) continue;
+      const prefix = joinPath('services', name);
+      for (const found of rawReferences(value, [])) {
+        if (known.has(found.service)) continue;
+        problems.add(document.file, joinPath(prefix, ...found.path), `refers to service "${found.service}", which does not exist${suggestion(found.service, [...known])}`);
+      }
+    }
+  }
+}
+
+/** Every `{ $ref: 'name' }` inside a value that has not passed validation, with its path. */
+function rawReferences(value: unknown, path: PropertyKey[], depth = 0): Array<{ service: string; path: PropertyKey[] }> {
+  if (typeof value !== 'object' || value === null || depth > 32) return [];
+  const ref = Object.hasOwn(value, '$ref') ? (value as { $ref: unknown }).$ref : undefined;
+  if (typeof ref === 'string') return [{ service: ref, path }];
+  const entries: Array<[PropertyKey, unknown]> = Array.isArray(value) ? value.map((item, index) => [index, item]) : Object.entries(value);
+  return entries.flatMap(([key, item]) => rawReferences(item, [...path, key], depth + 1));
 }
 
 /** The services a repo's own file may describe: those the ops config assigns to it. */

@@ -122,6 +122,29 @@ export interface ResolvedDependency {
   readonly port: ResolvedPort;
 }
 
+/** A container beyond the main one: a sidecar, an init step, a task or a schedule's job. */
+export interface ResolvedContainer {
+  readonly name: string;
+  readonly image: string;
+  readonly command?: readonly string[];
+  readonly args?: readonly string[];
+  readonly env: readonly ResolvedEnvVar[];
+  readonly resources: ResolvedResources;
+}
+
+/** A one-shot task run once per revision before the rollout. */
+export interface ResolvedTask extends ResolvedContainer {
+  readonly retries: number;
+  readonly timeout?: number;
+}
+
+/** A job on a schedule. */
+export interface ResolvedSchedule extends ResolvedContainer {
+  readonly schedule: string;
+  readonly retries: number;
+  readonly timeout?: number;
+}
+
 export interface ResolvedService {
   readonly name: string;
   /** Files the service was assembled from, in merge order. */
@@ -141,7 +164,8 @@ export interface ResolvedService {
   /** Serve as a single-page app: unknown paths fall back to index.html. */
   readonly spa: boolean;
   readonly placement: 'default' | 'one-per-host' | 'spread';
-  readonly expose?: { readonly type: 'LoadBalancer' | 'NodePort'; readonly port: ResolvedPort; readonly nodePort?: number };
+  /** With `name`, a separate Service for outside traffic; otherwise the Service itself changes type. */
+  readonly expose?: { readonly type: 'LoadBalancer' | 'NodePort'; readonly port: ResolvedPort; readonly nodePort?: number; readonly name?: string };
   /** Own service account (`own`), an existing one by name, or none. */
   readonly serviceAccount: { readonly kind: 'none' } | { readonly kind: 'own' } | { readonly kind: 'existing'; readonly name: string };
   readonly security: ResolvedSecurity;
@@ -151,6 +175,21 @@ export interface ResolvedService {
   readonly disruption?: { readonly minAvailable?: number | string; readonly maxUnavailable?: number | string };
   readonly gracePeriod?: number;
   readonly labels: Readonly<Record<string, string>>;
+  /** Name of the main container. */
+  readonly containerName: string;
+  /** Native sidecars, in the order written. */
+  readonly sidecars: readonly ResolvedContainer[];
+  /** Init steps, in the order written; after the `after` waits. */
+  readonly init: readonly ResolvedContainer[];
+  readonly tasks: readonly ResolvedTask[];
+  readonly schedules: readonly ResolvedSchedule[];
+  /** Seconds an `after` wait tries before giving up; forever when undefined. */
+  readonly afterTimeout?: number;
+  /** On every object of the service. */
+  readonly annotations: Readonly<Record<string, string>>;
+  /** On the pods only; never the selector's keys. */
+  readonly podLabels: Readonly<Record<string, string>>;
+  readonly podAnnotations: Readonly<Record<string, string>>;
 }
 
 export interface ResolvedIngress {
@@ -163,6 +202,8 @@ export interface ResolvedIngress {
 export interface ResolvedEnvironment {
   readonly name: string;
   readonly namespace: string;
+  /** False when the namespace belongs to someone else: no Namespace object, never labelled or deleted. */
+  readonly ownsNamespace: boolean;
   readonly domain?: string;
 }
 

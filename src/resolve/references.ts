@@ -61,15 +61,17 @@ export function serviceReference(context: ResolveContext, reference: ServiceRef,
     return undefined;
   }
   const host = target.name;
+  // Compose has no service ports: there, an address is where the container listens.
+  const number = context.addressPorts === 'container' ? port.port : port.servicePort;
   switch (reference.part) {
     case 'host':
       return host;
     case 'port':
-      return String(port.servicePort);
+      return String(number);
     case 'url':
-      return `${port.protocol === 'grpc' ? 'grpc' : port.protocol === 'tcp' || port.protocol === 'udp' ? port.protocol : 'http'}://${host}:${port.servicePort}`;
+      return `${port.protocol === 'grpc' ? 'grpc' : port.protocol === 'tcp' || port.protocol === 'udp' ? port.protocol : 'http'}://${host}:${number}`;
     default:
-      return `${host}:${port.servicePort}`;
+      return `${host}:${number}`;
   }
 }
 

@@ -21,9 +21,16 @@ export function validateDocument<S extends AnySchema>(
   const result = (schema as unknown as z.ZodType).safeParse(value, { reportInput: true });
   if (result.success) return result.data as z.core.output<S>;
   for (const issue of result.error.issues) {
-    for (const found of explain(issue, [], schema, value)) problems.add(file, joinPath(prefix, ...found.path), found.message);
+    for (const found of explain(issue, [], { schema, at: [] }, value)) problems.add(file, joinPath(prefix, ...found.path), found.message);
   }
   return undefined;
+}
+
+/** The schema issues are explained against: the root, or the union branch the value was meant for. */
+interface Scope {
+  readonly schema: AnySchema;
+  /** Path of `schema` from the document's root. */
+  readonly at: readonly PropertyKey[];
 }
 
 interface Explained {
@@ -31,14 +38,14 @@ interface Explained {
   readonly message: string;
 }
 
-function explain(issue: Issue, base: PropertyKey[], root: AnySchema, rootValue: unknown): Explained[] {
+function explain(issue: Issue, base: PropertyKey[], scope: Scope, rootValue: unknown): Explained[] {
   const path = [...base, ...issue.path];
   const input = 'input' in issue ? issue.input : valueAt(rootValue, path);
   switch (issue.code) {
     case 'unrecognized_keys':
-      return issue.keys.map((key) => ({ path: [...path, key], message: unknownKeyMessage(key, knownKeys(root, path)) }));
+      return issue.keys.map((key) => ({ path: [...path, key], message: unknownKeyMessage(key, knownKeys(scope.schema, path.slice(scope.at.length))) }));
     case 'invalid_union':
-      return explainUnion(issue, path, root, rootValue);
+      return explainUnion(issue, path, scope, rootValue);
     case 'invalid_key': {
       // The key itself is wrong: explain it as a value, the key being what was found.
       const key = path.at(-1);
@@ -68,18 +75,60 @@ function explain(issue: Issue, base: PropertyKey[], root: AnySchema, rootValue: 
   }
 }
 
-/** Picks the union branch the value was evidently meant for; otherwise lists what would do. */
-function explainUnion(issue: Extract<Issue, { code: 'invalid_union' }>, path: PropertyKey[], root: AnySchema, rootValue: unknown): Explained[] {
+/**
+ * Picks the union branch the value was evidently meant for: of the branches whose type fits,
+ * the one that knows most of the value's keys (`{ grpc, initialDelaySeconds }` is a probe with
+ * one unknown key, not a `{ readiness, liveness }` with two), then the one that got deepest.
+ * Unknown keys are then suggested from that branch alone. Otherwise lists what would do.
+ */
+function explainUnion(issue: Extract<Issue, { code: 'invalid_union' }>, path: PropertyKey[], scope: Scope, rootValue: unknown): Explained[] {
   const branches = issue.errors;
-  const matchedType = branches.filter((branch) => !branch.some((inner) => inner.path.length === 0 && (inner.code === 'invalid_type' || inner.code === 'invalid_union')));
-  if (matchedType.length > 0) {
-    const best = matchedType.reduce((a, b) => (depth(b) > depth(a) || (depth(b) === depth(a) && b.length < a.length) ? b : a));
-    return best.flatMap((inner) => explain(inner, path, root, rootValue));
+  const options = unionOptions(scope, path, branches.length);
+  const candidates = branches.map((branch, index) => ({ branch, index })).filter(({ branch }) => !branch.some((inner) => inner.path.length === 0 && (inner.code === 'invalid_type' || inner.code === 'invalid_union')));
+  if (candidates.length > 0) {
+    const better = (a: (typeof candidates)[number], b: (typeof candidates)[number]) => {
+      const unknownA = unknownKeyCount(a.branch);
+      const unknownB = unknownKeyCount(b.branch);
+      if (unknownA !== unknownB) return unknownB < unknownA ? b : a;
+      return depth(b.branch) > depth(a.branch) || (depth(b.branch) === depth(a.branch) && b.branch.length < a.branch.length) ? b : a;
+    };
+    const best = candidates.reduce(better);
+    const option = options?.[best.index];
+    const inner = option === undefined ? scope : { schema: option, at: path };
+    return best.branch.flatMap((found) => explain(found, path, inner, rootValue));
   }
   const expected = [...new Set(branches.flatMap((branch) => branch.filter((inner) => inner.code === 'invalid_type').map((inner) => article((inner as { expected: string }).expected))))];
   const input = valueAt(rootValue, path);
   if (input === undefined) return [{ path, message: `is required (expected ${expected.join(' or ')})` }];
   return [{ path, message: `expected ${expected.length > 0 ? expected.join(' or ') : 'a different value'}, got ${describeValue(input)}` }];
+}
+
+/** Keys a branch did not know, at the branch's own level. */
+function unknownKeyCount(branch: readonly Issue[]): number {
+  return branch.reduce((count, inner) => count + (inner.code === 'unrecognized_keys' && inner.path.length === 0 ? inner.keys.length : 0), 0);
+}
+
+/** The options of the union found at `path`, when exactly one union there has `count` options. */
+function unionOptions(scope: Scope, path: readonly PropertyKey[], count: number): AnySchema[] | undefined {
+  let candidates: AnySchema[] = [scope.schema];
+  for (const segment of path.slice(scope.at.length)) candidates = candidates.flatMap((candidate) => unwrap(candidate)).flatMap((candidate) => child(candidate, segment));
+  const unions = candidates.map(unwrapToUnion).filter((options): options is AnySchema[] => options !== undefined && options.length === count);
+  return unions.length === 1 ? unions[0] : undefined;
+}
+
+function unwrapToUnion(schema: AnySchema): AnySchema[] | undefined {
+  const def = schema._zod.def as unknown as Record<string, AnySchema | AnySchema[]> & { type: string };
+  switch (def.type) {
+    case 'optional':
+    case 'default':
+    case 'nullable':
+    case 'readonly':
+      return unwrapToUnion(def.innerType as AnySchema);
+    case 'union':
+      return def.options as AnySchema[];
+    default:
+      return undefined;
+  }
 }
 
 function keyMessage(issue: Issue): string {
@@ -110,6 +159,9 @@ export function unknownKeyMessage(key: string, known: readonly string[]): string
 /** ` (did you mean "image"?)` when a known name is close enough to be a typo. */
 export function suggestion(word: string, candidates: readonly string[]): string {
   if (candidates.length === 0) return '';
+  // A known name plus a suffix from another tool (`initialDelaySeconds` for `initialDelay`).
+  const stem = candidates.filter((candidate) => candidate.length >= 4 && word.toLowerCase().startsWith(candidate.toLowerCase())).sort((a, b) => b.length - a.length)[0];
+  if (stem !== undefined) return ` (did you mean ${JSON.stringify(stem)}?)`;
   const best = closest(word, candidates as string[]);
   const limit = Math.max(2, Math.floor(best.length / 3));
   return distance(word, best) <= limit ? ` (did you mean ${JSON.stringify(best)}?)` : '';

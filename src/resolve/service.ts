@@ -16,6 +16,7 @@ import type {
 import { hasOwn } from './own.js';
 import { findPort, missingPortMessage } from './ports.js';
 import { envValue, serviceReference, type ReferenceSink } from './references.js';
+import { resolveShapes } from './shapes.js';
 import { renderTemplate } from './templates.js';
 
 const DEFAULT_CORS_METHODS = ['GET', 'PUT', 'POST', 'DELETE', 'PATCH', 'OPTIONS'];
@@ -43,6 +44,7 @@ export function resolveService(context: ResolveContext, service: MergedService, 
   const after = resolveAfter(context, service, references);
   const expose = resolveExpose(context, service);
   if (image === undefined) return undefined;
+  const shapes = resolveShapes(context, service, image, env, references);
   const command = spec.command === undefined ? undefined : typeof spec.command === 'string' ? ['/bin/sh', '-c', spec.command] : spec.command;
   return omitUndefined({
     name: service.name,
@@ -69,6 +71,7 @@ export function resolveService(context: ResolveContext, service: MergedService, 
     disruption: spec.disruption,
     gracePeriod: spec.gracePeriod,
     labels: spec.labels ?? {},
+    ...shapes,
   }) as ResolvedService;
 }
 
@@ -218,5 +221,7 @@ function resolveExpose(context: ResolveContext, service: MergedService): Resolve
     reportField(context, service, 'expose', ['port'], missingPortMessage(service.name, ports, expose.port));
     return undefined;
   }
-  return omitUndefined({ type: expose.type, port, nodePort: expose.nodePort });
+  if (expose.name === service.name) reportField(context, service, 'expose', ['name'], `is the service's own name, which its in-cluster Service has; choose another (e.g. "${service.name}-external")`);
+  else if (expose.name !== undefined && context.services.has(expose.name)) reportField(context, service, 'expose', ['name'], `is the name of service "${expose.name}"; choose another`);
+  return omitUndefined({ type: expose.type, port, nodePort: expose.nodePort, name: expose.name });
 }

@@ -25,7 +25,7 @@ describe.each(cases)('compose golden: $name', (golden) => {
     const environments = environmentNames(loaded.sources);
     expect(environments.length).toBeGreaterThan(0);
     for (const environment of environments) {
-      const app = resolveApp(loaded.sources, { environment });
+      const app = resolveApp(loaded.sources, { environment, addressPorts: composeBackend.addressPorts });
       const rendered = composeBackend.render(app, 'yaml');
       expectGolden(join(golden.expectedDir, `${environment}.yaml`), rendered.stream);
       expectGolden(join(golden.expectedDir, `${environment}.warnings.txt`), rendered.warnings.map((warning) => `${warning}\n`).join(''));

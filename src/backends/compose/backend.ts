@@ -11,6 +11,7 @@ import { compileCompose } from './index.js';
  */
 export const composeBackend: Backend = {
   name: 'compose',
+  addressPorts: 'container',
   render(app: ResolvedApp, format: OutputFormat): BackendOutput {
     const { file, inputs, warnings } = compileCompose(app);
     const body = serialize(file, format);

@@ -31,18 +31,29 @@ export class ComposeContext {
   readonly configs = new Map<string, string>();
   readonly volumes = new Map<string, ComposeTopVolume>();
   readonly inputs: Inputs = { repos: new Map(), secretVariables: new Map(), secretFiles: new Map() };
-  private readonly warningList: string[] = [];
+  /** Warnings by `setting: message`, each with the services it concerns, in first-seen order. */
+  private readonly warningList = new Map<string, { readonly services: string[]; readonly app: boolean }>();
 
   constructor(readonly app: ResolvedApp) {}
 
-  /** A setting compose cannot carry out, reported once. `service` is omitted for app-wide settings. */
+  /**
+   * A setting compose cannot carry out, reported once. `service` is omitted for app-wide
+   * settings. The same warning for several services is one line naming them all.
+   */
   warn(service: string | undefined, setting: string, message: string): void {
-    const text = service === undefined ? `${setting}: ${message}` : `service "${service}": ${setting}: ${message}`;
-    if (!this.warningList.includes(text)) this.warningList.push(text);
+    const text = `${setting}: ${message}`;
+    const entry = this.warningList.get(text) ?? { services: [], app: false };
+    this.warningList.set(text, service === undefined ? { ...entry, app: true } : entry);
+    if (service !== undefined && !entry.services.includes(service)) entry.services.push(service);
   }
 
   get warnings(): readonly string[] {
-    return this.warningList;
+    return [...this.warningList.entries()].flatMap(([text, { services, app }]) => {
+      const lines = app ? [text] : [];
+      if (services.length === 1) lines.push(`service "${services[0]}": ${text}`);
+      else if (services.length > 1) lines.push(`services ${services.map((name) => `"${name}"`).join(', ')}: ${text}`);
+      return lines;
+    });
   }
 
   /** The build context of a repo's folder: `${BACKEND_DIR:-../backend}/api`. */

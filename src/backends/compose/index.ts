@@ -4,6 +4,7 @@ import { ComposeContext, Interpolated, SECRETS_DIR, type Inputs } from './contex
 import { dependencies } from './depends.js';
 import { planFiles } from './files.js';
 import { PROXY_SERVICE, proxyService } from './proxy.js';
+import { extraServices, type ExtraServices } from './shapes.js';
 import { composeService, type DraftService } from './service.js';
 import { literal, literalDeep } from './text.js';
 import type { ComposeFile, ComposeService } from './types.js';
@@ -28,9 +29,16 @@ export function compileCompose(app: ResolvedApp): ComposeOutput {
   }
   const drafts = new Map<string, DraftService>();
   const completed = new Set<string>();
+  const extras = new Map<string, ExtraServices>();
   for (const service of app.services) {
     const files = planFiles(context, service);
     drafts.set(service.name, composeService(context, service, files));
+    const extra = extraServices(context, service);
+    extras.set(service.name, extra);
+    for (const [name, draft] of extra.services) {
+      claim(app, drafts, name);
+      drafts.set(name, draft);
+    }
     if (files.renderStep !== undefined) {
       claim(app, drafts, files.renderStep.name);
       drafts.set(files.renderStep.name, files.renderStep.service);
@@ -41,9 +49,17 @@ export function compileCompose(app: ResolvedApp): ComposeOutput {
   const order = dependencies(context, app.services, healthy);
   for (const service of app.services) {
     const draft = drafts.get(service.name) as DraftService;
-    const dependsOn = { ...order.get(service.name) };
+    const needs = order.get(service.name) ?? {};
+    const extra = extras.get(service.name);
+    // Init steps and tasks need what the service needs (a migration needs its database).
+    for (const name of extra?.sharing ?? []) {
+      const step = drafts.get(name) as DraftService;
+      const merged = { ...needs, ...step.depends_on };
+      if (Object.keys(merged).length > 0) step.depends_on = sortedRecord(merged);
+    }
+    const dependsOn = { ...needs, ...extra?.before };
     if (completed.has(service.name)) dependsOn[`${service.name}-files`] = { condition: 'service_completed_successfully' };
-    if (Object.keys(dependsOn).length > 0) draft.depends_on = Object.fromEntries(Object.entries(dependsOn).sort(([a], [b]) => a.localeCompare(b)));
+    if (Object.keys(dependsOn).length > 0) draft.depends_on = sortedRecord(dependsOn);
   }
   const proxy = proxyService(context, app.services);
   if (proxy !== undefined) {
@@ -51,6 +67,13 @@ export function compileCompose(app: ResolvedApp): ComposeOutput {
     drafts.set(PROXY_SERVICE, proxy);
   }
 
+  // Compose copies `content` configs into the container before it starts, which Docker refuses
+  // for a read-only root (docker/compose#12031): such a container would never be created.
+  for (const [name, draft] of [...drafts.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    if (draft.configs === undefined || draft.configs.length === 0 || draft.read_only !== true) continue;
+    delete draft.read_only;
+    context.warn(name, 'security.readOnlyRootFilesystem', 'compose copies config files into the container, which Docker refuses for a read-only root file system (docker/compose#12031): the root is left writable');
+  }
   const services = Object.fromEntries([...drafts.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([name, draft]) => [name, ordered(finish(draft))]));
   const file: ComposeFile = { name: projectName(app), services };
   if (context.configs.size > 0) file.configs = Object.fromEntries(sortedEntries(context.configs).map(([name, content]) => [name, { content: literal(content) }]));
@@ -97,6 +120,7 @@ const KEY_ORDER: ReadonlyArray<keyof ComposeService> = [
   'healthcheck',
   'deploy',
   'restart',
+  'profiles',
   'stop_grace_period',
   'user',
   'read_only',
@@ -110,6 +134,10 @@ const KEY_ORDER: ReadonlyArray<keyof ComposeService> = [
 function ordered(service: ComposeService): ComposeService {
   const entries = KEY_ORDER.filter((key) => service[key] !== undefined).map((key) => [key, service[key]]);
   return Object.fromEntries(entries) as ComposeService;
+}
+
+function sortedRecord<T>(record: Readonly<Record<string, T>>): Record<string, T> {
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => a.localeCompare(b)));
 }
 
 function sortedEntries<T>(map: ReadonlyMap<string, T>): Array<[string, T]> {

@@ -41,12 +41,13 @@ export function composeService(context: ComposeContext, service: ResolvedService
   result.restart = 'unless-stopped';
   if (service.gracePeriod !== undefined) result.stop_grace_period = duration(service.gracePeriod);
   Object.assign(result, securityOf(context, service));
-  if (Object.keys(service.labels).length > 0) result.labels = Object.fromEntries(Object.entries(service.labels).sort(([a], [b]) => a.localeCompare(b)));
+  const labels = { ...service.podLabels, ...service.labels };
+  if (Object.keys(labels).length > 0) result.labels = Object.fromEntries(Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)));
   unsupported(context, service);
   return result;
 }
 
-function buildOf(context: ComposeContext, image: Extract<ResolvedImage, { kind: 'build' }>): NonNullable<DraftService['build']> {
+export function buildOf(context: ComposeContext, image: Extract<ResolvedImage, { kind: 'build' }>): NonNullable<DraftService['build']> {
   const build: NonNullable<DraftService['build']> = { context: context.repoPath(image.repo, image.context) };
   if (image.inlineDockerfile !== undefined) build.dockerfile_inline = image.inlineDockerfile;
   else build.dockerfile = image.dockerfile;
@@ -60,13 +61,11 @@ function portText(port: number, protocol: string): string {
   return protocol === 'udp' ? `${port}/udp` : String(port);
 }
 
-/** Ports other services reach are open on the compose network as they are; `expose` publishes one on the host. */
+/**
+ * Ports other services reach are open on the compose network as they are (addresses name the
+ * container's port: see `addressPorts`); `expose` publishes one on the host.
+ */
 function publishedPorts(context: ComposeContext, service: ResolvedService): string[] {
-  for (const port of service.ports) {
-    if (port.servicePort !== port.port) {
-      context.warn(service.name, `ports.${port.name}`, `other services are told to use port ${port.servicePort}, but compose has no service ports: the container answers on ${port.port} only`);
-    }
-  }
   if (service.expose === undefined) return [];
   const { port, nodePort, type } = service.expose;
   const hostPort = type === 'NodePort' && nodePort !== undefined ? nodePort : port.servicePort;

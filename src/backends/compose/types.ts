@@ -26,6 +26,8 @@ export interface ComposeService {
   volumes?: ComposeVolumeMount[];
   deploy?: ComposeDeploy;
   restart?: string;
+  /** Services in a profile start only when asked for (`docker compose run`, `--profile`). */
+  profiles?: string[];
   stop_grace_period?: string;
   user?: string;
   read_only?: boolean;

@@ -5,6 +5,7 @@ import { compileKubernetes } from './index.js';
 
 export const kubernetesBackend: Backend = {
   name: 'kubernetes',
+  addressPorts: 'service',
   render(app: ResolvedApp, format: OutputFormat): BackendOutput {
     const { objects, warnings } = compileKubernetes(app);
     // Each object is serialized once: the YAML stream is the files' contents joined.

@@ -4,15 +4,17 @@ import type { ResolvedApp, ResolvedService } from '../../resolve/model.js';
 import { planFiles } from './files.js';
 import { httpRoute } from './httproute.js';
 import { ingress } from './ingress.js';
-import { ENVIRONMENT_LABEL, MANAGED_BY, serviceLabels } from './labels.js';
-import { clusterService } from './network.js';
+import { ENVIRONMENT_LABEL, MANAGED_BY, serviceLabels, sortKeys } from './labels.js';
+import { clusterService, externalService } from './network.js';
 import { sortObjects, type KubeObject } from './objects.js';
 import { reusedServices } from './reuse.js';
 import { autoscaler, disruptionBudget } from './scaling.js';
 import { corsMiddleware } from './traefik.js';
+import { scheduleJobs, taskJobs } from './tasks.js';
 import { workload } from './workload.js';
 
 export type { KubeObject } from './objects.js';
+export { isPreRolloutTask, PHASE_LABEL, PRE_ROLLOUT, splitPreRollout } from './tasks.js';
 
 export interface KubernetesOutput {
   /** Objects in apply order: Namespace first, routes last. */
@@ -24,7 +26,8 @@ export interface KubernetesOutput {
 export function compileKubernetes(app: ResolvedApp): KubernetesOutput {
   const warnings: string[] = [];
   const warn = (message: string) => warnings.push(message);
-  const objects: KubeObject[] = [namespace(app)];
+  // A namespace someone else owns is never rendered, so never labelled, applied or pruned.
+  const objects: KubeObject[] = app.environment.ownsNamespace ? [namespace(app)] : [];
   for (const service of app.services) objects.push(...serviceObjects(app, service, warn));
   objects.push(...(reusedServices(app) as KubeObject[]));
   return { objects: sortObjects(objects), warnings };
@@ -39,13 +42,23 @@ function serviceObjects(app: ResolvedApp, service: ResolvedService, warn: (messa
     ...files.configMaps,
     ...claims,
     clusterService(app, service),
+    externalService(app, service),
+    ...taskJobs(app, service),
     work,
+    ...scheduleJobs(app, service),
     autoscaler(app, service, work),
     disruptionBudget(app, service),
     corsMiddleware(app, service),
     route,
   ];
-  return candidates.filter((object): object is NonNullable<typeof object> => object !== undefined) as KubeObject[];
+  const objects = candidates.filter((object): object is NonNullable<typeof object> => object !== undefined) as KubeObject[];
+  return objects.map((object) => annotate(object, service.annotations));
+}
+
+/** The user's annotations on an object; diploid's own (CORS, checksums) win on a clash. */
+function annotate(object: KubeObject, annotations: Readonly<Record<string, string>>): KubeObject {
+  if (Object.keys(annotations).length === 0) return object;
+  return { ...object, metadata: { ...object.metadata, annotations: sortKeys({ ...annotations, ...object.metadata.annotations }) } };
 }
 
 function namespace(app: ResolvedApp): KubeObject {

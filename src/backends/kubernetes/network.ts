@@ -12,10 +12,22 @@ export function clusterService(app: ResolvedApp, service: ResolvedService): ISer
     kind: 'Service',
     metadata: { name: service.name, namespace: app.environment.namespace, labels: serviceLabels(app, service) },
     spec: {
-      ...(service.expose === undefined ? {} : { type: service.expose.type }),
+      ...(service.expose === undefined || service.expose.name !== undefined ? {} : { type: service.expose.type }),
       selector: selectorLabels(app, service),
       ports,
     },
+  };
+}
+
+/** With `expose.name`, a second Service for outside traffic; the in-cluster one stays a ClusterIP. */
+export function externalService(app: ResolvedApp, service: ResolvedService): IService | undefined {
+  const expose = service.expose;
+  if (expose?.name === undefined) return undefined;
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: expose.name, namespace: app.environment.namespace, labels: serviceLabels(app, service) },
+    spec: { type: expose.type, selector: selectorLabels(app, service), ports: [servicePort(service, expose.port)] },
   };
 }
 

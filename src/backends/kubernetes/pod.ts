@@ -1,11 +1,11 @@
 import type { IContainer } from 'kubernetes-models/v1/Container';
-import type { IEnvVar } from 'kubernetes-models/v1/EnvVar';
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import type { IPodTemplateSpec } from 'kubernetes-models/v1/PodTemplateSpec';
 import type { IVolume } from 'kubernetes-models/v1/Volume';
 import type { IVolumeMount } from 'kubernetes-models/v1/VolumeMount';
 import { waitStepName } from '../../model/kubernetes-names.js';
 import type { ResolvedApp, ResolvedService } from '../../resolve/model.js';
+import { envVar, extraContainer, resourcesOf } from './containers.js';
 import type { FilesPlan } from './files.js';
 import { selectorLabels, serviceLabels, sortKeys } from './labels.js';
 import { probe } from './probes.js';
@@ -16,9 +16,10 @@ import { claimName } from './storage.js';
 export type PersistentVolumeMode = 'claim' | 'template';
 
 export function podTemplate(app: ResolvedApp, service: ResolvedService, files: FilesPlan, persistence: PersistentVolumeMode): IPodTemplateSpec {
-  const annotations: Record<string, string> = {};
+  const annotations: Record<string, string> = { ...service.podAnnotations };
   if (files.checksum !== undefined) annotations['diploid.dev/files-checksum'] = files.checksum;
-  const metadata = { labels: serviceLabels(app, service), ...(Object.keys(annotations).length > 0 ? { annotations: sortKeys(annotations) } : {}) };
+  // The resolver refuses pod labels that diploid sets, so the selector's labels stay diploid's.
+  const metadata = { labels: sortKeys({ ...service.podLabels, ...serviceLabels(app, service) }), ...(Object.keys(annotations).length > 0 ? { annotations: sortKeys(annotations) } : {}) };
   return { metadata, spec: podSpec(app, service, files, persistence) };
 }
 
@@ -27,7 +28,11 @@ function podSpec(app: ResolvedApp, service: ResolvedService, files: FilesPlan, p
     securityContext: podSecurity(service),
     containers: [mainContainer(service, files)],
   };
-  const initContainers = [...waitSteps(app, service), ...files.initContainers];
+  const mounts = volumeMounts(service, files);
+  // Native sidecars (init containers that keep running) start first, so steps after them can use them.
+  const sidecars = service.sidecars.map((sidecar) => ({ ...extraContainer(service, sidecar, mounts), restartPolicy: 'Always' }));
+  const steps = service.init.map((step) => extraContainer(service, step, mounts));
+  const initContainers = [...sidecars, ...waitSteps(app, service), ...files.initContainers, ...steps];
   if (initContainers.length > 0) spec.initContainers = initContainers;
   const volumes = [...ownVolumes(service, persistence), ...files.volumes];
   if (volumes.length > 0) spec.volumes = volumes;
@@ -39,17 +44,21 @@ function podSpec(app: ResolvedApp, service: ResolvedService, files: FilesPlan, p
   return { ...spec, ...placement };
 }
 
+function volumeMounts(service: ResolvedService, files: FilesPlan): IVolumeMount[] {
+  return [...service.volumes.map((volume) => ({ name: volume.name, mountPath: volume.path })), ...files.mounts];
+}
+
 function mainContainer(service: ResolvedService, files: FilesPlan): IContainer {
-  const container: IContainer = { name: service.name, image: service.image.ref };
+  const container: IContainer = { name: service.containerName, image: service.image.ref };
   if (service.command !== undefined) container.command = [...service.command];
   if (service.args !== undefined) container.args = [...service.args];
   if (service.ports.length > 0) {
     container.ports = service.ports.map((port) => ({ name: port.name, containerPort: port.port, protocol: port.protocol === 'udp' ? 'UDP' : 'TCP' }));
   }
   if (service.env.length > 0) container.env = service.env.map(envVar);
-  const resources = resourcesOf(service);
+  const resources = resourcesOf(service.resources);
   if (resources !== undefined) container.resources = resources;
-  const mounts: IVolumeMount[] = [...service.volumes.map((volume) => ({ name: volume.name, mountPath: volume.path })), ...files.mounts];
+  const mounts = volumeMounts(service, files);
   if (mounts.length > 0) container.volumeMounts = mounts;
   const readiness = probe(service.health.readiness);
   const liveness = probe(service.health.liveness);
@@ -61,27 +70,7 @@ function mainContainer(service: ResolvedService, files: FilesPlan): IContainer {
   return container;
 }
 
-function envVar(variable: ResolvedService['env'][number]): IEnvVar {
-  return variable.value.kind === 'literal'
-    ? { name: variable.name, value: variable.value.value }
-    : { name: variable.name, valueFrom: { secretKeyRef: { name: variable.value.secret, key: variable.value.key } } };
-}
-
-function resourcesOf(service: ResolvedService): IContainer['resources'] {
-  const requests: Record<string, string> = {};
-  const limits: Record<string, string> = {};
-  for (const kind of ['cpu', 'memory'] as const) {
-    const range = service.resources[kind];
-    if (range?.request !== undefined) requests[kind] = range.request;
-    if (range?.limit !== undefined) limits[kind] = range.limit;
-  }
-  const resources: NonNullable<IContainer['resources']> = {};
-  if (Object.keys(requests).length > 0) resources.requests = requests;
-  if (Object.keys(limits).length > 0) resources.limits = limits;
-  return Object.keys(resources).length > 0 ? resources : undefined;
-}
-
-function ownVolumes(service: ResolvedService, persistence: PersistentVolumeMode): IVolume[] {
+export function ownVolumes(service: ResolvedService, persistence: PersistentVolumeMode): IVolume[] {
   const volumes: IVolume[] = [];
   for (const volume of service.volumes) {
     if (volume.kind === 'scratch') {
@@ -101,17 +90,20 @@ function waitSteps(app: ResolvedApp, service: ResolvedService): IContainer[] {
   return service.after.map((dependency) => ({
     name: waitStepName(dependency.service),
     image: app.images.utility,
-    command: [
-      '/bin/sh',
-      '-c',
-      `until nc -z -w 2 ${dependency.service} ${dependency.port.servicePort}; do echo "waiting for ${dependency.service}:${dependency.port.servicePort}"; sleep 2; done`,
-    ],
+    command: ['/bin/sh', '-c', waitScript(dependency.service, dependency.port.servicePort, service.afterTimeout)],
     securityContext: utilityContainerSecurity(),
     resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '32Mi' } },
   }));
 }
 
-function placementOf(app: ResolvedApp, service: ResolvedService): Pick<IPodSpec, 'affinity' | 'topologySpreadConstraints'> {
+/** Waits for a port; with a timeout it gives up, and the pod restarts with the kubelet's back-off. */
+function waitScript(host: string, port: number, timeout: number | undefined): string {
+  const target = `${host}:${port}`;
+  if (timeout === undefined) return `until nc -z -w 2 ${host} ${port}; do echo "waiting for ${target}"; sleep 2; done`;
+  return `end=$(($(date +%s)+${timeout})); until nc -z -w 2 ${host} ${port}; do if [ $(date +%s) -ge $end ]; then echo "${target} did not answer within ${timeout}s"; exit 1; fi; echo "waiting for ${target}"; sleep 2; done`;
+}
+
+export function placementOf(app: ResolvedApp, service: ResolvedService): Pick<IPodSpec, 'affinity' | 'topologySpreadConstraints'> {
   const labelSelector = { matchLabels: selectorLabels(app, service) };
   if (service.placement === 'one-per-host' && service.replicas.kind !== 'per-host') {
     return { affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector, topologyKey: 'kubernetes.io/hostname' }] } } };

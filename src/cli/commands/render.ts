@@ -35,7 +35,7 @@ export function registerRenderCommand(program: Command, output: Output): void {
       const { sources } = await loadForCommand(opsDir, options.repos, output);
       const environments = options.env === undefined ? environmentNames(sources) : [options.env];
       // Everything is rendered in memory first: a failure leaves no partial output behind.
-      const apps = environments.map((environment) => resolveApp(sources, { environment }));
+      const apps = environments.map((environment) => resolveApp(sources, { environment, addressPorts: backend.addressPorts }));
       if (backend === kubernetesBackend) {
         // The same schemas the API server applies: a refusal found now, at its file, not at apply time.
         const problems = (await Promise.all(apps.map((app) => kubernetesSchemaProblems(app, sources.config.file)))).flat();

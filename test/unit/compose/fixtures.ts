@@ -23,6 +23,14 @@ export function service(name: string, overrides: Partial<ResolvedService> = {}):
     after: [],
     references: [],
     labels: {},
+    containerName: name,
+    sidecars: [],
+    init: [],
+    tasks: [],
+    schedules: [],
+    annotations: {},
+    podLabels: {},
+    podAnnotations: {},
     ...overrides,
   };
 }
@@ -30,7 +38,7 @@ export function service(name: string, overrides: Partial<ResolvedService> = {}):
 export function app(services: readonly ResolvedService[], overrides: Partial<ResolvedApp> = {}): ResolvedApp {
   return {
     project: 'demo',
-    environment: { name: 'test', namespace: 'demo-test', domain: 'demo.test' },
+    environment: { name: 'test', namespace: 'demo-test', ownsNamespace: true, domain: 'demo.test' },
     ingress: { api: 'ingress' },
     images: { utility: 'busybox:1.36', static: 'nginx:1', node: 'node:20-alpine' },
     services: [...services].sort((a, b) => a.name.localeCompare(b.name)),

@@ -4,31 +4,31 @@ import type { ResolvedProbe } from '../../../src/resolve/model.js';
 import { app, http8080, service } from './fixtures.js';
 
 describe('compose: health checks', () => {
-  it('runs an HTTP check with wget, falling back to curl, with headers quoted for sh', () => {
-    const probe: ResolvedProbe = { check: { kind: 'http', path: '/healthz', port: http8080, headers: [{ name: 'X-Probe', value: "it's me" }], scheme: 'HTTPS' }, period: 5, timeout: 2, failureThreshold: 4, initialDelay: 15 };
-    const { file, warnings } = compileCompose(app([service('api', { health: { readiness: probe } })]));
-    expect(file.services.api?.healthcheck).toEqual({
-      test: [
-        'CMD-SHELL',
-        "wget -q -O /dev/null --no-check-certificate --header 'X-Probe: it'\\''s me' https://127.0.0.1:8080/healthz || curl -fsS -o /dev/null -k -H 'X-Probe: it'\\''s me' https://127.0.0.1:8080/healthz",
-      ],
-      interval: '5s',
-      timeout: '2s',
-      retries: 4,
-      start_period: '15s',
-    });
-    expect(warnings).toEqual(['service "api": health: the http check runs wget or curl inside the container, which the image must have']);
-  });
-
-  it('runs TCP checks with nc and gRPC checks with grpc_health_probe, checking every 10 seconds unless told', () => {
-    const { file } = compileCompose(
+  it('invents no check that needs a tool in the image: http, tcp and grpc checks are left out, with a warning', () => {
+    const http: ResolvedProbe = { check: { kind: 'http', path: '/healthz', port: http8080, headers: [], scheme: 'HTTP' } };
+    const { file, warnings } = compileCompose(
       app([
+        service('api', { health: { readiness: http } }),
         service('cache', { health: { readiness: { check: { kind: 'tcp', port: { name: 'redis', port: 6379, servicePort: 6379, protocol: 'tcp' } } } } }),
         service('rpc', { health: { readiness: { check: { kind: 'grpc', port: { name: 'grpc', port: 50051, servicePort: 50051, protocol: 'grpc' }, service: 'v1' } } } }),
+        service('web', { references: ['api'] }),
       ]),
     );
-    expect(file.services.cache?.healthcheck).toEqual({ test: ['CMD-SHELL', 'nc -z -w 2 127.0.0.1 6379'], interval: '10s' });
-    expect(file.services.rpc?.healthcheck).toEqual({ test: ['CMD', 'grpc_health_probe', '-addr=127.0.0.1:50051', '-service=v1'], interval: '10s' });
+    for (const name of ['api', 'cache', 'rpc']) expect(file.services[name]?.healthcheck).toBeUndefined();
+    expect(JSON.stringify(file)).not.toMatch(/wget|curl|\bnc\b|grpc_health_probe/);
+    expect(file.services.web?.depends_on).toEqual({ api: { condition: 'service_started' } });
+    expect(warnings).toEqual([
+      'service "api": health: the http check would run wget or curl inside the container, which the image may lack: no health check in compose, so services that depend on this one wait only for it to start (an exec check is kept as it is)',
+      'service "cache": health: the tcp check would run nc inside the container, which the image may lack: no health check in compose, so services that depend on this one wait only for it to start (an exec check is kept as it is)',
+      'service "rpc": health: the grpc check would run grpc_health_probe inside the container, which the image may lack: no health check in compose, so services that depend on this one wait only for it to start (an exec check is kept as it is)',
+    ]);
+  });
+
+  it('keeps an exec check with its timing, every 10 seconds unless told', () => {
+    const probe: ResolvedProbe = { check: { kind: 'exec', command: ['pg_isready', '-q'] }, period: 5, timeout: 2, failureThreshold: 4, initialDelay: 15 };
+    const { file } = compileCompose(app([service('db', { health: { readiness: probe } }), service('queue', { health: { readiness: { check: { kind: 'exec', command: ['true'] } } } })]));
+    expect(file.services.db?.healthcheck).toEqual({ test: ['CMD', 'pg_isready', '-q'], interval: '5s', timeout: '2s', retries: 4, start_period: '15s' });
+    expect(file.services.queue?.healthcheck).toEqual({ test: ['CMD', 'true'], interval: '10s' });
   });
 
   it('prefers readiness, gives a startup probe its budget as start period, and says liveness does not restart', () => {

@@ -173,7 +173,6 @@ describe('compose: what does not map', () => {
     expect(warnings).toEqual([
       'registry.pullSecret: compose pulls with the credentials of `docker login`; "registry" is not used: log in to the registry on the docker host',
       'service "db": reused: it runs in namespace "demo-staging", which compose cannot reach: the service is missing from this file',
-      'service "api": ports.http: other services are told to use port 80, but compose has no service ports: the container answers on 8080 only',
       'service "api": serviceAccount: compose has no service accounts; the container gets no API identity',
       'service "api": disruption: compose has no disruption budgets; updates and restarts do not wait for other replicas',
     ]);
