@@ -90,8 +90,12 @@ export function controllerManifests(options: ControllerManifestOptions): KubeObj
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'Role',
       metadata: meta(NAME),
-      // Build Jobs run in the controller's own namespace only.
-      rules: [{ apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'list', 'create', 'delete'] }],
+      rules: [
+        // Build Jobs run in the controller's own namespace only.
+        { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'list', 'create', 'delete'] },
+        // The delivery log is replaced with a resourceVersion precondition (compare-and-swap).
+        { apiGroups: [''], resources: ['configmaps'], verbs: ['update'] },
+      ],
     },
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',

@@ -8,6 +8,7 @@ import { Workspace } from '../sources/git/workspace.js';
 import type { ImageBuilder } from './builder.js';
 import type { Deployer } from './deployer.js';
 import { desiredEnvironment } from './desired.js';
+import { GitBranchHeads, pinToHead, type BranchHeads } from './head-pin.js';
 import { classifyError, RetryableError, TerminalError } from './errors.js';
 import type { StatusReporter } from './reporter.js';
 import { condition, conditionsFor, currentEnvironments, type EnvironmentStatus, type Phase } from './status.js';
@@ -23,6 +24,8 @@ export interface ReconcilerOptions {
   readonly builder: ImageBuilder;
   readonly deployer: Deployer;
   readonly reporter: StatusReporter;
+  /** Where branches point in git; by default read from the ops and service repos' mirrors. */
+  readonly heads?: BranchHeads;
   /** The clock, passed in so tests can fix it. */
   readonly now?: () => Date;
   /** One line per step; never secrets. */
@@ -61,14 +64,30 @@ export interface ReconcileResult {
 export class Reconciler {
   private readonly now: () => Date;
   private readonly log: (line: string) => void;
+  private readonly heads: BranchHeads;
 
   constructor(private readonly options: ReconcilerOptions) {
     this.now = options.now ?? (() => new Date());
     this.log = options.log ?? (() => {});
+    this.heads = options.heads ?? new GitBranchHeads(options);
   }
 
-  /** Reconciles one push. Environments named in `skip` are left alone (a resync pass did them already). */
-  async reconcile(request: ReconcileRequest, skip: ReadonlySet<string> = new Set()): Promise<ReconcileResult> {
+  /**
+   * Reconciles one push. Environments named in `skip` are left alone (a resync pass did them
+   * already). The request is first pinned to the branch's head in git: whatever a delivery says,
+   * only a branch's current head is ever deployed.
+   */
+  async reconcile(asked: ReconcileRequest, skip: ReadonlySet<string> = new Set()): Promise<ReconcileResult> {
+    let request: ReconcileRequest;
+    try {
+      const pinned = pinToHead(asked, asked.closed === true ? undefined : await this.heads.head(asked.repo, asked.branch));
+      request = pinned.request;
+      if (pinned.note !== undefined) this.log(`push ${asked.repo} ${asked.branch}: ${pinned.note}`);
+    } catch (error) {
+      const classified = classifyPlanError(error);
+      this.log(`push ${asked.repo} ${asked.branch}: cannot read the branch head (${classified.retryable ? 'will retry' : 'terminal'}): ${classified.message}`);
+      return { outcomes: [], notes: [], error: classified };
+    }
     const current = currentEnvironments(await this.options.store.list());
     let planned;
     try {

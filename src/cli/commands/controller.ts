@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { kubeConfigFrom } from '../../cluster/kube-client.js';
+import { ensureNamespace } from '../../cluster/namespace.js';
+import { ConfigMapDeliveryLog } from '../../controller/delivery-log.js';
 import { EventQueue } from '../../controller/event-queue.js';
 import { ControllerLoop } from '../../controller/loop.js';
 import { DEFAULT_CONTROLLER_NAMESPACE } from '../../controller/manifests.js';
@@ -69,6 +71,8 @@ export function registerControllerCommand(program: Command, output: Output): voi
       const resyncMs = durationMs(resync);
       if (!Number.isFinite(resyncMs) || resyncMs <= 0) throw new UserError(`--resync expects a duration such as 30s, 5m or 1h, got "${resync}"`);
       const kube = kubeConfigFrom(options.kubeconfig);
+      // Statuses, the delivery log and build Jobs live there: without it every reconcile would fail.
+      if (await ensureNamespace(kube, namespace)) log(`controller: created namespace ${namespace}`);
       const settings = { ops, locations, cacheDir, namespace, plainHttpRegistries: options.plainHttpRegistry, log, ...(options.builderImage === undefined ? {} : { builderImage: options.builderImage }) };
       const reconciler = createReconciler(kube, config, settings);
       const store = new ConfigMapStatusStore(kube, namespace);
@@ -96,7 +100,8 @@ export function registerControllerCommand(program: Command, output: Output): voi
       if (options.webhooks) {
         const master = await readSecret(secretSource(options, config.webhooks?.secret), 'webhook master secret');
         const routes = routesFor(config, master);
-        server = await startWebhookServer({ routes, queue, port: options.port, host: options.host, log });
+        const deliveries = new ConfigMapDeliveryLog(kube, namespace);
+        server = await startWebhookServer({ routes, queue, deliveries, port: options.port, host: options.host, log });
         log(`webhooks: listening on ${server.url} for ${routes.size} repos`);
       }
       const loop = new ControllerLoop({ queue, reconciler, resync: resyncRequests, resyncMs, log });
