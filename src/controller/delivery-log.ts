@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import { statusOf } from '../cluster/kube-client.js';
-import { RetryableError } from './errors.js';
+import { RetryableError } from '../errors.js';
 
 /** Remembers webhook deliveries, so one delivered twice is handled once. */
 export interface DeliveryLog {

@@ -2,7 +2,7 @@ import * as k8s from '@kubernetes/client-node';
 import type { KubeObject } from '../backends/kubernetes/objects.js';
 import { deployEnvironment, type DeployResult } from '../cluster/deploy.js';
 import { statusOf } from '../cluster/kube-client.js';
-import { TerminalError } from './errors.js';
+import { TerminalError } from '../errors.js';
 
 /** What the reconciler needs to know about an environment to deploy it. */
 export interface DeployTarget {

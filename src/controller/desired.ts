@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { compileKubernetes } from '../backends/kubernetes/index.js';
 import type { KubeObject } from '../backends/kubernetes/objects.js';
 import type { BuildRequest } from '../cluster/build-job.js';
-import { TerminalError } from './errors.js';
+import { TerminalError } from '../errors.js';
 import { previewApp } from '../plan/preview-app.js';
 import { resolveState, stableStringify } from '../plan/resolve-state.js';
 import type { AppState, EnvironmentPlan } from '../plan/types.js';

@@ -2,7 +2,7 @@ import { OPS_REPO } from '../plan/types.js';
 import type { RepoLocations } from '../sources/git/locate.js';
 import { ZERO_SHA } from '../sources/git/repo-cache.js';
 import { Workspace } from '../sources/git/workspace.js';
-import { RetryableError } from './errors.js';
+import { RetryableError } from '../errors.js';
 import type { ReconcileRequest } from './reconciler.js';
 
 /** Reads where a branch points now, in git (after fetching), not in what a webhook said. */

@@ -52,24 +52,3 @@ export class ConfigMapStatusStore implements StatusStore {
     }
   }
 }
-
-/** Statuses in memory, for tests and dry runs. */
-export class MemoryStatusStore implements StatusStore {
-  readonly statuses = new Map<string, EnvironmentStatus>();
-
-  async list(): Promise<EnvironmentStatus[]> {
-    return [...this.statuses.values()].sort((a, b) => (a.environment < b.environment ? -1 : 1));
-  }
-
-  async get(environment: string): Promise<EnvironmentStatus | undefined> {
-    return this.statuses.get(environment);
-  }
-
-  async put(status: EnvironmentStatus): Promise<void> {
-    this.statuses.set(status.environment, status);
-  }
-
-  async delete(environment: string): Promise<void> {
-    this.statuses.delete(environment);
-  }
-}
