@@ -71,8 +71,9 @@ export async function buildPhase(context: RunContext, desired: DesiredEnvironmen
 }
 
 /** Deploy: apply, wait for the rollout, prune. A failed rollout is terminal for the commit. */
-export async function deployPhase(desired: DesiredEnvironment, deployer: Deployer, plan: EnvironmentPlan): Promise<DeployResult> {
-  const result = await deployer.deploy(desired.objects, { project: desired.app.project, environment: plan.name, namespace: desired.app.environment.namespace });
+export async function deployPhase(context: RunContext, desired: DesiredEnvironment, deployer: Deployer): Promise<DeployResult> {
+  // A push applies what changed since the recorded inventory; a resync applies everything, undoing drift.
+  const result = await deployer.deploy(desired.objects, { project: desired.app.project, environment: context.plan.name, namespace: desired.app.environment.namespace }, { onlyChanged: !context.resync });
   if (result.failures.length > 0) {
     throw new TerminalError('RolloutFailed', `the rollout failed; the previous version keeps serving: ${result.failures.map((failure) => `${failure.object}: ${failure.reason}`).join('; ')}`);
   }
@@ -85,7 +86,7 @@ export async function reportPhase(context: RunContext, desired: DesiredEnvironme
   const images = Object.fromEntries(desired.app.services.map((service) => [service.name, service.image.ref]));
   const changed = result.applied.filter((item) => item.outcome !== 'unchanged').length;
   const message = `deployed revision ${desired.revision} from ${push.repo}@${push.after?.slice(0, 12) ?? push.branch}: ${changed} of ${result.applied.length} objects changed, ${result.pruned.length} pruned`;
-  await report.status({ ...fields, appliedRevision: desired.revision, images }, 'ready', 'Succeeded', message);
+  await report.status({ ...fields, appliedRevision: desired.revision, images, inventory: result.inventory }, 'ready', 'Succeeded', message);
   const url = plan.preview !== undefined && desired.app.environment.domain !== undefined ? `https://${desired.app.environment.domain}` : undefined;
   await report.commit('deployed', `Deployed to ${plan.name}`, url);
   return { environment: plan.name, result: 'deployed', reason: 'Succeeded', message, jobsCreated };

@@ -132,6 +132,7 @@ export class Reconciler {
       ...(commit === undefined ? {} : { commit }),
       ...(previous?.appliedRevision === undefined ? {} : { appliedRevision: previous.appliedRevision }),
       ...(previous?.images === undefined ? {} : { images: previous.images }),
+      ...(previous?.inventory === undefined ? {} : { inventory: previous.inventory }),
       updatedAt: request.resync === true && previous !== undefined ? previous.updatedAt : this.now().toISOString(),
     };
 
@@ -160,7 +161,7 @@ export class Reconciler {
       await report.status(attempted, 'progressing', 'Progressing', `reconciling ${push.repo}@${commit?.slice(0, 12) ?? push.branch}`);
       await report.commit('pending', `Deploying to ${plan.name}`);
       await buildPhase(context, planned.desired, planned.opsCommit, attempted, this.options.builder, jobs);
-      const result = await deployPhase(planned.desired, this.options.deployer, plan);
+      const result = await deployPhase(context, planned.desired, this.options.deployer);
       return await reportPhase(context, planned.desired, attempted, result, jobs.created);
     } catch (error) {
       return report.failed(attempted, error, jobs.created);

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { KubeObject } from '../backends/kubernetes/objects.js';
+import type { InventoryEntry } from '../cluster/inventory.js';
 import type { CurrentEnvironment } from '../plan/types.js';
 
 /** The condition types every environment carries, as Flux's controllers use them. */
@@ -41,6 +42,8 @@ export interface EnvironmentStatus {
   readonly appliedRevision?: string;
   /** Hash of the objects the last attempt wanted. */
   readonly attemptedRevision?: string;
+  /** The objects the applied revision put in the cluster; the next deploy prunes what it no longer renders. */
+  readonly inventory?: readonly InventoryEntry[];
   /** Image references deployed, by service. */
   readonly images?: Readonly<Record<string, string>>;
   /** ISO time of the last push that changed it; previews expire `ttl` after it. */
