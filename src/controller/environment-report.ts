@@ -1,7 +1,7 @@
 import type { CommitStatus, DeployPhase } from '../hosts/types.js';
 import type { EnvironmentPlan, Push } from '../plan/types.js';
 import { classifyError } from './errors.js';
-import type { StatusReporter } from './reporter.js';
+import type { StatusReporter, StatusTarget } from './reporter.js';
 import { conditionsFor, type EnvironmentStatus, type Phase } from './status.js';
 import type { StatusStore } from './status-store.js';
 
@@ -24,6 +24,8 @@ export type StatusFields = Omit<EnvironmentStatus, 'conditions'>;
  * the reconciler pinned to the branch head, whether a webhook or a resync found it.
  */
 export class EnvironmentReport {
+  private targets: readonly StatusTarget[];
+
   constructor(
     private readonly plan: EnvironmentPlan,
     private readonly push: Push,
@@ -31,19 +33,28 @@ export class EnvironmentReport {
     private readonly store: StatusStore,
     private readonly reporter: StatusReporter,
     private readonly now: () => Date,
-  ) {}
+  ) {
+    this.targets = push.after === undefined ? [] : [{ repo: push.repo, sha: push.after }];
+  }
+
+  /** From the plan phase on, commit statuses go to the commits the deploy brings (see `deployedCommits`). */
+  retarget(targets: readonly StatusTarget[]): void {
+    this.targets = targets;
+  }
 
   /** Writes the status with the conditions of `phase`. */
   async status(fields: StatusFields, phase: Phase, reason: string, message: string): Promise<void> {
     await this.store.put({ ...fields, conditions: conditionsFor(phase, reason, message, this.now().toISOString(), this.previous?.conditions) });
   }
 
-  /** Sets the commit status of the pushed commit; a push without a commit (a deletion) has none. */
+  /** Sets the commit status of every commit the deploy brings; a deletion brings none. */
   async commit(phase: DeployPhase, description: string, targetUrl?: string): Promise<void> {
-    const sha = this.push.after;
-    if (sha === undefined) return;
-    const status: CommitStatus = { phase, environment: this.plan.name, branch: this.push.branch, description, ...(targetUrl === undefined ? {} : { targetUrl }) };
-    await this.reporter.report({ repo: this.push.repo, sha }, status);
+    for (const target of this.targets) {
+      // GitLab attaches a status to a branch: the pushed branch for the pushed repo, the environment's for the others.
+      const branch = target.repo === this.push.repo ? this.push.branch : this.plan.branch ?? this.push.branch;
+      const status: CommitStatus = { phase, environment: this.plan.name, branch, description, ...(targetUrl === undefined ? {} : { targetUrl }) };
+      await this.reporter.report(target, status);
+    }
   }
 
   /** Records a failure: retryable ones are retried, terminal ones stall the environment and fail the commit. */

@@ -22,7 +22,9 @@ export interface RunContext {
 }
 
 /** The plan phase's verdict: work to do, or an outcome that ends the reconcile here. */
-export type Planned = { readonly desired: DesiredEnvironment; readonly opsCommit: string } | { readonly outcome: EnvironmentOutcome };
+export type Planned =
+  | { readonly desired: DesiredEnvironment; readonly opsCommit: string; /** Every repo's commit the objects come from. */ readonly commits: Readonly<Record<string, string>> }
+  | { readonly outcome: EnvironmentOutcome };
 
 /** Plan: the environment's objects at the pushed commit, and whether there is anything to do. */
 export async function planPhase(context: RunContext): Promise<Planned> {
@@ -39,7 +41,8 @@ export async function planPhase(context: RunContext): Promise<Planned> {
   if (previous?.attemptedRevision === desired.revision && condition(previous, 'Stalled')?.status === 'True') {
     return { outcome: { environment: plan.name, result: 'stalled', reason: condition(previous, 'Stalled')?.reason ?? 'Stalled', message: `revision ${desired.revision} failed before; waiting for a new commit`, jobsCreated: 0 } };
   }
-  return { desired, opsCommit: state.repos.ops?.commit ?? '' };
+  const commits = Object.fromEntries(Object.entries(state.repos).map(([repo, snapshot]) => [repo, snapshot.commit]));
+  return { desired, opsCommit: state.repos.ops?.commit ?? '', commits };
 }
 
 /**
@@ -85,7 +88,7 @@ export async function reportPhase(context: RunContext, desired: DesiredEnvironme
   const { plan, push, report } = context;
   const images = Object.fromEntries(desired.app.services.map((service) => [service.name, service.image.ref]));
   const changed = result.applied.filter((item) => item.outcome !== 'unchanged').length;
-  const message = `deployed revision ${desired.revision} from ${push.repo}@${push.after?.slice(0, 12) ?? push.branch}: ${changed} of ${result.applied.length} objects changed, ${result.pruned.length} pruned`;
+  const message = `deployed revision ${desired.revision} from ${fields.repo ?? push.repo}@${fields.commit?.slice(0, 12) ?? push.branch}: ${changed} of ${result.applied.length} objects changed, ${result.pruned.length} pruned`;
   await report.status({ ...fields, appliedRevision: desired.revision, images, inventory: result.inventory }, 'ready', 'Succeeded', message);
   const url = plan.preview !== undefined && desired.app.environment.domain !== undefined ? `https://${desired.app.environment.domain}` : undefined;
   await report.commit('deployed', `Deployed to ${plan.name}`, url);

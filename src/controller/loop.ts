@@ -49,6 +49,12 @@ export class ControllerLoop {
     this.timers.add(timer);
   }
 
+  /** Runs a resync pass as soon as the current work is done (as the timer does). */
+  requestResync(): void {
+    this.resyncDue = true;
+    this.notify();
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     for (const timer of this.timers) clearTimeout(timer);

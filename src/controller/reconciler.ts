@@ -6,6 +6,7 @@ import { Workspace } from '../sources/git/workspace.js';
 import type { ImageBuilder } from './builder.js';
 export type { EnvironmentOutcome } from './environment-report.js';
 import type { Deployer } from './deployer.js';
+import { deployedCommits } from './deployed-commits.js';
 import { EnvironmentReport, type EnvironmentOutcome, type StatusFields } from './environment-report.js';
 import { buildPhase, deployPhase, planPhase, reportPhase, type RunContext } from './environment-run.js';
 import { GitBranchHeads, pinToHead, type BranchHeads } from './head-pin.js';
@@ -133,6 +134,7 @@ export class Reconciler {
       ...(previous?.appliedRevision === undefined ? {} : { appliedRevision: previous.appliedRevision }),
       ...(previous?.images === undefined ? {} : { images: previous.images }),
       ...(previous?.inventory === undefined ? {} : { inventory: previous.inventory }),
+      ...(previous?.commits === undefined ? {} : { commits: previous.commits }),
       updatedAt: request.resync === true && previous !== undefined ? previous.updatedAt : this.now().toISOString(),
     };
 
@@ -157,12 +159,22 @@ export class Reconciler {
     try {
       const planned = await planPhase(context);
       if ('outcome' in planned) return planned.outcome;
-      attempted = { ...fields, attemptedRevision: planned.desired.revision };
-      await report.status(attempted, 'progressing', 'Progressing', `reconciling ${push.repo}@${commit?.slice(0, 12) ?? push.branch}`);
+      // Name what is deployed, whichever request found it: a resync of the ops repo may deploy a service repo's new commit.
+      const deployed = deployedCommits(push, planned.commits, previous?.commits);
+      report.retarget(deployed.targets);
+      attempted = {
+        ...fields,
+        repo: deployed.repo,
+        ...(deployed.commit === undefined ? {} : { commit: deployed.commit }),
+        attemptedRevision: planned.desired.revision,
+        ...(deployed.moved ? { updatedAt: this.now().toISOString() } : {}),
+      };
+      await report.status(attempted, 'progressing', 'Progressing', `reconciling ${deployed.repo}@${deployed.commit?.slice(0, 12) ?? push.branch}`);
       await report.commit('pending', `Deploying to ${plan.name}`);
       await buildPhase(context, planned.desired, planned.opsCommit, attempted, this.options.builder, jobs);
       const result = await deployPhase(context, planned.desired, this.options.deployer);
-      return await reportPhase(context, planned.desired, attempted, result, jobs.created);
+      // Only a deploy that succeeded moves the record of deployed commits: a retry still reports to the same commits.
+      return await reportPhase(context, planned.desired, { ...attempted, commits: planned.commits }, result, jobs.created);
     } catch (error) {
       return report.failed(attempted, error, jobs.created);
     }

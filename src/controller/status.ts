@@ -38,6 +38,8 @@ export interface EnvironmentStatus {
   /** The commit whose push was reconciled last, and its repo. */
   readonly repo?: string;
   readonly commit?: string;
+  /** Every repo's commit the last successful deploy read, by repo name (`ops` included). */
+  readonly commits?: Readonly<Record<string, string>>;
   /** Hash of the objects last deployed successfully: the same revision again is skipped. */
   readonly appliedRevision?: string;
   /** Hash of the objects the last attempt wanted. */

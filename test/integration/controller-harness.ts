@@ -85,6 +85,12 @@ export class ControllerHarness {
     this.loop = undefined;
   }
 
+  /** Runs a resync pass now, as the periodic timer would. */
+  resync(): void {
+    if (this.loop === undefined) throw new Error('the controller is not running');
+    this.loop.requestResync();
+  }
+
   /** Posts a GitHub push delivery for `repo`, signed with its derived secret; returns the HTTP status and body. */
   async push(repo: string, delivery: string, body: { ref: string; before: string; after: string }): Promise<{ status: number; body: string }> {
     const server = this.server;

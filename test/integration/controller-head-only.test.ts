@@ -124,6 +124,24 @@ describe('head-only deploys through the controller', { timeout: 240_000 }, () =>
     expect(before.version).not.toBe('evil');
   });
 
+  it('a push whose webhook was dropped is deployed by the next resync, and the status and commit status name that commit', async () => {
+    const v5 = app.commit('v5', service('v5'));
+    app.git('push', '-q', appUrl, 'main');
+    // No delivery: the host's webhook was lost.
+    const mark = controller.logs.length;
+    const reportsBefore = controller.reports.length;
+    controller.resync();
+    await controller.waitForLog(/^production: deployed/, mark);
+    expect((await live()).version).toBe('v5');
+    const saved = await new ConfigMapStatusStore(kubeConfig(), system.name).get('production');
+    // The resync reached production through the ops repo's branch first; the status still names the app commit it deployed.
+    expect(saved).toMatchObject({ repo: 'app', commit: v5 });
+    expect(saved?.commits?.['app']).toBe(v5);
+    const reported = controller.reports.slice(reportsBefore);
+    expect(reported.filter((item) => item.target.repo === 'app' && item.target.sha === v5).map((item) => item.status.phase)).toEqual(['pending', 'deployed']);
+    expect(reported.filter((item) => item.target.repo === 'ops')).toEqual([]);
+  });
+
   it('a redelivery is dropped, also by a restarted controller', async () => {
     const head = app.head();
     expect((await controller.push('app', 'once', { ref: 'refs/heads/main', before: ZERO, after: head })).body).toBe('{"status":"queued"}');
