@@ -9,6 +9,11 @@ export interface DeployResult {
   readonly pruned: readonly string[];
   /** Workloads whose new version did not become ready; their previous version keeps serving. */
   readonly failures: readonly RolloutFailure[];
+  /**
+   * Objects the server held differently from what diploid applied last, although diploid's
+   * desired content did not change: edited by hand (drift), and now put back.
+   */
+  readonly drifted: readonly string[];
   /** What diploid now has in the environment (kept in the namespace's `diploid-inventory` ConfigMap). */
   readonly inventory: readonly InventoryEntry[];
 }
@@ -38,6 +43,8 @@ export async function deployEnvironment(config: k8s.KubeConfig, objects: readonl
   const changed = options.onlyChanged === true ? objects.filter((object) => { const entry = entryOf(object); return recorded.get(inventoryKey(entry)) !== entry.hash; }) : objects;
   const skipped = objects.filter((object) => !changed.includes(object)).map((object) => ({ object: describeObject(object), outcome: 'unchanged' as const }));
   const applied = [...(await applyObjects(config, changed)), ...skipped];
+  const configured = new Set(applied.filter((item) => item.outcome === 'configured').map((item) => item.object));
+  const drifted = objects.filter((object) => { const entry = entryOf(object); return configured.has(describeObject(object)) && recorded.get(inventoryKey(entry)) === entry.hash; }).map(describeObject);
   const failures = options.wait ? await waitForRollout(config, objects, { timeoutMs: options.timeoutMs }) : [];
   const next = inventoryOf(objects);
   const pruneNow = options.prune && failures.length === 0;
@@ -45,5 +52,5 @@ export async function deployEnvironment(config: k8s.KubeConfig, objects: readonl
   // Objects not pruned stay in the inventory, so a later deploy still prunes them.
   const inventory = pruneNow ? next : inventoryUnion(previous, next);
   await applyObjects(config, [inventoryConfigMap(options.namespace, inventory)]);
-  return { applied, pruned, failures, inventory };
+  return { applied, pruned, failures, drifted, inventory };
 }

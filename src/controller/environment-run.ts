@@ -88,9 +88,10 @@ export async function reportPhase(context: RunContext, desired: DesiredEnvironme
   const { plan, push, report } = context;
   const images = Object.fromEntries(desired.app.services.map((service) => [service.name, service.image.ref]));
   const changed = result.applied.filter((item) => item.outcome !== 'unchanged').length;
-  const message = `deployed revision ${desired.revision} from ${fields.repo ?? push.repo}@${fields.commit?.slice(0, 12) ?? push.branch}: ${changed} of ${result.applied.length} objects changed, ${result.pruned.length} pruned`;
-  await report.status({ ...fields, appliedRevision: desired.revision, images, inventory: result.inventory }, 'ready', 'Succeeded', message);
+  const drift = result.drifted.length === 0 ? '' : `; drift reverted (edited in the cluster): ${result.drifted.join(', ')}`;
+  const message = `deployed revision ${desired.revision} from ${fields.repo ?? push.repo}@${fields.commit?.slice(0, 12) ?? push.branch}: ${changed} of ${result.applied.length} objects changed, ${result.pruned.length} pruned${drift}`;
+  await report.status({ ...fields, appliedRevision: desired.revision, images, inventory: result.inventory, ...(result.drifted.length === 0 ? {} : { drift: result.drifted }) }, 'ready', result.drifted.length === 0 ? 'Succeeded' : 'DriftReverted', message);
   const url = plan.preview !== undefined && desired.app.environment.domain !== undefined ? `https://${desired.app.environment.domain}` : undefined;
   await report.commit('deployed', `Deployed to ${plan.name}`, url);
-  return { environment: plan.name, result: 'deployed', reason: 'Succeeded', message, jobsCreated };
+  return { environment: plan.name, result: 'deployed', reason: result.drifted.length === 0 ? 'Succeeded' : 'DriftReverted', message, jobsCreated };
 }

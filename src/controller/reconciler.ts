@@ -13,7 +13,7 @@ import { GitBranchHeads, pinToHead, type BranchHeads } from './head-pin.js';
 import { TerminalError } from '../errors.js';
 import { classifyError } from './errors.js';
 import type { StatusReporter } from './reporter.js';
-import { currentEnvironments } from './status.js';
+import { conditionsFor, currentEnvironments } from './status.js';
 import type { StatusStore } from './status-store.js';
 
 export interface ReconcilerOptions {
@@ -109,10 +109,18 @@ export class Reconciler {
   async expire(): Promise<EnvironmentOutcome[]> {
     const statuses = await this.options.store.list();
     const outcomes: EnvironmentOutcome[] = [];
-    for (const target of expiredPreviews(currentEnvironments(statuses), this.now())) {
+    const live = statuses.filter((status) => status.expiredAt === undefined);
+    for (const target of expiredPreviews(currentEnvironments(live), this.now())) {
       if (target.namespace === undefined) continue;
       await this.options.deployer.teardown(target.namespace);
-      await this.options.store.delete(target.name);
+      const status = live.find((item) => item.environment === target.name);
+      // Kept as a tombstone rather than deleted: a resync finds the branch still there and must not bring the preview back.
+      if (status !== undefined) {
+        const now = this.now().toISOString();
+        const message = `torn down: ${target.reason}; a new push brings it back`;
+        const { appliedRevision: _applied, inventory: _inventory, drift: _drift, ...rest } = status;
+        await this.options.store.put({ ...rest, expiredAt: now, conditions: conditionsFor('stalled', 'Expired', message, now, status.conditions) });
+      }
       outcomes.push({ environment: target.name, result: 'deleted', reason: 'Expired', message: target.reason, jobsCreated: 0 });
     }
     return outcomes;
@@ -161,6 +169,9 @@ export class Reconciler {
       if ('outcome' in planned) return planned.outcome;
       // Name what is deployed, whichever request found it: a resync of the ops repo may deploy a service repo's new commit.
       const deployed = deployedCommits(push, planned.commits, previous?.commits);
+      if (previous?.expiredAt !== undefined && request.resync === true && !deployed.moved) {
+        return { environment: plan.name, result: 'skipped', reason: 'Expired', message: `expired at ${previous.expiredAt}; a new push brings it back`, jobsCreated: 0 };
+      }
       report.retarget(deployed.targets);
       attempted = {
         ...fields,

@@ -48,6 +48,10 @@ export interface EnvironmentStatus {
   readonly inventory?: readonly InventoryEntry[];
   /** Image references deployed, by service. */
   readonly images?: Readonly<Record<string, string>>;
+  /** Objects found edited in the cluster (and put back) by the last resync, as `Kind namespace/name`. */
+  readonly drift?: readonly string[];
+  /** Set when a preview's `ttl` passed and it was torn down: a resync leaves it down, a new push brings it back. */
+  readonly expiredAt?: string;
   /** ISO time of the last push that changed it; previews expire `ttl` after it. */
   readonly updatedAt: string;
   readonly conditions: readonly Condition[];
