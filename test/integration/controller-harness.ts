@@ -35,6 +35,8 @@ export interface HarnessOptions {
   readonly cacheDir: string;
   readonly resyncMs?: number;
   readonly deployTimeoutMs?: number;
+  /** The reconciler's clock (preview TTLs); the real one by default. */
+  readonly now?: () => Date;
 }
 
 /** One running controller; `stop` then `start` again is a restart (memory gone, cluster kept). */
@@ -64,6 +66,7 @@ export class ControllerHarness {
       deployer: new KubeDeployer(kube, this.options.deployTimeoutMs ?? 90_000),
       reporter: recorder,
       log,
+      ...(this.options.now === undefined ? {} : { now: this.options.now }),
     });
     const queue = new EventQueue();
     this.server = await startWebhookServer({
