@@ -118,7 +118,7 @@ export class Reconciler {
       if (status !== undefined) {
         const now = this.now().toISOString();
         const message = `torn down: ${target.reason}; a new push brings it back`;
-        const { appliedRevision: _applied, inventory: _inventory, drift: _drift, ...rest } = status;
+        const { appliedRevision: _applied, attemptedRevision: _attempted, inventory: _inventory, drift: _drift, ...rest } = status;
         await this.options.store.put({ ...rest, expiredAt: now, conditions: conditionsFor('stalled', 'Expired', message, now, status.conditions) });
       }
       outcomes.push({ environment: target.name, result: 'deleted', reason: 'Expired', message: target.reason, jobsCreated: 0 });
