@@ -1,3 +1,4 @@
+import type { BuildRequest } from '../cluster/build-job.js';
 import type { DeployResult } from '../cluster/deploy.js';
 import { RetryableError, TerminalError } from '../errors.js';
 import type { EnvironmentPlan, Push } from '../plan/types.js';
@@ -48,17 +49,20 @@ export async function planPhase(context: RunContext): Promise<Planned> {
 /**
  * Build: only the images the registry lacks (the content tag says whether the inputs changed).
  * Every build starts, then all are awaited: they run side by side in the cluster. Counts the
- * Jobs it creates in `jobs`, also when a build then fails.
+ * Jobs it creates in `jobs`, also when a build then fails. A build that failed for good fails
+ * only its service: returns those, by service, with the error; a failure that may pass (a
+ * timeout, an API server in trouble) is thrown, and the whole environment is tried again.
  */
-export async function buildPhase(context: RunContext, desired: DesiredEnvironment, opsCommit: string, fields: StatusFields, builder: ImageBuilder, jobs: { created: number }): Promise<void> {
+export async function buildPhase(context: RunContext, desired: DesiredEnvironment, opsCommit: string, fields: StatusFields, builder: ImageBuilder, jobs: { created: number }): Promise<Map<string, unknown>> {
   const missing = [];
   for (const build of desired.builds) if (!(await builder.has(build.build.ref))) missing.push(build);
-  if (missing.length === 0) return;
+  const failed = new Map<string, unknown>();
+  if (missing.length === 0) return failed;
   const { workspace, report, plan } = context;
   const config = (await workspace.config(opsCommit)).config;
   await report.status(fields, 'progressing', 'Building', `building ${missing.map((build) => build.build.ref).join(', ')}`);
   await report.commit('building', `Building ${missing.length} image${missing.length === 1 ? '' : 's'} for ${plan.name}`);
-  const requests = [];
+  const requests: BuildRequest[] = [];
   for (const build of missing) {
     const repo = await workspace.repo(build.build.repo, config);
     if (repo === undefined) throw new RetryableError(`cannot reach repo "${build.build.repo}" to build ${build.build.service}`);
@@ -67,10 +71,28 @@ export async function buildPhase(context: RunContext, desired: DesiredEnvironmen
     requests.push(request);
   }
   const waited = await Promise.allSettled(requests.map((request) => builder.wait(request)));
-  const failures = waited.filter((item): item is PromiseRejectedResult => item.status === 'rejected').map((item) => item.reason as unknown);
-  // A terminal failure wins over a retryable one: retrying cannot fix the failed build.
-  const failure = failures.find((error) => !classifyError(error).retryable) ?? failures[0];
-  if (failure !== undefined) throw failure;
+  waited.forEach((item, index) => {
+    if (item.status === 'rejected') failed.set(requests[index]!.build.service, item.reason);
+  });
+  const passing = [...failed.values()].find((error) => classifyError(error).retryable);
+  if (passing !== undefined) throw passing;
+  return failed;
+}
+
+/** The outcome of a deploy that went ahead without the services whose build failed. */
+export async function heldBackPhase(context: RunContext, desired: DesiredEnvironment, deployed: DesiredEnvironment, fields: StatusFields, result: DeployResult, failed: ReadonlyMap<string, unknown>, jobsCreated: number): Promise<EnvironmentOutcome> {
+  const { plan, report, previous } = context;
+  const images = Object.fromEntries(deployed.app.services.map((service) => [service.name, service.image.ref]));
+  const why = [...failed].map(([service, error]) => {
+    const keeps = previous?.images?.[service];
+    return `${service}: ${classifyError(error).message} (${keeps === undefined ? 'not deployed' : `keeps running ${keeps}`})`;
+  });
+  const others = deployed.app.services.map((service) => service.name).filter((name) => !failed.has(name));
+  const message = `the build of ${[...failed.keys()].join(', ')} failed; ${others.length === 0 ? 'nothing else to deploy' : `deployed ${others.join(', ')}`} (revision ${deployed.revision}, ${result.pruned.length} pruned): ${why.join('; ')}`;
+  // Applied is what runs; attempted is what git asked for, so the same commit is not built again.
+  await report.status({ ...fields, appliedRevision: deployed.revision, attemptedRevision: desired.revision, images, inventory: result.inventory }, 'stalled', 'BuildFailed', message);
+  await report.commit('failed', `BuildFailed: ${message}`);
+  return { environment: plan.name, result: 'stalled', reason: 'BuildFailed', message, jobsCreated };
 }
 
 /** Deploy: apply, wait for the rollout, prune. A failed rollout is terminal for the commit. */

@@ -8,7 +8,8 @@ export type { EnvironmentOutcome } from './environment-report.js';
 import type { Deployer } from './deployer.js';
 import { deployedCommits } from './deployed-commits.js';
 import { EnvironmentReport, type EnvironmentOutcome, type StatusFields } from './environment-report.js';
-import { buildPhase, deployPhase, planPhase, reportPhase, type RunContext } from './environment-run.js';
+import { withHeldBack } from './desired.js';
+import { buildPhase, deployPhase, heldBackPhase, planPhase, reportPhase, type RunContext } from './environment-run.js';
 import { GitBranchHeads, pinToHead, type BranchHeads } from './head-pin.js';
 import { TerminalError } from '../errors.js';
 import { classifyError } from './errors.js';
@@ -182,7 +183,13 @@ export class Reconciler {
       };
       await report.status(attempted, 'progressing', 'Progressing', `reconciling ${deployed.repo}@${deployed.commit?.slice(0, 12) ?? push.branch}`);
       await report.commit('pending', `Deploying to ${plan.name}`);
-      await buildPhase(context, planned.desired, planned.opsCommit, attempted, this.options.builder, jobs);
+      const failed = await buildPhase(context, planned.desired, planned.opsCommit, attempted, this.options.builder, jobs);
+      if (failed.size > 0) {
+        // The other services still deploy; each held-back one keeps the image it runs.
+        const deployable = withHeldBack(planned.desired, new Map([...failed.keys()].map((service) => [service, previous?.images?.[service]])));
+        const result = await deployPhase(context, deployable, this.options.deployer);
+        return await heldBackPhase(context, planned.desired, deployable, attempted, result, failed, jobs.created);
+      }
       const result = await deployPhase(context, planned.desired, this.options.deployer);
       // Only a deploy that succeeded moves the record of deployed commits: a retry still reports to the same commits.
       return await reportPhase(context, planned.desired, { ...attempted, commits: planned.commits }, result, jobs.created);
