@@ -1,8 +1,11 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { kubeConfigFrom } from '../../cluster/kube-client.js';
 import { ensureNamespace } from '../../cluster/namespace.js';
 import { ConfigMapDeliveryLog } from '../../controller/delivery-log.js';
-import { EventQueue } from '../../controller/event-queue.js';
+import { ClusterInbox } from '../../controller/inbox.js';
+import { LeaseElector } from '../../controller/lease.js';
 import { ControllerLoop } from '../../controller/loop.js';
 import { DEFAULT_CONTROLLER_NAMESPACE } from '../../controller/manifests.js';
 import { readResyncRequests } from '../../controller/resync.js';
@@ -95,25 +98,43 @@ export function registerControllerCommand(program: Command, output: Output): voi
         return;
       }
 
-      const queue = new EventQueue();
+      // Every replica serves webhooks and hands requests over through the cluster; only the Lease's holder reconciles.
+      const inbox = new ClusterInbox(kube, namespace);
       let server: Awaited<ReturnType<typeof startWebhookServer>> | undefined;
       if (options.webhooks) {
         const master = await readSecret(secretSource(options, config.webhooks?.secret), 'webhook master secret');
         const routes = routesFor(config, master);
         const deliveries = new ConfigMapDeliveryLog(kube, namespace);
-        server = await startWebhookServer({ routes, queue, deliveries, port: options.port, host: options.host, log });
+        server = await startWebhookServer({ routes, queue: inbox, deliveries, port: options.port, host: options.host, log });
         log(`webhooks: listening on ${server.url} for ${routes.size} repos`);
       }
-      const loop = new ControllerLoop({ queue, reconciler, resync: resyncRequests, resyncMs, log });
-      loop.start();
-      log(`controller: following ${ops}, statuses in namespace ${namespace}, resync every ${resync}`);
+      const identity = `${process.env.HOSTNAME ?? hostname()}-${randomBytes(3).toString('hex')}`;
+      const elector = new LeaseElector(kube, namespace, identity, { log });
+      let loop: ControllerLoop | undefined;
+      let stopping: Promise<void> = Promise.resolve();
+      elector.run(
+        () => {
+          // A new loop per term: its first resync catches up with whatever the previous leader left.
+          loop = new ControllerLoop({ inbox, reconciler, resync: resyncRequests, resyncMs, log });
+          loop.start();
+        },
+        () => {
+          const ending = loop;
+          loop = undefined;
+          stopping = ending?.stop() ?? Promise.resolve();
+        },
+      );
+      log(`controller ${identity}: following ${ops}, statuses in namespace ${namespace}, resync every ${resync}`);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', () => resolve());
         process.once('SIGTERM', () => resolve());
       });
       log('controller: stopping');
       await server?.close();
-      await loop.stop();
+      await loop?.stop();
+      await stopping;
+      // Given up at once, so the other replica need not wait for the Lease to expire.
+      await elector.stop(true);
     });
 }
 
