@@ -37,6 +37,7 @@ interface ControllerOptions {
   builderImage?: string;
   plainHttpRegistry: string[];
   once?: boolean;
+  leaseDuration: string;
 }
 
 /** Adds `diploid controller`: webhook server, reconciler and periodic resync in one process. */
@@ -59,6 +60,7 @@ export function registerControllerCommand(program: Command, output: Output): voi
     .option('--builder-image <image>', 'image of build Jobs (default: controller.builderImage or kaniko)')
     .option('--plain-http-registry <host>', 'registry host reached over plain HTTP (repeatable)', collect, [])
     .option('--once', 'run one resync pass and exit (for a CronJob, or to check the setup)')
+    .option('--lease-duration <duration>', 'how long a dead leader holds the leader Lease before another replica takes over', '15s')
     .action(async (options: ControllerOptions) => {
       // A controller loads config on every reconcile, for days: memory must be reclaimable.
       preferReclaimableLoading();
@@ -109,7 +111,9 @@ export function registerControllerCommand(program: Command, output: Output): voi
         log(`webhooks: listening on ${server.url} for ${routes.size} repos`);
       }
       const identity = `${process.env.HOSTNAME ?? hostname()}-${randomBytes(3).toString('hex')}`;
-      const elector = new LeaseElector(kube, namespace, identity, { log });
+      const leaseMs = durationMs(options.leaseDuration);
+      if (!Number.isFinite(leaseMs) || leaseMs < 1000) throw new UserError(`--lease-duration expects a duration of at least 1s, such as 15s, got "${options.leaseDuration}"`);
+      const elector = new LeaseElector(kube, namespace, identity, { log, durationMs: leaseMs });
       let loop: ControllerLoop | undefined;
       let stopping: Promise<void> = Promise.resolve();
       elector.run(
