@@ -175,4 +175,22 @@ describe('two controller replicas', { timeout: 240_000 }, () => {
     follower.child.kill('SIGTERM');
     await new Promise((resolve) => follower.child.once('exit', resolve));
   });
+
+  it('a status write carries the resourceVersion it read: a stale writer cannot overwrite a newer status', async () => {
+    const kube = kubeConfig();
+    const stale = new ConfigMapStatusStore(kube, system.name);
+    const current = new ConfigMapStatusStore(kube, system.name);
+    const environment = `fence-${uniqueSuffix()}`;
+    const status = { environment, namespace: 'x', updatedAt: new Date(0).toISOString(), conditions: [] };
+    await current.put({ ...status, commit: 'a'.repeat(40) });
+    expect((await stale.get(environment))?.commit).toBe('a'.repeat(40));
+    await current.put({ ...status, commit: 'b'.repeat(40) });
+    // The stale writer read before the last write: refused, and the newer status stays.
+    await expect(stale.put({ ...status, commit: 'c'.repeat(40) })).rejects.toThrow(/changed by someone else since it was read/);
+    expect((await new ConfigMapStatusStore(kube, system.name).get(environment))?.commit).toBe('b'.repeat(40));
+    // Having read again, it may write.
+    await stale.get(environment);
+    await stale.put({ ...status, commit: 'c'.repeat(40) });
+    expect((await current.get(environment))?.commit).toBe('c'.repeat(40));
+  });
 });
