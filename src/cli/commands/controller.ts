@@ -21,7 +21,6 @@ import { durationMs } from '../../plan/targets.js';
 import { OPS_REPO } from '../../plan/types.js';
 import { locateOps } from '../../sources/git/locate.js';
 import type { Output } from '../output.js';
-import { preferReclaimableLoading } from '../../sources/load-module.js';
 import { collect, defaultCacheDir, parsePort, parseRepoUrl, secretSource } from '../options.js';
 
 interface ControllerOptions {
@@ -65,8 +64,6 @@ export function registerControllerCommand(program: Command, output: Output): voi
     .option('--once', 'run one resync pass and exit (for a CronJob, or to check the setup)')
     .option('--lease-duration <duration>', 'how long a dead leader holds the leader Lease before another replica takes over', '15s')
     .action(async (options: ControllerOptions) => {
-      // A controller loads config on every reconcile, for days: memory must be reclaimable.
-      preferReclaimableLoading();
       const log = (line: string) => output.err(`${new Date().toISOString()} ${line}\n`);
       const urls = Object.fromEntries(options.repoUrl.map(parseRepoUrl));
       const locations = { ...(options.gitRoot === undefined ? {} : { gitRoot: options.gitRoot }), urls };
