@@ -1,4 +1,5 @@
 import { HostApiError, retryDelayMs } from './errors.js';
+import { redactHostText } from './redact.js';
 import type { HostProvider } from './event.js';
 
 /** The API calls diploid makes, each with the permission it needs. */
@@ -36,14 +37,17 @@ export interface FailedCall {
   /** Undefined when no response came (connection refused, timeout). */
   readonly status: number | undefined;
   readonly headers: Readonly<Record<string, string | undefined>>;
-  /** The host's own message, if any. */
+  /** The host's own message, if any: untrusted, redacted before it is shown. */
   readonly message: string;
+  /** Values that must never appear in the error: the token, the webhook secret being set. */
+  readonly secrets?: readonly string[];
   readonly nowMs: number;
 }
 
 /** Turns a failed call into an error that says what to do about it. Pure. */
 export function classifyFailure(call: FailedCall): HostApiError {
-  const { provider, host, operation, repoPath, status, headers, message } = call;
+  const { provider, host, operation, repoPath, status, headers } = call;
+  const message = redactHostText(call.message, call.secrets);
   const where = `${provider === 'github' ? 'GitHub' : 'GitLab'} host "${host}"`;
   const doing = `could not ${operationText[operation]} on ${repoPath}`;
   const said = message ? ` (${status ?? 'no response'}: ${message})` : status ? ` (${status})` : '';

@@ -47,7 +47,8 @@ export function checkRepoTargets(config: Pick<ConfigSpec, 'git' | 'repos' | 'ops
         continue;
       }
     }
-    const host = hostName === undefined ? undefined : hosts[hostName];
+    // Own keys only: `host: 'constructor'` names no host, whatever every object inherits.
+    const host = hostName === undefined || !Object.hasOwn(hosts, hostName) ? undefined : hosts[hostName];
     if (hostName === undefined || host === undefined) {
       problems.push({ path: `${at}.host`, message: `unknown git host "${hostName}"; expected one of ${hostNames.join(', ') || '(none configured)'}` });
       continue;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { dnsLabel, portNumber, quantity, resourceRange } from './primitives.js';
+import { dnsLabel, idNumber, labelKey, labelValue, portName, portNumber, quantity, resourceRange, serviceName } from './primitives.js';
 import { envValueSchema, serviceRefSchema } from './value-schemas.js';
 
 /** A port by number or by the name given under `ports`. */
@@ -134,9 +134,9 @@ const spaSchema = z.strictObject({
 const securitySchema = z.strictObject({
   /** Allow the container to run as root (off by default). */
   runAsRoot: z.boolean().optional(),
-  runAsUser: z.number().int().min(0).optional(),
-  runAsGroup: z.number().int().min(0).optional(),
-  fsGroup: z.number().int().min(0).optional(),
+  runAsUser: idNumber.optional(),
+  runAsGroup: idNumber.optional(),
+  fsGroup: idNumber.optional(),
   /** Let the container write to its root file system (read-only by default). */
   writableRootFilesystem: z.boolean().optional(),
   allowPrivilegeEscalation: z.boolean().optional(),
@@ -153,6 +153,9 @@ const replicasSchema = z.union([
     cpu: z.number().int().min(1).max(1000).optional(),
     /** Target average memory use, in percent of the request. */
     memory: z.number().int().min(1).max(1000).optional(),
+  }).superRefine((range, context) => {
+    // An autoscaler with min above max is refused by the API server; say so at the file.
+    if (range.min > range.max) context.addIssue({ code: 'custom', message: `no more than max (${range.max})`, path: ['min'], input: range.min });
   }),
 ]);
 
@@ -177,7 +180,7 @@ export const serviceFields = {
   /** A single port; named after its protocol (`http`). */
   port: portSpec.optional(),
   /** Named ports: `{ http: 8080, grpc: { port: 9090, protocol: 'grpc' } }`. */
-  ports: z.record(dnsLabel, portSpec).optional(),
+  ports: z.record(portName, portSpec).optional(),
   /** Environment variables: literals, `shared(...)`, `secret(...)` or `ref(...)`. */
   env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, 'an environment variable name'), envValueSchema).optional(),
   command: z.union([z.string(), z.array(z.string())]).optional(),
@@ -212,7 +215,7 @@ export const serviceFields = {
   /** Relax the hardened defaults, one setting at a time. */
   security: securitySchema.optional(),
   /** Services that must answer before this one starts. */
-  after: z.array(dnsLabel).optional(),
+  after: z.array(serviceName).optional(),
   /** Voluntary disruption budget. */
   disruption: z
     .strictObject({ minAvailable: z.union([z.number().int().min(0), z.string()]).optional(), maxUnavailable: z.union([z.number().int().min(0), z.string()]).optional() })
@@ -220,18 +223,18 @@ export const serviceFields = {
   /** Seconds to let the app finish in-flight work on shutdown. */
   gracePeriod: z.number().int().min(0).optional(),
   /** Extra labels on this service's objects. */
-  labels: z.record(z.string(), z.string()).optional(),
+  labels: z.record(labelKey, labelValue).optional(),
 };
 
 /** The part of a service that fragments and per-environment overrides may set. */
-export const servicePatchSchema = z.strictObject({ ...serviceFields, name: dnsLabel.optional() });
+export const servicePatchSchema = z.strictObject({ ...serviceFields, name: serviceName.optional() });
 export type ServicePatch = z.input<typeof servicePatchSchema>;
 /** A validated partial service, as merged by the resolver. */
 export type ServicePatchSpec = z.output<typeof servicePatchSchema>;
 
 export const serviceSchema = z.strictObject({
   /** The service's name: its DNS name, its label, its objects' names. Said once. */
-  name: dnsLabel,
+  name: serviceName,
   ...serviceFields,
   /** Per-environment overrides, merged over the rest: `{ production: { replicas: 3 } }`. */
   environments: z.record(z.string(), servicePatchSchema).optional(),

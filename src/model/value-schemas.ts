@@ -1,8 +1,9 @@
 import { z } from 'zod';
+import { dataKey, dnsSubdomain } from './primitives.js';
 
 export const sharedValueSchema = z.strictObject({ $shared: z.string().min(1) });
 export const secretValueSchema = z.strictObject({
-  $secret: z.strictObject({ name: z.string().min(1), key: z.string().min(1) }),
+  $secret: z.strictObject({ name: dnsSubdomain, key: dataKey }),
 });
 export const serviceRefSchema = z.strictObject({
   $ref: z.string().min(1),

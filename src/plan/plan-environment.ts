@@ -1,3 +1,5 @@
+import { defaultNamespace } from '../model/kubernetes-names.js';
+import { own } from '../resolve/own.js';
 import { resolveState, type ResolvedState } from './resolve-state.js';
 import type { AppState, CurrentEnvironment, EnvironmentPlan, ImageBuild, PlanTarget, PreviewSettings, ReusedService } from './types.js';
 
@@ -60,8 +62,8 @@ function previewSettings(preview: NonNullable<PlanTarget['preview']>, state: App
   const { sources } = state;
   const fallback = () => {
     const config = sources.config.value as { project?: unknown; environments?: Record<string, { namespace?: unknown }> };
-    const namespace = config.environments?.[preview.base]?.namespace;
-    return typeof namespace === 'string' ? namespace : `${String(config.project)}-${preview.base}`;
+    const namespace = own(config.environments, preview.base)?.namespace;
+    return typeof namespace === 'string' ? namespace : defaultNamespace(String(config.project), preview.base);
   };
   return { ...preview, baseNamespace: base.ok ? base.app.environment.namespace : fallback() };
 }

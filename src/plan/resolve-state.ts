@@ -1,7 +1,9 @@
 import { ConfigError, UserError, type ConfigProblem } from '../errors.js';
 import { resolveApp } from '../resolve/index.js';
+import { own } from '../resolve/own.js';
 import type { ResolvedApp, ResolvedService } from '../resolve/model.js';
 import type { AppSources } from '../resolve/sources.js';
+import { referencedSecrets, secretsDirOf, secretVersions } from '../secrets/versions.js';
 import { contentTag } from './content-tag.js';
 import type { AppState, ImageBuild } from './types.js';
 
@@ -28,7 +30,7 @@ export function resolveState(state: AppState, environment: string, preview?: Pre
   const commits: Record<string, string> = {};
   for (const service of first.value.services) {
     if (service.image.kind !== 'build') continue;
-    const repo = state.repos[service.image.repo];
+    const repo = own(state.repos, service.image.repo);
     const file = service.sources.at(-1) ?? sources.config.file;
     if (repo === undefined) {
       problems.push({ file, path: `services.${service.name}.build.repo`, message: `repo "${service.image.repo}" could not be read, so its image cannot be built` });
@@ -51,7 +53,8 @@ export function resolveState(state: AppState, environment: string, preview?: Pre
   const fingerprints = new Map<string, string>();
   const appPart = appFingerprint(app);
   for (const service of app.services) {
-    fingerprints.set(service.name, serviceFingerprint(appPart, service));
+    // A secret file changed in git changes the services that use it (by object id, never by value).
+    fingerprints.set(service.name, serviceFingerprint(appPart, service) + secretVersions(state.repos.ops?.objects, secretsDirOf(sources.config.value), preview?.base ?? environment, referencedSecrets(service)));
     const image = service.image;
     const tag = tags[service.name];
     const commit = commits[service.name];
@@ -132,7 +135,7 @@ export function withPreviewEnvironment(sources: AppSources, preview: PreviewEnvi
   if (typeof value !== 'object' || value === null) return sources;
   const environments = (value as { environments?: unknown }).environments;
   if (typeof environments !== 'object' || environments === null) return sources;
-  const base = (environments as Record<string, unknown>)[preview.base];
+  const base = own(environments as Record<string, unknown>, preview.base);
   const { namespace: _namespace, domain: _domain, ...settings } = typeof base === 'object' && base !== null ? (base as Record<string, unknown>) : {};
   const patched = { ...value, environments: { ...environments, [preview.name]: { ...settings, namespace: preview.namespace } } };
   return { ...sources, config: { ...sources.config, value: patched } };

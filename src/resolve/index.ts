@@ -1,7 +1,11 @@
 import { ConfigError, UserError, type ConfigProblem } from '../errors.js';
+import { defaultNamespace } from '../model/kubernetes-names.js';
 import type { ResolveContext } from './context.js';
+import { FragmentExpander } from './fragments.js';
+import { checkKubernetesRules } from './kubernetes-rules.js';
 import { mergeService, validateSources, type MergedService, type ValidatedSources } from './layers.js';
 import type { ResolvedApp, ResolvedPort, ResolvedRoute, ResolvedService } from './model.js';
+import { hasOwn, own } from './own.js';
 import { resolvePorts } from './ports.js';
 import { expandSpa } from './presets/spa.js';
 import { joinPath, Problems } from './problems.js';
@@ -34,7 +38,7 @@ export function resolveApp(sources: AppSources, options: ResolveOptions): Resolv
   const problems = new Problems();
   const validated = validateSources(sources, problems);
   if (validated === undefined) throw new ConfigError(dedupe(problems.list));
-  if (!(options.environment in validated.config.environments)) {
+  if (!hasOwn(validated.config.environments, options.environment)) {
     const known = Object.keys(validated.config.environments);
     throw new UserError(`unknown environment "${options.environment}"${suggestion(options.environment, known)}; ${sources.config.file} defines ${known.join(', ')}`);
   }
@@ -64,19 +68,20 @@ export function environmentNames(sources: AppSources): string[] {
 function resolveEnvironment(validated: ValidatedSources, options: ResolveOptions, problems: Problems): ResolvedApp {
   const { config, configFile } = validated;
   const name = options.environment;
-  const envConfig = config.environments[name] ?? {};
+  const envConfig = own(config.environments, name) ?? {};
   const environment = {
     name,
-    namespace: envConfig.namespace ?? `${config.project}-${name}`,
+    namespace: envConfig.namespace ?? defaultNamespace(config.project, name),
     ...(envConfig.domain ?? config.ingress?.domain ? { domain: envConfig.domain ?? `${name}.${config.ingress?.domain}` } : {}),
   };
   const images = { ...DEFAULT_IMAGES, ...config.images };
   checkSharedValues(validated, problems);
 
+  const fragments = new FragmentExpander(config.fragments ?? {}, configFile, problems);
   const merged = new Map<string, MergedService>();
   const dockerfiles = new Map<string, string>();
   for (const serviceName of [...validated.services.keys()].sort()) {
-    const service = mergeService(validated, serviceName, name, problems);
+    const service = mergeService(validated, serviceName, name, fragments);
     const spa = expandSpa(service.spec, images);
     if (spa.dockerfile !== undefined) dockerfiles.set(serviceName, spa.dockerfile);
     merged.set(serviceName, { ...service, spec: { ...spa.spec, name: serviceName } });
@@ -91,11 +96,12 @@ function resolveEnvironment(validated: ValidatedSources, options: ResolveOptions
   for (const service of merged.values()) {
     const dockerfile = dockerfiles.get(service.name);
     const resolved = resolveService(context, service, {
-      imageTag: options.imageTags?.[service.name] ?? DEFAULT_IMAGE_TAG,
+      imageTag: own(options.imageTags, service.name) ?? DEFAULT_IMAGE_TAG,
       ...(dockerfile === undefined ? {} : { inlineDockerfile: dockerfile }),
     });
     if (resolved !== undefined) services.push(resolved);
   }
+  checkKubernetesRules(context, services, envConfig.namespace === undefined);
   return {
     project: config.project,
     environment,
@@ -115,7 +121,7 @@ function checkSharedValues(validated: ValidatedSources, problems: Problems): voi
   const { config, configFile } = validated;
   const check = (values: Record<string, unknown> | undefined, prefix: string) => {
     for (const [key, value] of Object.entries(values ?? {})) {
-      if (typeof value === 'string' && value !== '' && looksSecret(key)) {
+      if ((typeof value === 'string' || typeof value === 'number') && String(value) !== '' && looksSecret(key)) {
         problems.add(configFile, joinPath(prefix, key), "looks like a secret written inline; use secret('<secret-name>', '<key>') so the value stays out of git and rendered output");
       }
     }

@@ -1,6 +1,8 @@
 import { configSchema, type ConfigSpec } from '../model/config.js';
 import { serviceSchema, type ServicePatchSpec, type ServiceSpec } from '../model/service.js';
+import type { FragmentExpander } from './fragments.js';
 import { mergeLayers } from './merge.js';
+import { hasOwn, own } from './own.js';
 import { joinPath, type Problems } from './problems.js';
 import { suggestion, validateDocument } from './schema-errors.js';
 import type { AppSources } from './sources.js';
@@ -88,7 +90,7 @@ function checkEnvironmentOverrides(config: ConfigSpec, file: string, services: R
   for (const [name, layers] of services) {
     for (const layer of Object.values(layers as Record<string, ServiceLayer>)) {
       for (const envName of Object.keys(layer.spec.environments ?? {})) {
-        if (!(envName in config.environments)) {
+        if (!hasOwn(config.environments, envName)) {
           problems.add(layer.file, joinPath('services', name, 'environments', envName), `no environment is named "${envName}"${suggestion(envName, Object.keys(config.environments))}`);
         }
       }
@@ -96,48 +98,20 @@ function checkEnvironmentOverrides(config: ConfigSpec, file: string, services: R
   }
 }
 
-/** Replaces `extends` by the named fragments, merged in order under the patch itself. */
-export function expandFragments(
-  patch: ServicePatchSpec,
-  fragments: Readonly<Record<string, ServicePatchSpec>>,
-  file: string,
-  path: string,
-  problems: Problems,
-  fragmentsFile: string,
-  chain: readonly string[] = [],
-): ServicePatchSpec {
-  const { extends: names, ...own } = patch;
-  let merged: ServicePatchSpec = {};
-  (names ?? []).forEach((name, index) => {
-    const fragment = fragments[name];
-    if (fragment === undefined) {
-      problems.add(file, joinPath(path, 'extends', index), `no fragment is named "${name}"${suggestion(name, Object.keys(fragments))}`);
-      return;
-    }
-    if (chain.includes(name)) {
-      problems.add(file, joinPath(path, 'extends', index), `fragments form a cycle: ${[...chain, name].join(' -> ')}`);
-      return;
-    }
-    merged = mergeLayers(merged, expandFragments(fragment, fragments, fragmentsFile, joinPath('fragments', name), problems, fragmentsFile, [...chain, name]));
-  });
-  return mergeLayers(merged, own);
-}
-
 /**
  * Merges a service for one environment. From weakest to strongest: the service repo's file, the
  * ops repo's file, the environment's `defaults`, the service's own `environments.<env>`, and the
  * environment's `services.<name>`.
  */
-export function mergeService(sources: ValidatedSources, name: string, environment: string, problems: Problems): MergedService {
+export function mergeService(sources: ValidatedSources, name: string, environment: string, fragments: FragmentExpander): MergedService {
   const { config, configFile } = sources;
-  const fragments = config.fragments ?? {};
   const layers = sources.services.get(name) ?? {};
   const origins = new Map<string, string>();
   const files: string[] = [];
   let spec: ServicePatchSpec = {};
   const apply = (patch: ServicePatchSpec | undefined, file: string, path: string) => {
     if (patch === undefined) return;
-    const expanded = expandFragments(patch, fragments, file, path, problems, configFile);
+    const expanded = fragments.expand(patch, file, path);
     for (const key of Object.keys(expanded)) if (key !== 'environments' && key !== 'name') origins.set(key, file);
     if (!files.includes(file)) files.push(file);
     spec = mergeLayers(spec, expanded);
@@ -148,11 +122,11 @@ export function mergeService(sources: ValidatedSources, name: string, environmen
     const { environments: _perEnvironment, ...base } = layer.spec;
     apply(base, layer.file, servicePath);
   }
-  const env = config.environments[environment];
+  const env = own(config.environments, environment);
   apply(env?.defaults, configFile, joinPath('environments', environment, 'defaults'));
   for (const layer of [layers.repo, layers.ops]) {
-    apply(layer?.spec.environments?.[environment], layer?.file ?? configFile, joinPath(servicePath, 'environments', environment));
+    apply(own(layer?.spec.environments, environment), layer?.file ?? configFile, joinPath(servicePath, 'environments', environment));
   }
-  apply(env?.services?.[name], configFile, joinPath('environments', environment, 'services', name));
+  apply(own(env?.services, name), configFile, joinPath('environments', environment, 'services', name));
   return { name, spec: { ...spec, name }, origins, repo: layers.repo?.repo, files };
 }

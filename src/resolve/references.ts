@@ -2,6 +2,7 @@ import type { ServiceRef } from '../model/values.js';
 import { reportField, type ResolveContext } from './context.js';
 import type { MergedService } from './layers.js';
 import type { ResolvedEnvValue } from './model.js';
+import { own } from './own.js';
 import { findPort, missingPortMessage } from './ports.js';
 import { describeValue } from './problems.js';
 import { suggestion } from './schema-errors.js';
@@ -25,8 +26,8 @@ export function looksSecret(name: string): boolean {
 
 /** Evaluates `shared('X')`; `undefined` (with a problem) when it is not defined. */
 export function sharedValue(context: ResolveContext, name: string, site: ValueSite): ResolvedEnvValue | undefined {
-  const envShared = context.config.environments[context.environment.name]?.shared ?? {};
-  const value = envShared[name] ?? context.config.shared?.[name];
+  const envShared = own(context.config.environments, context.environment.name)?.shared ?? {};
+  const value = own(envShared, name) ?? own(context.config.shared, name);
   if (value === undefined) {
     const known = [...new Set([...Object.keys(context.config.shared ?? {}), ...Object.keys(envShared)])];
     reportField(context, site.service, site.field, site.segments, `shared value "${name}" is not defined in the config's shared values${suggestion(name, known)}`);
@@ -75,14 +76,24 @@ export function serviceReference(context: ResolveContext, reference: ServiceRef,
 /** Evaluates an environment variable's value. */
 export function envValue(context: ResolveContext, name: string, value: unknown, site: ValueSite, sink: ReferenceSink): ResolvedEnvValue | undefined {
   if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
-    if (typeof value === 'string' && value !== '' && looksSecret(name)) {
-      reportField(context, site.service, site.field, site.segments, `looks like a secret written inline (${describeValue('*'.repeat(Math.min(value.length, 8)))}); use secret('<secret-name>', '<key>') so the value stays out of git and rendered output`);
+    // Numbers count too: `DB_PASSWORD: 31337001` leaks as surely as a string does.
+    if (typeof value !== 'boolean' && String(value) !== '' && looksSecret(name)) {
+      reportField(context, site.service, site.field, site.segments, `looks like a secret written inline (${describeValue('*'.repeat(Math.min(String(value).length, 8)))}); use secret('<secret-name>', '<key>') so the value stays out of git and rendered output`);
       return undefined;
     }
     return { kind: 'literal', value: String(value) };
   }
   if (typeof value === 'object' && value !== null) {
-    if ('$shared' in value) return sharedValue(context, (value as { $shared: string }).$shared, site);
+    if ('$shared' in value) {
+      const sharedName = (value as { $shared: string }).$shared;
+      const resolved = sharedValue(context, sharedName, site);
+      // A plain shared value is a literal in git, just one step removed.
+      if (resolved?.kind === 'literal' && resolved.value !== '' && looksSecret(name)) {
+        reportField(context, site.service, site.field, site.segments, `takes shared value "${sharedName}", which is a plain value, but the name says it holds a secret; define shared "${sharedName}" as secret('<secret-name>', '<key>'), or use secret() here`);
+        return undefined;
+      }
+      return resolved;
+    }
     if ('$secret' in value) {
       const { name: secretName, key } = (value as { $secret: { name: string; key: string } }).$secret;
       return { kind: 'secret', secret: secretName, key };

@@ -1,3 +1,4 @@
+import { isIngressHost } from '../model/kubernetes-names.js';
 import { reportField, type ResolveContext } from './context.js';
 import type { MergedService } from './layers.js';
 import type { ResolvedPort, ResolvedRoute } from './model.js';
@@ -22,6 +23,10 @@ export function resolveRoutes(context: ResolveContext, service: MergedService, p
     }
     if (port.protocol === 'udp') {
       reportField(context, service, 'routes', [index, 'port'], `port "${port.name}" is UDP; routes carry HTTP`);
+      return;
+    }
+    if (!isIngressHost(host)) {
+      reportField(context, service, 'routes', [index], `host "${host.length > 80 ? `${host.slice(0, 77)}...` : host}" is not a host name Kubernetes accepts: lower-case letters, digits, "-" and ".", each part at most 63 characters (optionally "*." first)`);
       return;
     }
     routes.push({ host, path: route.path ?? '/', port, tls: route.tls ?? context.config.ingress?.tls !== undefined });

@@ -1,5 +1,6 @@
 import { closest, distance } from 'fastest-levenshtein';
 import type { z } from 'zod';
+import { checkForbiddenKeys } from './forbidden-keys.js';
 import { describeValue, joinPath, type Problems } from './problems.js';
 
 type Issue = z.core.$ZodIssue;
@@ -16,6 +17,7 @@ export function validateDocument<S extends AnySchema>(
   prefix: string,
   problems: Problems,
 ): z.core.output<S> | undefined {
+  if (!checkForbiddenKeys(value, file, prefix, problems)) return undefined;
   const result = (schema as unknown as z.ZodType).safeParse(value, { reportInput: true });
   if (result.success) return result.data as z.core.output<S>;
   for (const issue of result.error.issues) {
@@ -58,8 +60,11 @@ function explain(issue: Issue, base: PropertyKey[], root: AnySchema, rootValue: 
       const expected = issue.message.startsWith('Invalid') ? expectedFormat(issue) : issue.message;
       return [{ path, message: `expected ${expected}, got ${describeValue(input)}` }];
     }
-    default:
-      return [{ path, message: issue.message.startsWith('Invalid') ? `${issue.message.toLowerCase()}, got ${describeValue(input)}` : `expected ${issue.message}` }];
+    default: {
+      // A refined primitive (a name, a number) is shown; a refined object speaks for itself.
+      const got = typeof input === 'string' || typeof input === 'number' ? `, got ${describeValue(input)}` : '';
+      return [{ path, message: issue.message.startsWith('Invalid') ? `${issue.message.toLowerCase()}, got ${describeValue(input)}` : `expected ${issue.message}${got}` }];
+    }
   }
 }
 

@@ -13,6 +13,7 @@ import type {
   ResolvedService,
   ResolvedVolume,
 } from './model.js';
+import { hasOwn } from './own.js';
 import { findPort, missingPortMessage } from './ports.js';
 import { envValue, serviceReference, type ReferenceSink } from './references.js';
 import { renderTemplate } from './templates.js';
@@ -87,7 +88,7 @@ function resolveImage(context: ResolveContext, service: MergedService, extras: S
     reportField(context, service, 'build', ['repo'], 'is required: which repo holds the source (a name under repos in .diploid.conf.js)');
     return undefined;
   }
-  if (!(repo in (context.config.repos ?? {}))) {
+  if (!hasOwn(context.config.repos, repo)) {
     reportField(context, service, 'build', ['repo'], `repo "${repo}" is not listed under repos in ${context.configFile}`);
     return undefined;
   }

@@ -1,9 +1,10 @@
 import { reportField, type ResolveContext } from './context.js';
 import type { FilePart, ResolvedEnvVar } from './model.js';
+import { isDataKey, isDnsSubdomain } from '../model/kubernetes-names.js';
+import { findPlaceholders } from './placeholders.js';
+import { describeValue } from './problems.js';
 import { serviceReference, sharedValue, type ReferenceSink, type ValueSite } from './references.js';
 import { suggestion } from './schema-errors.js';
-
-const placeholder = /\{\{\s*([^{}]*?)\s*\}\}/g;
 
 /**
  * Renders a config-file template. Text known now is filled in; a secret stays a separate part,
@@ -23,10 +24,10 @@ export function renderTemplate(
     else if (text !== '') parts.push({ text });
   };
   let cursor = 0;
-  for (const match of template.matchAll(placeholder)) {
-    pushText(template.slice(cursor, match.index));
-    cursor = match.index + match[0].length;
-    const value = evaluate(context, match[1] ?? '', env, site, sink);
+  for (const placeholder of findPlaceholders(template)) {
+    pushText(template.slice(cursor, placeholder.start));
+    cursor = placeholder.end;
+    const value = evaluate(context, placeholder.expression, env, site, sink);
     if (value === undefined) continue;
     if (typeof value === 'string') pushText(value);
     else parts.push(value);
@@ -61,6 +62,8 @@ function evaluate(context: ResolveContext, expression: string, env: readonly Res
     }
     case 'secrets': {
       if (rest.length !== 2) return fail('expected {{ secrets.<secret-name>.<key> }}');
+      if (!isDnsSubdomain(rest[0] as string)) return fail(`secret name ${describeValue(rest[0])} is not a Kubernetes Secret name: lower-case letters, digits and "-"`);
+      if (!isDataKey(rest[1] as string)) return fail(`secret key ${describeValue(rest[1])} is not a Secret key: letters, digits, "-", "_" and "."`);
       return { secret: rest[0] as string, key: rest[1] as string };
     }
     case 'services': {

@@ -54,6 +54,8 @@ export interface Fault {
   times?: number;
   /** Only requests whose `METHOD path` matches. */
   readonly match?: RegExp;
+  /** Answer with the request's headers and body in the message, as a misbehaving proxy might. */
+  readonly echo?: boolean;
 }
 
 const recordedStatus = (() => {
@@ -130,7 +132,8 @@ export class FakeGithubApi {
     const fault = this.faults.find((f) => (f.times ?? 1) > 0 && (!f.match || f.match.test(`${method} ${path}`)));
     if (fault) {
       fault.times = (fault.times ?? 1) - 1;
-      return this.send(res, method, path, fault.status, fault.body ?? { message: 'fault', documentation_url: 'https://docs.github.com/rest' }, fault.headers ?? {});
+      const echoed = fault.echo ? { message: `you sent ${JSON.stringify(req.headers)} ${text}`, documentation_url: 'https://docs.github.com/rest' } : undefined;
+      return this.send(res, method, path, fault.status, echoed ?? fault.body ?? { message: 'fault', documentation_url: 'https://docs.github.com/rest' }, fault.headers ?? {});
     }
     const auth = req.headers.authorization ?? '';
     if (auth !== `token ${this.token}` && auth !== `Bearer ${this.token}`) {

@@ -52,6 +52,8 @@ export interface Fault {
   readonly headers?: Record<string, string>;
   times?: number;
   readonly match?: RegExp;
+  /** Answer with the request's headers and body in the message, as a misbehaving proxy might. */
+  readonly echo?: boolean;
 }
 
 // Attributes each endpoint accepts, per GitLab's REST API reference.
@@ -159,7 +161,8 @@ export class FakeGitlabApi {
     const fault = this.faults.find((f) => (f.times ?? 1) > 0 && (!f.match || f.match.test(`${method} ${path}`)));
     if (fault) {
       fault.times = (fault.times ?? 1) - 1;
-      return this.send(res, fault.status, fault.body ?? { message: `${fault.status} fault` }, fault.headers);
+      const echoed = fault.echo ? { message: `you sent ${JSON.stringify(req.headers)} ${text}` } : undefined;
+      return this.send(res, fault.status, echoed ?? fault.body ?? { message: `${fault.status} fault` }, fault.headers);
     }
     if (req.headers['private-token'] !== this.token) return this.send(res, 401, { message: '401 Unauthorized' });
     this.route(method, path, query, body ?? {}, res);

@@ -4,6 +4,7 @@ import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IEnvVar } from 'kubernetes-models/v1/EnvVar';
 import type { IVolume } from 'kubernetes-models/v1/Volume';
 import type { IVolumeMount } from 'kubernetes-models/v1/VolumeMount';
+import { filesConfigMapName, RESERVED_VOLUME_NAMES, templatesConfigMapName } from '../../model/kubernetes-names.js';
 import type { ResolvedApp, ResolvedFile, ResolvedService } from '../../resolve/model.js';
 import { serviceLabels } from './labels.js';
 import { utilityContainerSecurity } from './security.js';
@@ -18,9 +19,7 @@ export interface FilesPlan {
   readonly checksum?: string;
 }
 
-const PLAIN_VOLUME = 'files';
-const TEMPLATE_VOLUME = 'file-templates';
-const RENDERED_VOLUME = 'rendered-files';
+const [PLAIN_VOLUME, TEMPLATE_VOLUME, RENDERED_VOLUME] = RESERVED_VOLUME_NAMES;
 const RENDERED_DIR = '/rendered';
 const TEMPLATE_DIR = '/templates';
 
@@ -40,13 +39,13 @@ export function planFiles(app: ResolvedApp, service: ResolvedService): FilesPlan
   const metadata = (name: string) => ({ name, namespace: app.environment.namespace, labels: serviceLabels(app, service) });
 
   if (plain.length > 0) {
-    const name = `${service.name}-files`;
+    const name = filesConfigMapName(service.name);
     configMaps.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: metadata(name), data: dataOf(plain, (file) => textOf(file)) });
     volumes.push({ name: PLAIN_VOLUME, configMap: { name, items: plain.map((file) => itemOf(file)) } });
     for (const file of plain) mounts.push({ name: PLAIN_VOLUME, mountPath: file.path, subPath: file.key, readOnly: true });
   }
   if (withSecrets.length > 0) {
-    const name = `${service.name}-file-templates`;
+    const name = templatesConfigMapName(service.name);
     const secrets = secretMarkers(withSecrets);
     configMaps.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: metadata(name), data: dataOf(withSecrets, (file) => templateOf(file, secrets.markers)) });
     volumes.push({ name: TEMPLATE_VOLUME, configMap: { name } }, { name: RENDERED_VOLUME, emptyDir: { medium: 'Memory' } });

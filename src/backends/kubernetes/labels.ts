@@ -1,3 +1,4 @@
+import { instanceLabel } from '../../model/kubernetes-names.js';
 import type { ResolvedApp, ResolvedService } from '../../resolve/model.js';
 
 export const MANAGED_BY = 'diploid';
@@ -6,7 +7,7 @@ export const ENVIRONMENT_LABEL = 'diploid.dev/environment';
 /** Labels that select a service's pods; they never change, because selectors are immutable. */
 export function selectorLabels(app: ResolvedApp, service: ResolvedService): Record<string, string> {
   return {
-    'app.kubernetes.io/instance': `${service.name}-${app.environment.name}`,
+    'app.kubernetes.io/instance': instanceLabel(service.name, app.environment.name),
     'app.kubernetes.io/name': service.name,
   };
 }

@@ -4,6 +4,7 @@ import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import type { IPodTemplateSpec } from 'kubernetes-models/v1/PodTemplateSpec';
 import type { IVolume } from 'kubernetes-models/v1/Volume';
 import type { IVolumeMount } from 'kubernetes-models/v1/VolumeMount';
+import { waitStepName } from '../../model/kubernetes-names.js';
 import type { ResolvedApp, ResolvedService } from '../../resolve/model.js';
 import type { FilesPlan } from './files.js';
 import { selectorLabels, serviceLabels, sortKeys } from './labels.js';
@@ -98,7 +99,7 @@ function ownVolumes(service: ResolvedService, persistence: PersistentVolumeMode)
 /** One init step per dependency: wait until its port answers. */
 function waitSteps(app: ResolvedApp, service: ResolvedService): IContainer[] {
   return service.after.map((dependency) => ({
-    name: `wait-for-${dependency.service}`.slice(0, 63),
+    name: waitStepName(dependency.service),
     image: app.images.utility,
     command: [
       '/bin/sh',
@@ -118,7 +119,9 @@ function placementOf(app: ResolvedApp, service: ResolvedService): Pick<IPodSpec,
   if (service.placement === 'spread') {
     return {
       topologySpreadConstraints: [
-        { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule', labelSelector },
+        // Honor: a node whose taints the pods don't tolerate is no place to spread to; counting
+        // it (the default) leaves replicas Pending on any cluster with a tainted node.
+        { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule', nodeTaintsPolicy: 'Honor', labelSelector },
         { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector },
       ],
     };

@@ -1,11 +1,12 @@
 import type { IPersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim';
+import { claimName as persistentClaimName } from '../../model/kubernetes-names.js';
 import type { ResolvedApp, ResolvedService, ResolvedVolume } from '../../resolve/model.js';
 import { serviceLabels } from './labels.js';
 
 type PersistentVolume = Extract<ResolvedVolume, { kind: 'persistent' }>;
 
 export function claimName(service: ResolvedService, volume: ResolvedVolume): string {
-  return `${service.name}-${volume.name}`.slice(0, 253);
+  return persistentClaimName(service.name, volume.name);
 }
 
 export function persistentVolumes(service: ResolvedService): PersistentVolume[] {

@@ -8,6 +8,7 @@ type ModelClass = new (data: unknown) => ValidatingModel;
 /** Module of the `kubernetes-models` class for an apiVersion and kind. */
 function modelModule(apiVersion: string, kind: string): string {
   if (apiVersion.startsWith('gateway.networking.k8s.io/')) return `@kubernetes-models/gateway-api/${apiVersion}/${kind}`;
+  if (apiVersion.startsWith('traefik.io/')) return `@kubernetes-models/traefik/${apiVersion}/${kind}`;
   return `kubernetes-models/${apiVersion}/${kind}`;
 }
 
@@ -18,6 +19,25 @@ export interface SchemaViolation {
 }
 
 /**
+ * Model classes by module, loaded once: a dynamic `import()` per object cost ten times the
+ * validation itself (0.6 s of 0.65 s for 4000 objects).
+ */
+const models = new Map<string, Promise<ModelClass | undefined>>();
+
+function modelClass(apiVersion: string, kind: string): Promise<ModelClass | undefined> {
+  const module = modelModule(apiVersion, kind);
+  let found = models.get(module);
+  if (found === undefined) {
+    found = import(module).then(
+      (loaded: Record<string, ModelClass>) => loaded[kind],
+      () => undefined,
+    );
+    models.set(module, found);
+  }
+  return found;
+}
+
+/**
  * Checks objects against the Kubernetes OpenAPI schemas (through `kubernetes-models`), so an
  * object the API server would refuse is caught before anything is applied.
  */
@@ -25,17 +45,13 @@ export async function validateObjects(objects: readonly KubeObject[]): Promise<S
   const violations: SchemaViolation[] = [];
   for (const object of objects) {
     const name = `${object.kind}/${object.metadata.name}`;
-    let Model: ModelClass;
-    try {
-      const module = (await import(modelModule(object.apiVersion, object.kind))) as Record<string, ModelClass>;
-      const found = module[object.kind];
-      if (found === undefined) throw new Error('no model class');
-      Model = found;
-    } catch {
+    const Model = await modelClass(object.apiVersion, object.kind);
+    if (Model === undefined) {
       violations.push({ object: name, message: `no schema known for ${object.apiVersion} ${object.kind}` });
       continue;
     }
     try {
+      // A copy: validation may fill in defaults, and the object is the caller's.
       new Model(structuredClone(object)).validate();
     } catch (error) {
       violations.push({ object: name, message: error instanceof Error ? error.message : String(error) });

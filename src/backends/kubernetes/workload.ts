@@ -1,6 +1,7 @@
 import type { IDaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IStatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
+import { workloadKind } from '../../model/kubernetes-names.js';
 import type { ResolvedApp, ResolvedService } from '../../resolve/model.js';
 import type { FilesPlan } from './files.js';
 import { selectorLabels, serviceLabels } from './labels.js';
@@ -19,12 +20,13 @@ export function workload(app: ResolvedApp, service: ResolvedService, files: File
   const metadata = { name: service.name, namespace: app.environment.namespace, labels: serviceLabels(app, service) };
   const selector = { matchLabels: selectorLabels(app, service) };
   const persistent = persistentVolumes(service);
-  if (service.replicas.kind === 'per-host') {
+  const kind = workloadKind(service.replicas, persistent.length > 0);
+  if (kind === 'DaemonSet') {
     const daemonSet: IDaemonSet = { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata, spec: { selector, template: podTemplate(app, service, files, 'claim') } };
     return { workload: daemonSet, claims: claims(app, service) };
   }
   const replicas = service.replicas.kind === 'fixed' ? service.replicas.count : undefined;
-  if (persistent.length > 0 && (replicas === undefined || replicas > 1)) {
+  if (kind === 'StatefulSet') {
     const statefulSet: IStatefulSet = {
       apiVersion: 'apps/v1',
       kind: 'StatefulSet',

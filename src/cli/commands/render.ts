@@ -1,6 +1,8 @@
 import { Command, Option } from 'commander';
 import { backends, type OutputFormat, type RenderedFile } from '../../backends/index.js';
-import { UserError } from '../../errors.js';
+import { kubernetesBackend } from '../../backends/kubernetes/backend.js';
+import { kubernetesSchemaProblems } from '../../backends/kubernetes/schema-problems.js';
+import { ConfigError, UserError } from '../../errors.js';
 import { environmentNames, resolveApp } from '../../resolve/index.js';
 import { suggestion } from '../../resolve/schema-errors.js';
 import { loadForCommand } from '../load.js';
@@ -33,7 +35,13 @@ export function registerRenderCommand(program: Command, output: Output): void {
       const { sources } = await loadForCommand(opsDir, options.repos, output);
       const environments = options.env === undefined ? environmentNames(sources) : [options.env];
       // Everything is rendered in memory first: a failure leaves no partial output behind.
-      const rendered = environments.map((environment) => ({ environment, result: backend.render(resolveApp(sources, { environment }), options.output) }));
+      const apps = environments.map((environment) => resolveApp(sources, { environment }));
+      if (backend === kubernetesBackend) {
+        // The same schemas the API server applies: a refusal found now, at its file, not at apply time.
+        const problems = (await Promise.all(apps.map((app) => kubernetesSchemaProblems(app, sources.config.file)))).flat();
+        if (problems.length > 0) throw new ConfigError(problems);
+      }
+      const rendered = apps.map((app) => ({ environment: app.environment.name, result: backend.render(app, options.output) }));
       for (const { result } of rendered) for (const warning of result.warnings) output.err(`warning: ${warning}\n`);
       if (options.out === undefined) {
         output.out(joinStreams(rendered.map(({ environment, result }) => ({ environment, stream: result.stream })), options.output));

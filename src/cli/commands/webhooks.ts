@@ -1,10 +1,11 @@
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { UserError } from '../../errors.js';
+import { InternalError, UserError } from '../../errors.js';
 import { EventQueue } from '../../controller/event-queue.js';
 import { DEFAULT_MAX_BODY_BYTES, startWebhookServer } from '../../controller/webhook-server.js';
 import { createGitHost } from '../../hosts/create-host.js';
 import { HostApiError } from '../../hosts/errors.js';
+import { redactHostText } from '../../hosts/redact.js';
 import { webhookRoutes, webhookUrl } from '../../hosts/routes.js';
 import { resolveRepoTargets } from '../../hosts/targets.js';
 import { readSecret } from '../../hosts/token.js';
@@ -13,8 +14,6 @@ import { deriveWebhookSecret, generateMasterSecret } from '../../hosts/webhook-s
 import { loadConfigForCommand } from '../load.js';
 import { DEFAULT_SECRET_ENV, parsePort, parsePositive, parseUrl, secretSource, type SecretOptions } from '../options.js';
 import { createOutput, type Output } from '../output.js';
-
-
 
 /** Adds `diploid webhooks serve | register | secret`. */
 export function registerWebhookCommands(program: Command, output: Output = createOutput()): void {
@@ -70,18 +69,21 @@ export function registerWebhookCommands(program: Command, output: Output = creat
     for (const target of targets) {
       const url = webhookUrl(publicUrl, target.hostName, target.repo.name);
       const where = `${target.hostName}:${target.repo.path}`;
+      const secret = deriveWebhookSecret(master, target.hostName, target.repo.path);
       try {
         let host = hosts.get(target.hostName);
         if (!host) {
           host = createGitHost(target.hostName, target.host);
           hosts.set(target.hostName, host);
         }
-        const secret = deriveWebhookSecret(master, target.hostName, target.repo.path);
         const result = await (await host).registerWebhook(target.repo, { url, secret });
-        output.out(`${result.action} webhook ${result.hookId} on ${where} -> ${url}\n`);
+        // The id is the host's to choose: print it only if it is the number it should be.
+        const id = Number.isSafeInteger(result.hookId) ? String(result.hookId) : '(id not understood)';
+        output.out(`${result.action} webhook ${id} on ${where} -> ${url}\n`);
       } catch (error) {
         // Other repos, maybe on other hosts, may still work: report each failure, then fail once.
-        if (!(error instanceof UserError)) throw error;
+        // A host error is redacted where it is made; anything else may quote the host's answer.
+        if (!(error instanceof UserError)) throw new InternalError(`registering the webhook on ${where}: ${redactHostText(String((error as Error)?.message ?? error), [master, secret])}`, { cause: error });
         failures.push(`${where}: ${error.message}`);
         output.err(`failed on ${where}: ${error.message}\n`);
         if (error instanceof HostApiError && error.kind === 'auth') hosts.delete(target.hostName);

@@ -58,21 +58,26 @@ export class GithubHost implements GitHost {
       events: [...GITHUB_HOOK_EVENTS],
       config: { url: spec.url, content_type: 'json', secret: spec.secret, insecure_ssl: '0' },
     };
-    return this.call('registerWebhook', repo, async () => {
-      const hooks = await this.octokit.paginate(this.octokit.rest.repos.listWebhooks, { owner, repo: name, per_page: 100 });
-      const ours = hooks.filter((hook) => hook.config.url === spec.url).sort((a, b) => a.id - b.id);
-      const [first, ...extra] = ours;
-      if (first === undefined) {
-        const created = await this.octokit.rest.repos.createWebhook({ ...desired, name: 'web' });
-        return { action: 'created', hookId: created.data.id };
-      }
-      // GitHub never returns a hook's secret, so an existing hook is always rewritten: the only
-      // way to be sure it holds the current one.
-      await this.octokit.rest.repos.updateWebhook({ ...desired, hook_id: first.id });
-      // Duplicates (left by hand or by an old bug) would deliver every event twice.
-      for (const hook of extra) await this.octokit.rest.repos.deleteWebhook({ owner, repo: name, hook_id: hook.id });
-      return { action: 'updated', hookId: first.id };
-    });
+    return this.call(
+      'registerWebhook',
+      repo,
+      async () => {
+        const hooks = await this.octokit.paginate(this.octokit.rest.repos.listWebhooks, { owner, repo: name, per_page: 100 });
+        const ours = hooks.filter((hook) => hook.config.url === spec.url).sort((a, b) => a.id - b.id);
+        const [first, ...extra] = ours;
+        if (first === undefined) {
+          const created = await this.octokit.rest.repos.createWebhook({ ...desired, name: 'web' });
+          return { action: 'created', hookId: created.data.id };
+        }
+        // GitHub never returns a hook's secret, so an existing hook is always rewritten: the only
+        // way to be sure it holds the current one.
+        await this.octokit.rest.repos.updateWebhook({ ...desired, hook_id: first.id });
+        // Duplicates (left by hand or by an old bug) would deliver every event twice.
+        for (const hook of extra) await this.octokit.rest.repos.deleteWebhook({ owner, repo: name, hook_id: hook.id });
+        return { action: 'updated', hookId: first.id };
+      },
+      [spec.secret],
+    );
   }
 
   async setCommitStatus(repo: RepoRef, sha: string, status: CommitStatus): Promise<void> {
@@ -98,15 +103,15 @@ export class GithubHost implements GitHost {
     });
   }
 
-  private async call<T>(operation: HostOperation, repo: RepoRef, fn: () => Promise<T>): Promise<T> {
+  private async call<T>(operation: HostOperation, repo: RepoRef, fn: () => Promise<T>, secrets: readonly string[] = []): Promise<T> {
     try {
       return await fn();
     } catch (error) {
-      throw this.describe(error, operation, repo);
+      throw this.describe(error, operation, repo, [this.options.token, ...secrets]);
     }
   }
 
-  private describe(error: unknown, operation: HostOperation, repo: RepoRef): Error {
+  private describe(error: unknown, operation: HostOperation, repo: RepoRef, secrets: readonly string[]): Error {
     const failure = error as { status?: unknown; response?: { headers?: Record<string, unknown>; data?: unknown }; message?: unknown };
     // Octokit's RequestError carries the HTTP status (500 when no response came); anything else is a bug.
     if (!(error instanceof Error) || typeof failure.status !== 'number') return error as Error;
@@ -124,6 +129,7 @@ export class GithubHost implements GitHost {
       status,
       headers,
       message,
+      secrets,
       nowMs: (this.options.now ?? Date.now)(),
     });
   }

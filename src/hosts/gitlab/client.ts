@@ -53,19 +53,24 @@ export class GitlabHost implements GitHost {
       mergeRequestsEvents: true,
       enableSslVerification: true,
     };
-    return this.call('registerWebhook', repo, async () => {
-      const hooks = await this.hooks.all(repo.path, { perPage: 100 });
-      const ours = hooks.filter((hook) => hook.url === spec.url).sort((a, b) => a.id - b.id);
-      const [first, ...extra] = ours;
-      if (first === undefined) {
-        const created = await this.hooks.add(repo.path, spec.url, settings);
-        return { action: 'created', hookId: created.id };
-      }
-      // GitLab never returns a hook's token, so an existing hook is always rewritten to hold the current one.
-      await this.hooks.edit(repo.path, first.id, spec.url, settings);
-      for (const hook of extra) await this.hooks.remove(repo.path, hook.id);
-      return { action: 'updated', hookId: first.id };
-    });
+    return this.call(
+      'registerWebhook',
+      repo,
+      async () => {
+        const hooks = await this.hooks.all(repo.path, { perPage: 100 });
+        const ours = hooks.filter((hook) => hook.url === spec.url).sort((a, b) => a.id - b.id);
+        const [first, ...extra] = ours;
+        if (first === undefined) {
+          const created = await this.hooks.add(repo.path, spec.url, settings);
+          return { action: 'created', hookId: created.id };
+        }
+        // GitLab never returns a hook's token, so an existing hook is always rewritten to hold the current one.
+        await this.hooks.edit(repo.path, first.id, spec.url, settings);
+        for (const hook of extra) await this.hooks.remove(repo.path, hook.id);
+        return { action: 'updated', hookId: first.id };
+      },
+      [spec.secret],
+    );
   }
 
   async setCommitStatus(repo: RepoRef, sha: string, status: CommitStatus): Promise<void> {
@@ -93,16 +98,16 @@ export class GitlabHost implements GitHost {
     });
   }
 
-  private async call<T>(operation: HostOperation, repo: RepoRef, fn: () => Promise<T>): Promise<T> {
+  private async call<T>(operation: HostOperation, repo: RepoRef, fn: () => Promise<T>, secrets: readonly string[] = []): Promise<T> {
     try {
       return await fn();
     } catch (error) {
-      throw this.describe(error, operation, repo);
+      throw this.describe(error, operation, repo, [this.options.token, ...secrets]);
     }
   }
 
-  private describe(error: unknown, operation: HostOperation, repo: RepoRef): Error {
-    const base = { provider: 'gitlab' as const, host: this.name, operation, repoPath: repo.path, tokenSource: this.options.tokenSource, nowMs: (this.options.now ?? Date.now)() };
+  private describe(error: unknown, operation: HostOperation, repo: RepoRef, secrets: readonly string[]): Error {
+    const base = { provider: 'gitlab' as const, host: this.name, operation, repoPath: repo.path, tokenSource: this.options.tokenSource, secrets, nowMs: (this.options.now ?? Date.now)() };
     if (error instanceof GitbeakerRequestError && error.cause?.response) {
       const headers: Record<string, string> = {};
       error.cause.response.headers.forEach((value, key) => (headers[key.toLowerCase()] = value));

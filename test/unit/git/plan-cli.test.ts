@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.js';
 import { createShop, OPS_CONFIG } from './shop.js';
@@ -70,5 +73,22 @@ describe('diploid plan', { timeout: 60_000 }, () => {
     const naming = await run(['--repo', 'web', '--branch', '_', '--to', head]);
     expect(naming.code).toBe(1);
     expect(naming.err).toContain('branch "_" cannot become a preview namespace');
+  });
+
+  it('takes a --cache folder relative to the working folder', async () => {
+    shop = createShop();
+    const before = shop.backend.head();
+    const after = shop.backend.commit('api', { 'api/index.js': 'console.log(3)\n' });
+    // A fresh, relative cache: before the fix its clones held symlinks relative to the wrong folder.
+    const cache = relative(process.cwd(), mkdtempSync(join(tmpdir(), 'diploid-relcache-')));
+    expect(cache.startsWith('/')).toBe(false);
+    let out = '';
+    let err = '';
+    const args = ['plan', '--git-root', shop.root.root, '--cache', cache, '--repo', 'backend', '--branch', 'main', '--from', before, '--to', after];
+    const code = await main(args, { out: (text) => (out += text), err: (text) => (err += text) });
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    expect(out).toContain('update environment production in namespace shop-production');
+    expect(out).toMatch(/build {3}api: backend@/);
   });
 });

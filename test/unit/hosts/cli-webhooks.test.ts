@@ -92,6 +92,26 @@ describe('diploid webhooks register, on repos of two hosts at once', () => {
     expect(github.repo('shop/web').hooks).toHaveLength(1);
   });
 
+  it('never prints what a host echoes back: no token, no secret, in errors or ids', async () => {
+    // A host (or proxy) that answers the hook creation with the request it got, headers and body.
+    gitlab.faults.push({ status: 422, echo: true, match: /^POST \/projects\/[^/]+\/hooks$/ });
+    github.faults.push({ status: 422, echo: true, match: /^POST \/repos\/shop\/web\/hooks$/ });
+    const result = await run(['webhooks', 'register', dir, '--public-url', 'https://diploid.example.com', '--secret-file', join(dir, 'master')]);
+    expect(result.error?.message).toBe('could not register webhooks on 2 of 2 repos');
+    // The echo did arrive and was shown, redacted: the failures name what the host said.
+    expect(result.err).toMatch(/failed on lab:shop\/cart: .*refused \(422: you sent .*\[redacted\]/);
+    expect(result.err).toMatch(/failed on ghe:shop\/web: .*refused \(422: you sent .*\[redacted\]/);
+    const secrets = [MASTER, gitlab.token, github.token, deriveWebhookSecret(MASTER, 'lab', 'shop/cart'), deriveWebhookSecret(MASTER, 'ghe', 'shop/web')];
+    for (const text of [result.out, result.err, result.error?.message ?? '']) for (const secret of secrets) expect(text).not.toContain(secret);
+  });
+
+  it('prints a hook id only when the host gives a number', async () => {
+    gitlab.faults.push({ status: 201, body: { id: `stolen ${gitlab.token}` }, match: /^POST \/projects\/[^/]+\/hooks$/ });
+    const result = await run(['webhooks', 'register', dir, '--public-url', 'https://diploid.example.com', '--secret-file', join(dir, 'master')]);
+    expect(result.out).toContain('created webhook (id not understood) on lab:shop/cart');
+    expect(result.out).not.toContain(gitlab.token);
+  });
+
   it('says which variable is missing, without guessing at a value', async () => {
     const result = await run(['webhooks', 'register', dir, '--public-url', 'https://diploid.example.com', '--secret-env', 'DIPLOID_TEST_UNSET']);
     expect(result.error?.message).toBe('webhook master secret: environment variable DIPLOID_TEST_UNSET is not set or empty');

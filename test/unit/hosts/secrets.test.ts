@@ -71,6 +71,11 @@ describe('repo targets', () => {
     };
     expect(() => resolveRepoTargets(config)).toThrow('repos.a: set host to one of hub, lab (there is more than one git host)\nrepos.b.host: unknown git host "gitea"; expected one of hub, lab');
   });
+
+  it('takes no host from what every object has (host: "constructor")', () => {
+    const config = { git: { hosts: { lab: { provider: 'gitlab' as const, token } } }, repos: { a: { path: 'x/a', host: 'constructor' } } };
+    expect(() => resolveRepoTargets(config)).toThrow('repos.a.host: unknown git host "constructor"; expected one of lab');
+  });
 });
 
 describe('classifying failures', () => {
