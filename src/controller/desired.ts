@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { compileKubernetes } from '../backends/kubernetes/index.js';
 import type { KubeObject } from '../backends/kubernetes/objects.js';
 import type { BuildRequest } from '../cluster/build-job.js';
-import { TerminalError } from './errors.js';
+import { TerminalError } from '../errors.js';
 import { previewApp } from '../plan/preview-app.js';
 import { annotateSecretVersions, secretsDirOf } from '../secrets/versions.js';
 import { resolveState, stableStringify } from '../plan/resolve-state.js';
@@ -18,6 +18,8 @@ export interface DesiredEnvironment {
   /** Same objects, same revision: the reconciler skips a revision it already deployed. */
   readonly revision: string;
   readonly warnings: readonly string[];
+  /** What is done to rendered objects before they are applied (secret versions); kept to compile again. */
+  readonly annotate: (objects: readonly KubeObject[]) => readonly KubeObject[];
 }
 
 /**
@@ -30,18 +32,39 @@ export function desiredEnvironment(plan: EnvironmentPlan, state: AppState): Desi
   if (!resolved.ok) {
     throw new TerminalError('ConfigInvalid', resolved.problems.map((problem) => `${problem.file}${problem.path === '' ? '' : ` ${problem.path}`}: ${problem.message}`).join('; '));
   }
-  const app = previewApp(resolved.app, plan);
-  const compiled = compileKubernetes(app);
-  const { warnings } = compiled;
-  const objects = annotateSecretVersions(compiled.objects, state.repos.ops?.objects, secretsDirOf(state.sources.config.value), plan.preview?.base ?? plan.name);
+  // Each Secret's content version goes on what uses it, so a changed secret rolls its pods.
+  const annotate = (objects: readonly KubeObject[]) => annotateSecretVersions(objects, state.repos.ops?.objects, secretsDirOf(state.sources.config.value), plan.preview?.base ?? plan.name);
+  return compiled(previewApp(resolved.app, plan), resolved.builds, annotate);
+}
+
+/**
+ * The environment with some services held back, because their image could not be built: each
+ * keeps the image it runs now (`keep` maps it to that reference), or, when it runs none yet
+ * (`undefined`), is left out. The other services deploy as planned. Pure.
+ */
+export function withHeldBack(desired: DesiredEnvironment, keep: ReadonlyMap<string, string | undefined>): DesiredEnvironment {
+  const services = desired.app.services
+    .filter((service) => !keep.has(service.name) || keep.get(service.name) !== undefined)
+    .map((service) => {
+      const ref = keep.get(service.name);
+      return ref === undefined ? service : { ...service, image: { ...service.image, ref } };
+    });
+  const builds = new Map(desired.builds.filter((build) => !keep.has(build.build.service)).map((build) => [build.build.service, build.build]));
+  const held = compiled({ ...desired.app, services }, builds, desired.annotate);
+  return { ...held, warnings: [...desired.warnings, ...held.warnings.filter((warning) => !desired.warnings.includes(warning))] };
+}
+
+function compiled(app: ResolvedApp, buildsByService: ReadonlyMap<string, BuildRequest['build']>, annotate: (objects: readonly KubeObject[]) => readonly KubeObject[]): DesiredEnvironment {
+  const { objects: rendered, warnings } = compileKubernetes(app);
+  const objects = annotate(rendered);
   const builds = app.services
     .map((service) => {
-      const build = resolved.builds.get(service.name);
+      const build = buildsByService.get(service.name);
       if (build === undefined || service.image.kind !== 'build') return undefined;
       const inline = service.image.inlineDockerfile;
       return { build, ...(inline === undefined ? {} : { inlineDockerfile: inline }) };
     })
     .filter((build): build is NonNullable<typeof build> => build !== undefined);
   const revision = createHash('sha256').update(stableStringify(objects)).digest('hex').slice(0, 20);
-  return { app, objects, builds, revision, warnings };
+  return { app, objects, builds, revision, warnings, annotate };
 }

@@ -10,7 +10,7 @@ import { MissingClusterKeyError, writeEnvironmentSecrets } from '../cluster/secr
 import { loadAddons } from '../addons/load.js';
 import { NoMatchingKeyError } from '../secrets/errors.js';
 import type { Workspace } from '../sources/git/workspace.js';
-import { RetryableError } from './errors.js';
+import { RetryableError } from '../errors.js';
 
 /** One environment about to be deployed. */
 export interface EnvironmentSecretsRequest {
