@@ -17,7 +17,9 @@ const ZERO = '0'.repeat(40);
 const TOKEN = 'glpat-the-controller-token-never-leaks';
 let root: GitRoot;
 let app: TestRepo;
+let ops: TestRepo;
 let appUrl: string;
+let opsUrl: string;
 let system: TestNamespace;
 let controller: ControllerHarness;
 
@@ -57,9 +59,9 @@ beforeAll(async () => {
   process.env.GITHUB_TOKEN = TOKEN;
   process.env.DIPLOID_WEBHOOK_SECRET = TOKEN;
   root = new GitRoot();
-  const opsUrl = freshGitRepoUrl('ops');
+  opsUrl = freshGitRepoUrl('ops');
   appUrl = freshGitRepoUrl('app');
-  const ops = root.repo('ops', {
+  ops = root.repo('ops', {
     '.diploid.conf.js': `import { defineConfig } from 'diploid';
 export default defineConfig({
   project: '${project}',
@@ -74,7 +76,7 @@ export default defineConfig({
   ops.git('push', '-q', opsUrl, 'main');
   app.git('push', '-q', appUrl, 'main');
   system = await freshNamespace('evil-system');
-  controller = new ControllerHarness({ ops: opsUrl, urls: { app: appUrl }, hooked: { app: 'team/app' }, namespace: system.name, cacheDir: root.cache });
+  controller = new ControllerHarness({ ops: opsUrl, urls: { app: appUrl }, hooked: { app: 'team/app', ops: 'team/ops' }, namespace: system.name, cacheDir: root.cache });
   await controller.start();
   await controller.waitForLog(/^production: deployed/);
 });
@@ -82,7 +84,7 @@ export default defineConfig({
 afterAll(async () => {
   await controller?.stop();
   const core = kubeConfig().makeApiClient(k8s.CoreV1Api);
-  for (const name of [production, `${project}-feature-loot`, `${project}-feature-other`, `${project}-feature-hang`]) {
+  for (const name of [production, `${project}-feature-loot`, `${project}-feature-other`, `${project}-feature-hang`, `${project}-feature-ops-loot`]) {
     await core.deleteNamespace({ name }).catch((error: unknown) => (isNotFound(error) ? undefined : Promise.reject(error)));
   }
   await system?.delete();
@@ -136,5 +138,17 @@ describe('a hostile service repo through the controller', { timeout: 240_000 }, 
     expect((await controller.push('app', 'main-2', { ref: 'refs/heads/main', before: previous, after: next })).status).toBe(202);
     await controller.waitForLog(/^production: deployed/, again);
     expect((await deploymentEnv(production, 'app'))?.V).toBe('2');
+  });
+
+  it('a hostile ops-repo branch reaches nothing either', async () => {
+    ops.branch('feature/ops-loot');
+    const head = ops.commit('ops loot', { 'services/loot.js': HOSTILE('').replace("name: 'app'", "name: 'loot'") });
+    ops.git('push', '-q', opsUrl, 'feature/ops-loot');
+    const mark = controller.logs.length;
+    expect((await controller.push('ops', 'ops-loot-1', { ref: 'refs/heads/feature/ops-loot', before: ZERO, after: head })).status).toBe(202);
+    await controller.waitForLog(/^feature-ops-loot: deployed/, mark);
+    const env = await deploymentEnv(`${project}-feature-ops-loot`, 'loot');
+    expect(JSON.parse(env?.LOOT ?? 'null')).toEqual({ env: 'blocked', ctor: 'blocked', array: 'blocked', fetch: 'blocked', fs: 'blocked' });
+    expect(await everythingInCluster()).not.toContain(TOKEN);
   });
 });
