@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError, UserError } from '../errors.js';
 import { withLines } from './problem-lines.js';
 import { createOutput, type Output } from './output.js';
+import { diploidVersion } from './version.js';
 
 type Register = (program: Command, output: Output) => void;
 
@@ -18,17 +19,25 @@ const COMMANDS: ReadonlyArray<readonly [string, () => Promise<Register>]> = [
   ['webhooks', async () => (await import('./commands/webhooks.js')).registerWebhookCommands],
   ['controller', async () => (await import('./commands/controller.js')).registerControllerCommand],
   ['init', async () => (await import('./commands/init.js')).registerInitCommand],
+  ['status', async () => (await import('./commands/status.js')).registerStatusCommand],
+  ['rollback', async () => (await import('./commands/rollback.js')).registerRollbackCommands],
+  ['unpin', async () => (await import('./commands/rollback.js')).registerRollbackCommands],
+  ['promote', async () => (await import('./commands/promote.js')).registerPromoteCommand],
 ];
 
 /** Runs the CLI; the one place that catches errors, prints them and picks the exit code. */
 export async function main(argv: readonly string[], output: Output = createOutput()): Promise<number> {
   const program = new Command('diploid')
     .description('Ship to Kubernetes from one ops repo.')
+    .version(diploidVersion(), '-V, --version', 'print the version')
     .exitOverride()
     .configureOutput({ writeOut: (text) => output.out(text), writeErr: (text) => output.err(text) });
   try {
     const named = COMMANDS.filter(([name]) => name === argv[0]);
-    for (const [, load] of named.length === 1 ? named : COMMANDS) (await load())(program, output);
+    // A module may register several commands (rollback and unpin): register each module once.
+    const registers = new Set<Register>();
+    for (const [, load] of named.length === 1 ? named : COMMANDS) registers.add(await load());
+    for (const register of registers) register(program, output);
     await program.parseAsync([...argv], { from: 'user' });
     return 0;
   } catch (error) {

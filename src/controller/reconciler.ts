@@ -7,6 +7,7 @@ import type { ImageBuilder } from './builder.js';
 export type { EnvironmentOutcome } from './environment-report.js';
 import type { Deployer } from './deployer.js';
 import { deployedCommits } from './deployed-commits.js';
+import { pushEndsPin } from './history.js';
 import { EnvironmentReport, type EnvironmentOutcome, type StatusFields } from './environment-report.js';
 import { withHeldBack } from './desired.js';
 import { buildPhase, deployPhase, heldBackPhase, planPhase, reportPhase, type RunContext } from './environment-run.js';
@@ -144,6 +145,9 @@ export class Reconciler {
       ...(previous?.images === undefined ? {} : { images: previous.images }),
       ...(previous?.inventory === undefined ? {} : { inventory: previous.inventory }),
       ...(previous?.commits === undefined ? {} : { commits: previous.commits }),
+      ...(previous?.history === undefined ? {} : { history: previous.history }),
+      // A pin holds until a push moves one of its repos (see history.ts); a resync keeps it.
+      ...(previous?.pin === undefined || pushEndsPin(previous.pin, push, request.resync === true) ? {} : { pin: previous.pin }),
       updatedAt: request.resync === true && previous !== undefined ? previous.updatedAt : this.now().toISOString(),
     };
 
@@ -162,7 +166,7 @@ export class Reconciler {
       return report.failed(fields, new TerminalError('ConfigInvalid', message));
     }
 
-    const context: RunContext = { plan, push, resync: request.resync === true, previous, workspace, report };
+    const context: RunContext = { plan, push, resync: request.resync === true, previous, workspace, report, ...(fields.pin === undefined ? {} : { pin: fields.pin }) };
     const jobs = { created: 0 };
     let attempted = fields;
     try {

@@ -10,6 +10,7 @@ import { EventQueue } from '../../src/controller/event-queue.js';
 import { KubeDeployer } from '../../src/controller/deployer.js';
 import { JobImageBuilder } from '../../src/controller/builder.js';
 import { ControllerLoop } from '../../src/controller/loop.js';
+import { PinWatcher } from '../../src/controller/pin-watch.js';
 import { Reconciler } from '../../src/controller/reconciler.js';
 import type { StatusReporter, StatusTarget } from '../../src/controller/reporter.js';
 import { readResyncRequests } from '../../src/controller/resync.js';
@@ -45,6 +46,7 @@ export class ControllerHarness {
   readonly reports: Array<{ target: StatusTarget; status: CommitStatus }> = [];
   private server: RunningWebhookServer | undefined;
   private loop: ControllerLoop | undefined;
+  private pins: PinWatcher | undefined;
   private readonly targets: RepoTarget[];
 
   constructor(readonly options: HarnessOptions) {
@@ -79,9 +81,13 @@ export class ControllerHarness {
     const resync = () => readResyncRequests({ ops: this.options.ops, locations, cacheDir: this.options.cacheDir, store });
     this.loop = new ControllerLoop({ queue, reconciler, resync, resyncMs: this.options.resyncMs ?? 3_600_000, log });
     this.loop.start();
+    const loop = this.loop;
+    this.pins = new PinWatcher({ store, resync: () => loop.requestResync(), intervalMs: 500, log });
+    this.pins.start();
   }
 
   async stop(): Promise<void> {
+    this.pins?.stop();
     await this.server?.close();
     await this.loop?.stop();
     this.server = undefined;

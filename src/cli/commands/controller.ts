@@ -4,6 +4,7 @@ import { ensureNamespace } from '../../cluster/namespace.js';
 import { ConfigMapDeliveryLog } from '../../controller/delivery-log.js';
 import { EventQueue } from '../../controller/event-queue.js';
 import { ControllerLoop } from '../../controller/loop.js';
+import { PinWatcher } from '../../controller/pin-watch.js';
 import { DEFAULT_CONTROLLER_NAMESPACE } from '../../controller/manifests.js';
 import { readResyncRequests } from '../../controller/resync.js';
 import { createReconciler, readOpsConfig, routesFor } from '../../controller/runtime.js';
@@ -106,6 +107,9 @@ export function registerControllerCommand(program: Command, output: Output): voi
       }
       const loop = new ControllerLoop({ queue, reconciler, resync: resyncRequests, resyncMs, log });
       loop.start();
+      // Rollback, promote and unpin only write the status: this notices them and asks for a pass.
+      const pins = new PinWatcher({ store, resync: () => loop.requestResync(), intervalMs: 5_000, log });
+      pins.start();
       log(`controller: following ${ops}, statuses in namespace ${namespace}, resync every ${resync}`);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', () => resolve());
@@ -113,6 +117,7 @@ export function registerControllerCommand(program: Command, output: Output): voi
       });
       log('controller: stopping');
       await server?.close();
+      pins.stop();
       await loop.stop();
     });
 }
