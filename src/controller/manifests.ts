@@ -93,8 +93,10 @@ export function controllerManifests(options: ControllerManifestOptions): KubeObj
       rules: [
         // Build Jobs run in the controller's own namespace only.
         { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'list', 'create', 'delete'] },
-        // The delivery log is replaced with a resourceVersion precondition (compare-and-swap).
+        // The delivery log and the inbox are replaced with a resourceVersion precondition (compare-and-swap).
         { apiGroups: [''], resources: ['configmaps'], verbs: ['update'] },
+        // Leader election between the replicas.
+        { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
       ],
     },
     {
@@ -115,9 +117,8 @@ export function controllerManifests(options: ControllerManifestOptions): KubeObj
       kind: 'Deployment',
       metadata: meta(NAME),
       spec: {
-        // One worker: two would race on the same environments.
-        replicas: 1,
-        strategy: { type: 'Recreate' },
+        // Two replicas: both serve webhooks, the Lease's holder reconciles, the other takes over when it dies.
+        replicas: 2,
         selector: { matchLabels: selector },
         template: {
           metadata: { labels },

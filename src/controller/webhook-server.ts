@@ -6,7 +6,12 @@ import type { HostEvent } from '../hosts/event.js';
 import type { WebhookRoute } from '../hosts/routes.js';
 import type { DeliveryLog } from './delivery-log.js';
 import { classifyError } from './errors.js';
-import { deliveryKey, type EventQueue } from './event-queue.js';
+import { deliveryKey, type OfferResult } from './event-queue.js';
+
+/** Takes verified events; may write them somewhere durable first. */
+export interface EventSink {
+  offer(event: HostEvent): OfferResult | Promise<OfferResult>;
+}
 
 /** GitHub caps payloads at 25 MB; pushes diploid follows are far smaller, and the cap guards memory. */
 export const DEFAULT_MAX_BODY_BYTES = 5 * 1024 * 1024;
@@ -14,7 +19,8 @@ export const DEFAULT_MAX_BODY_BYTES = 5 * 1024 * 1024;
 export interface WebhookHandlerOptions {
   /** Routes by path (`/hooks/<host>/<repo>`), from `webhookRoutes`. */
   readonly routes: ReadonlyMap<string, WebhookRoute>;
-  readonly queue: EventQueue;
+  /** Where verified events go: the in-memory queue, or the in-cluster inbox every replica shares. */
+  readonly queue: EventSink;
   /** Deliveries already handled, kept in the cluster so a restart does not forget them. */
   readonly deliveries?: DeliveryLog;
   readonly maxBodyBytes?: number;
@@ -105,7 +111,14 @@ export function createWebhookHandler(options: WebhookHandlerOptions): (req: Inco
         return reply(res, 202, 'duplicate');
       }
     }
-    const result = options.queue.offer(event);
+    let result: OfferResult;
+    try {
+      result = await options.queue.offer(event);
+    } catch (error) {
+      log(`webhook ${where}: delivery ${event.deliveryId} not handed over, asking for a retry: ${classifyError(error).message}`);
+      res.setHeader('retry-after', '30');
+      return reply(res, 503, 'cannot hand the delivery over now');
+    }
     if (result === 'full') {
       res.setHeader('retry-after', '30');
       return reply(res, 503, 'queue full');

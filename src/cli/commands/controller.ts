@@ -1,8 +1,11 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { kubeConfigFrom } from '../../cluster/kube-client.js';
 import { ensureNamespace } from '../../cluster/namespace.js';
 import { ConfigMapDeliveryLog } from '../../controller/delivery-log.js';
-import { EventQueue } from '../../controller/event-queue.js';
+import { ClusterInbox } from '../../controller/inbox.js';
+import { LeaseElector } from '../../controller/lease.js';
 import { ControllerLoop } from '../../controller/loop.js';
 import { PinWatcher } from '../../controller/pin-watch.js';
 import { DEFAULT_CONTROLLER_NAMESPACE } from '../../controller/manifests.js';
@@ -35,6 +38,7 @@ interface ControllerOptions {
   builderImage?: string;
   plainHttpRegistry: string[];
   once?: boolean;
+  leaseDuration: string;
 }
 
 /** Adds `diploid controller`: webhook server, reconciler and periodic resync in one process. */
@@ -57,6 +61,7 @@ export function registerControllerCommand(program: Command, output: Output): voi
     .option('--builder-image <image>', 'image of build Jobs (default: controller.builderImage or kaniko)')
     .option('--plain-http-registry <host>', 'registry host reached over plain HTTP (repeatable)', collect, [])
     .option('--once', 'run one resync pass and exit (for a CronJob, or to check the setup)')
+    .option('--lease-duration <duration>', 'how long a dead leader holds the leader Lease before another replica takes over', '15s')
     .action(async (options: ControllerOptions) => {
       // A controller loads config on every reconcile, for days: memory must be reclaimable.
       preferReclaimableLoading();
@@ -96,21 +101,38 @@ export function registerControllerCommand(program: Command, output: Output): voi
         return;
       }
 
-      const queue = new EventQueue();
+      // Every replica serves webhooks and hands requests over through the cluster; only the Lease's holder reconciles.
+      const inbox = new ClusterInbox(kube, namespace);
       let server: Awaited<ReturnType<typeof startWebhookServer>> | undefined;
       if (options.webhooks) {
         const master = await readSecret(secretSource(options, config.webhooks?.secret), 'webhook master secret');
         const routes = routesFor(config, master);
         const deliveries = new ConfigMapDeliveryLog(kube, namespace);
-        server = await startWebhookServer({ routes, queue, deliveries, port: options.port, host: options.host, log });
+        server = await startWebhookServer({ routes, queue: inbox, deliveries, port: options.port, host: options.host, log });
         log(`webhooks: listening on ${server.url} for ${routes.size} repos`);
       }
-      const loop = new ControllerLoop({ queue, reconciler, resync: resyncRequests, resyncMs, log });
-      loop.start();
-      // Rollback, promote and unpin only write the status: this notices them and asks for a pass.
-      const pins = new PinWatcher({ store, resync: () => loop.requestResync(), intervalMs: 5_000, log });
+      const identity = `${process.env.HOSTNAME ?? hostname()}-${randomBytes(3).toString('hex')}`;
+      const leaseMs = durationMs(options.leaseDuration);
+      if (!Number.isFinite(leaseMs) || leaseMs < 1000) throw new UserError(`--lease-duration expects a duration of at least 1s, such as 15s, got "${options.leaseDuration}"`);
+      const elector = new LeaseElector(kube, namespace, identity, { log, durationMs: leaseMs });
+      let loop: ControllerLoop | undefined;
+      let stopping: Promise<void> = Promise.resolve();
+      elector.run(
+        () => {
+          // A new loop per term: its first resync catches up with whatever the previous leader left.
+          loop = new ControllerLoop({ inbox, reconciler, resync: resyncRequests, resyncMs, log });
+          loop.start();
+        },
+        () => {
+          const ending = loop;
+          loop = undefined;
+          stopping = ending?.stop() ?? Promise.resolve();
+        },
+      );
+      // Rollback, promote and unpin only write the status: this notices them and asks the leader's loop for a pass.
+      const pins = new PinWatcher({ store, resync: () => loop?.requestResync(), intervalMs: 5_000, log });
       pins.start();
-      log(`controller: following ${ops}, statuses in namespace ${namespace}, resync every ${resync}`);
+      log(`controller ${identity}: following ${ops}, statuses in namespace ${namespace}, resync every ${resync}`);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', () => resolve());
         process.once('SIGTERM', () => resolve());
@@ -118,7 +140,10 @@ export function registerControllerCommand(program: Command, output: Output): voi
       log('controller: stopping');
       await server?.close();
       pins.stop();
-      await loop.stop();
+      await loop?.stop();
+      await stopping;
+      // Given up at once, so the other replica need not wait for the Lease to expire.
+      await elector.stop(true);
     });
 }
 
