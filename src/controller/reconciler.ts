@@ -8,6 +8,7 @@ export type { EnvironmentOutcome } from './environment-report.js';
 import type { Deployer } from './deployer.js';
 import { deployedCommits } from './deployed-commits.js';
 import { pushEndsPin } from './history.js';
+import type { PinStore } from './pin-store.js';
 import { EnvironmentReport, type EnvironmentOutcome, type StatusFields } from './environment-report.js';
 import { withHeldBack } from './desired.js';
 import { buildPhase, deployPhase, heldBackPhase, planPhase, reportPhase, type RunContext } from './environment-run.js';
@@ -28,6 +29,8 @@ export interface ReconcilerOptions {
   readonly builder: ImageBuilder;
   readonly deployer: Deployer;
   readonly reporter: StatusReporter;
+  /** Rollbacks and promotions asked for by operators; without it, environments always follow git. */
+  readonly pins?: PinStore;
   /** Where branches point in git; by default read from the ops and service repos' mirrors. */
   readonly heads?: BranchHeads;
   /** The clock, passed in so tests can fix it. */
@@ -132,6 +135,13 @@ export class Reconciler {
   private async environment(plan: EnvironmentPlan, push: Push, request: ReconcileRequest, workspace: Workspace): Promise<EnvironmentOutcome> {
     const { store, reporter } = this.options;
     const previous = await store.get(plan.name);
+    // A pin (rollback, promotion) holds until a push moves one of its repos (see history.ts); a resync keeps it.
+    let pin = await this.options.pins?.get(plan.name);
+    if (pin !== undefined && pushEndsPin(pin, push, request.resync === true)) {
+      await this.options.pins?.clear(plan.name, pin);
+      this.log(`${plan.name}: the push of ${push.repo}@${push.after?.slice(0, 12) ?? push.branch} ends the ${pin.reason} pin`);
+      pin = undefined;
+    }
     const report = new EnvironmentReport(plan, push, previous, store, reporter, this.now);
     const commit = push.after;
     const fields: StatusFields = {
@@ -146,8 +156,7 @@ export class Reconciler {
       ...(previous?.inventory === undefined ? {} : { inventory: previous.inventory }),
       ...(previous?.commits === undefined ? {} : { commits: previous.commits }),
       ...(previous?.history === undefined ? {} : { history: previous.history }),
-      // A pin holds until a push moves one of its repos (see history.ts); a resync keeps it.
-      ...(previous?.pin === undefined || pushEndsPin(previous.pin, push, request.resync === true) ? {} : { pin: previous.pin }),
+      ...(pin === undefined ? {} : { pin }),
       updatedAt: request.resync === true && previous !== undefined ? previous.updatedAt : this.now().toISOString(),
     };
 

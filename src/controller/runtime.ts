@@ -13,6 +13,7 @@ import { KubeDeployer } from './deployer.js';
 import { Reconciler } from './reconciler.js';
 import { HostStatusReporter, noopStatusReporter, type StatusReporter } from './reporter.js';
 import { ConfigMapStatusStore } from './status-store.js';
+import { ConfigMapPinStore } from './pin-store.js';
 
 export interface ControllerSettings {
   readonly ops: string;
@@ -74,6 +75,7 @@ export function createReconciler(kube: k8s.KubeConfig, config: ConfigSpec, setti
     locations: settings.locations,
     cacheDir: settings.cacheDir,
     store: new ConfigMapStatusStore(kube, settings.namespace),
+    pins: new ConfigMapPinStore(kube, settings.namespace),
     builder: new JobImageBuilder(
       kube,
       new HttpRegistryClient({ plainHttp: settings.plainHttpRegistries ?? [] }),

@@ -40,7 +40,8 @@ export interface EnvironmentView {
 }
 
 /** One environment's view at `now`. Pure. */
-export function environmentView(status: EnvironmentStatus, now: Date): EnvironmentView {
+/** `pin` is the operator's pin as stored (it shows at once, before the controller acts), not the status' copy, which lags. */
+export function environmentView(status: EnvironmentStatus, now: Date, pin: Pin | undefined): EnvironmentView {
   const ready = condition(status, 'Ready');
   const history = status.history ?? [];
   return {
@@ -58,7 +59,7 @@ export function environmentView(status: EnvironmentStatus, now: Date): Environme
     conditions: status.conditions,
     ...(history[0] === undefined ? {} : { deployedAt: history[0].deployedAt }),
     ...(status.preview === undefined ? {} : { preview: previewView(status, now) }),
-    ...(status.pin === undefined ? {} : { pin: status.pin }),
+    ...(pin === undefined ? {} : { pin }),
     drift: status.drift ?? [],
     history,
   };

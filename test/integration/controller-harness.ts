@@ -11,6 +11,7 @@ import { KubeDeployer } from '../../src/controller/deployer.js';
 import { JobImageBuilder } from '../../src/controller/builder.js';
 import { ControllerLoop } from '../../src/controller/loop.js';
 import { PinWatcher } from '../../src/controller/pin-watch.js';
+import { ConfigMapPinStore } from '../../src/controller/pin-store.js';
 import { Reconciler } from '../../src/controller/reconciler.js';
 import type { StatusReporter, StatusTarget } from '../../src/controller/reporter.js';
 import { readResyncRequests } from '../../src/controller/resync.js';
@@ -67,6 +68,7 @@ export class ControllerHarness {
       builder: new JobImageBuilder(kube, new HttpRegistryClient(), { namespace: this.options.namespace, image: DEFAULT_BUILDER_IMAGE }, 60_000),
       deployer: new KubeDeployer(kube, this.options.deployTimeoutMs ?? 90_000),
       reporter: recorder,
+      pins: new ConfigMapPinStore(kube, this.options.namespace),
       log,
       ...(this.options.now === undefined ? {} : { now: this.options.now }),
     });
@@ -82,7 +84,7 @@ export class ControllerHarness {
     this.loop = new ControllerLoop({ queue, reconciler, resync, resyncMs: this.options.resyncMs ?? 3_600_000, log });
     this.loop.start();
     const loop = this.loop;
-    this.pins = new PinWatcher({ store, resync: () => loop.requestResync(), intervalMs: 500, log });
+    this.pins = new PinWatcher({ store: new ConfigMapStatusStore(kube, this.options.namespace), pins: new ConfigMapPinStore(kube, this.options.namespace), resync: () => loop.requestResync(), intervalMs: 500, log });
     this.pins.start();
   }
 

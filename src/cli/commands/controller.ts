@@ -8,6 +8,7 @@ import { ClusterInbox } from '../../controller/inbox.js';
 import { LeaseElector } from '../../controller/lease.js';
 import { ControllerLoop } from '../../controller/loop.js';
 import { PinWatcher } from '../../controller/pin-watch.js';
+import { ConfigMapPinStore } from '../../controller/pin-store.js';
 import { DEFAULT_CONTROLLER_NAMESPACE } from '../../controller/manifests.js';
 import { readResyncRequests } from '../../controller/resync.js';
 import { createReconciler, readOpsConfig, routesFor } from '../../controller/runtime.js';
@@ -130,7 +131,7 @@ export function registerControllerCommand(program: Command, output: Output): voi
         },
       );
       // Rollback, promote and unpin only write the status: this notices them and asks the leader's loop for a pass.
-      const pins = new PinWatcher({ store, resync: () => loop?.requestResync(), intervalMs: 5_000, log });
+      const pins = new PinWatcher({ store: new ConfigMapStatusStore(kube, namespace), pins: new ConfigMapPinStore(kube, namespace), resync: () => loop?.requestResync(), intervalMs: 5_000, log });
       pins.start();
       log(`controller ${identity}: following ${ops}, statuses in namespace ${namespace}, resync every ${resync}`);
       await new Promise<void>((resolve) => {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { kubeConfigFrom } from '../../cluster/kube-client.js';
-import { editStatus } from '../../controller/status-edit.js';
+import { ConfigMapPinStore } from '../../controller/pin-store.js';
 import { ConfigMapStatusStore } from '../../controller/status-store.js';
 import { condition } from '../../controller/status.js';
 import { UserError } from '../../errors.js';
@@ -38,7 +38,8 @@ export function registerPromoteCommand(program: Command, output: Output): void {
     // Promote what was tested: a source that is not Ready right now may run something else.
     if (condition(source, 'Ready')?.status !== 'True') throw new UserError(`${options.from} is not Ready (${condition(source, 'Ready')?.reason ?? 'Unknown'}): promote it once it is`);
     const at = new Date().toISOString();
-    await editStatus(kube, options.namespace, options.to, (status) => ({ ...status, pin: { commits: last.commits, reason: 'promotion', from: options.from, by: operator(), at } }));
+    if ((await store.get(options.to)) === undefined) throw new UserError(`no environment "${options.to}" in namespace ${options.namespace}: it is promoted to once the controller has set it up`);
+    await new ConfigMapPinStore(kube, options.namespace).set(options.to, { commits: last.commits, reason: 'promotion', from: options.from, by: operator(), at });
     if (options.wait === true) await waitForDeploy(store, options.to, at, 'promotion', options.timeout);
     const result = { from: options.from, to: options.to, commits: last.commits, images: last.images, deployed: options.wait === true };
     if (options.output === 'json') return output.out(json(result));

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { kubeConfigFrom } from '../../cluster/kube-client.js';
-import { rollbackTarget, type DeployRecord } from '../../controller/history.js';
-import { editStatus } from '../../controller/status-edit.js';
+import { rollbackTarget } from '../../controller/history.js';
+import { ConfigMapPinStore } from '../../controller/pin-store.js';
 import { ConfigMapStatusStore } from '../../controller/status-store.js';
 import { UserError } from '../../errors.js';
 import { json, withClusterReadOptions, type ClusterReadOptions } from '../cluster-options.js';
@@ -30,16 +30,15 @@ export function registerRollbackCommands(program: Command, output: Output): void
   )).action(async (options: RollbackOptions) => {
     const kube = kubeConfigFrom(options.kubeconfig);
     const at = new Date().toISOString();
-    let target: DeployRecord | undefined;
-    await editStatus(kube, options.namespace, options.env, (status) => {
-      const found = rollbackTarget(status.history, options.to);
-      if ('problem' in found) throw new UserError(`cannot roll back ${options.env}: ${found.problem}`);
-      target = found;
-      return { ...status, pin: { commits: found.commits, revision: found.revision, reason: 'rollback', by: operator(), at } };
-    });
-    const chosen = target!;
+    const store = new ConfigMapStatusStore(kube, options.namespace);
+    const status = await store.get(options.env);
+    if (status === undefined) throw new UserError(`no environment "${options.env}" in namespace ${options.namespace}: the controller has written no status for it`);
+    const found = rollbackTarget(status.history, options.to);
+    if ('problem' in found) throw new UserError(`cannot roll back ${options.env}: ${found.problem}`);
+    const chosen = found;
+    await new ConfigMapPinStore(kube, options.namespace).set(options.env, { commits: chosen.commits, revision: chosen.revision, reason: 'rollback', by: operator(), at });
     const result = { environment: options.env, pinned: true, revision: chosen.revision, commits: chosen.commits, images: chosen.images, at };
-    if (options.wait === true) await waitForDeploy(new ConfigMapStatusStore(kube, options.namespace), options.env, at, 'rollback', options.timeout);
+    if (options.wait === true) await waitForDeploy(store, options.env, at, 'rollback', options.timeout);
     if (options.output === 'json') return output.out(json({ ...result, deployed: options.wait === true }));
     output.out(`${options.env}: pinned to revision ${chosen.revision.slice(0, 12)} (${Object.entries(chosen.commits).map(([repo, sha]) => `${repo}@${sha.slice(0, 12)}`).join(', ')}), deployed ${chosen.deployedAt}\n`);
     output.out(options.wait === true ? `${options.env}: deployed; the next push or \`diploid unpin --env ${options.env}\` ends the pin\n` : `the controller deploys it at its next look (a few seconds); the next push or \`diploid unpin --env ${options.env}\` ends the pin\n`);
@@ -53,12 +52,8 @@ export function registerRollbackCommands(program: Command, output: Output): void
   )).action(async (options: Omit<RollbackOptions, 'to'>) => {
     const kube = kubeConfigFrom(options.kubeconfig);
     const at = new Date().toISOString();
-    let was: boolean = false;
-    await editStatus(kube, options.namespace, options.env, (status) => {
-      was = status.pin !== undefined;
-      const { pin: _pin, ...rest } = status;
-      return rest;
-    });
+    if ((await new ConfigMapStatusStore(kube, options.namespace).get(options.env)) === undefined) throw new UserError(`no environment "${options.env}" in namespace ${options.namespace}: the controller has written no status for it`);
+    const was = await new ConfigMapPinStore(kube, options.namespace).clear(options.env);
     if (!was) throw new UserError(`${options.env} is not pinned`);
     if (options.wait === true) await waitForDeploy(new ConfigMapStatusStore(kube, options.namespace), options.env, at, 'git', options.timeout);
     if (options.output === 'json') return output.out(json({ environment: options.env, pinned: false, deployed: options.wait === true }));

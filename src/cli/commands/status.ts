@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { kubeConfigFrom } from '../../cluster/kube-client.js';
 import { liveWorkloads, type LiveWorkload } from '../../cluster/workloads.js';
+import { ConfigMapPinStore } from '../../controller/pin-store.js';
 import { ConfigMapStatusStore } from '../../controller/status-store.js';
 import { environmentView, humanDuration, table, viewNote, type EnvironmentView } from '../../controller/status-view.js';
 import { UserError } from '../../errors.js';
@@ -23,7 +24,8 @@ export function registerStatusCommand(program: Command, output: Output): void {
     const store = new ConfigMapStatusStore(kube, options.namespace);
     const now = new Date();
     if (options.env === undefined) {
-      const views = (await store.list()).map((status) => environmentView(status, now));
+      const pins = await new ConfigMapPinStore(kube, options.namespace).list();
+      const views = (await store.list()).map((status) => environmentView(status, now, pins.get(status.environment)));
       if (options.output === 'json') return output.out(json({ environments: views }));
       if (views.length === 0) return output.out(`no environments: the controller has written no status in namespace ${options.namespace}\n`);
       output.out(listText(views));
@@ -34,7 +36,7 @@ export function registerStatusCommand(program: Command, output: Output): void {
       const known = (await store.list()).map((item) => item.environment);
       throw new UserError(`no environment "${options.env}" in namespace ${options.namespace} (known: ${known.join(', ') || 'none'})`);
     }
-    const view = environmentView(status, now);
+    const view = environmentView(status, now, await new ConfigMapPinStore(kube, options.namespace).get(options.env));
     const services = await liveWorkloads(kube, status.namespace);
     if (options.output === 'json') return output.out(json({ ...view, services }));
     output.out(detailText(view, services));
