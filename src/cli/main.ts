@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, UserError } from '../errors.js';
+import { ExitCode } from './exit-code.js';
 import { withLines } from './problem-lines.js';
 import { createOutput, type Output } from './output.js';
 import { diploidVersion } from './version.js';
@@ -23,6 +24,7 @@ const COMMANDS: ReadonlyArray<readonly [string, () => Promise<Register>]> = [
   ['rollback', async () => (await import('./commands/rollback.js')).registerRollbackCommands],
   ['unpin', async () => (await import('./commands/rollback.js')).registerRollbackCommands],
   ['promote', async () => (await import('./commands/promote.js')).registerPromoteCommand],
+  ['diff', async () => (await import('./commands/diff.js')).registerDiffCommand],
 ];
 
 /** Runs the CLI; the one place that catches errors, prints them and picks the exit code. */
@@ -47,6 +49,7 @@ export async function main(argv: readonly string[], output: Output = createOutpu
 
 function report(error: unknown, output: Output): number {
   if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+  if (error instanceof ExitCode) return error.code;
   if (error instanceof ConfigError) {
     output.err(`error: ${new ConfigError(withLines(error.problems)).message}\n`);
     return 1;

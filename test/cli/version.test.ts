@@ -10,7 +10,7 @@ describe('diploid --version', () => {
   });
 
   it('every command that prints state offers -o json', async () => {
-    for (const command of ['status', 'rollback', 'unpin', 'promote', 'plan']) {
+    for (const command of ['status', 'rollback', 'unpin', 'promote', 'diff', 'plan']) {
       const run = await runCli([command, '--help']);
       expect(run.stdout, command).toMatch(/-o, --output <(format|fmt|[a-z|]+)>/);
     }
