@@ -9,6 +9,7 @@ import type { Deployer } from './deployer.js';
 import { deployedCommits } from './deployed-commits.js';
 import { pushEndsPin } from './history.js';
 import type { PinStore } from './pin-store.js';
+import { deployEvent, type Notifier } from './notify.js';
 import { EnvironmentReport, type EnvironmentOutcome, type StatusFields } from './environment-report.js';
 import { withHeldBack } from './desired.js';
 import { buildPhase, deployPhase, heldBackPhase, planPhase, reportPhase, type RunContext } from './environment-run.js';
@@ -29,6 +30,8 @@ export interface ReconcilerOptions {
   readonly builder: ImageBuilder;
   readonly deployer: Deployer;
   readonly reporter: StatusReporter;
+  /** Opt-in: deployed / failed / rolled back, to a webhook. */
+  readonly notifier?: Notifier;
   /** Rollbacks and promotions asked for by operators; without it, environments always follow git. */
   readonly pins?: PinStore;
   /** Where branches point in git; by default read from the ops and service repos' mirrors. */
@@ -105,9 +108,19 @@ export class Reconciler {
       }
       const outcome = await this.environment(environment, plan.push, request, workspace);
       this.log(`${environment.name}: ${outcome.result} (${outcome.reason}) ${outcome.message}`);
+      await this.notify(outcome);
       outcomes.push(outcome);
     }
     return { outcomes, notes: plan.notes };
+  }
+
+  /** Deployed, failed, rolled back, promoted: told to the notifier, if one is set; never fails the reconcile. */
+  private async notify(outcome: EnvironmentOutcome): Promise<void> {
+    const notifier = this.options.notifier;
+    if (notifier === undefined || (outcome.result !== 'deployed' && outcome.result !== 'stalled')) return;
+    const status = await this.options.store.get(outcome.environment).catch(() => undefined);
+    const event = deployEvent(outcome, status);
+    if (event !== undefined) await notifier.notify(event);
   }
 
   /** Tears down previews whose `ttl` passed without a push. */

@@ -12,6 +12,7 @@ import { JobImageBuilder } from '../../src/controller/builder.js';
 import { ControllerLoop } from '../../src/controller/loop.js';
 import { PinWatcher } from '../../src/controller/pin-watch.js';
 import { ConfigMapPinStore } from '../../src/controller/pin-store.js';
+import type { Notifier } from '../../src/controller/notify.js';
 import { Reconciler } from '../../src/controller/reconciler.js';
 import type { StatusReporter, StatusTarget } from '../../src/controller/reporter.js';
 import { readResyncRequests } from '../../src/controller/resync.js';
@@ -39,6 +40,8 @@ export interface HarnessOptions {
   readonly deployTimeoutMs?: number;
   /** The reconciler's clock (preview TTLs); the real one by default. */
   readonly now?: () => Date;
+  /** Where deploys are told, as `diploid controller --notify-webhook-env` sets it. */
+  readonly notifier?: Notifier;
 }
 
 /** One running controller; `stop` then `start` again is a restart (memory gone, cluster kept). */
@@ -69,6 +72,7 @@ export class ControllerHarness {
       deployer: new KubeDeployer(kube, this.options.deployTimeoutMs ?? 90_000),
       reporter: recorder,
       pins: new ConfigMapPinStore(kube, this.options.namespace),
+      ...(this.options.notifier === undefined ? {} : { notifier: this.options.notifier }),
       log,
       ...(this.options.now === undefined ? {} : { now: this.options.now }),
     });

@@ -8,6 +8,7 @@ import { ClusterInbox } from '../../controller/inbox.js';
 import { LeaseElector } from '../../controller/lease.js';
 import { ControllerLoop } from '../../controller/loop.js';
 import { PinWatcher } from '../../controller/pin-watch.js';
+import { WebhookNotifier } from '../../controller/notify.js';
 import { ConfigMapPinStore } from '../../controller/pin-store.js';
 import { DEFAULT_CONTROLLER_NAMESPACE } from '../../controller/manifests.js';
 import { readResyncRequests } from '../../controller/resync.js';
@@ -40,6 +41,8 @@ interface ControllerOptions {
   plainHttpRegistry: string[];
   once?: boolean;
   leaseDuration: string;
+  notifyWebhookEnv?: string;
+  notifyWebhookFile?: string;
 }
 
 /** Adds `diploid controller`: webhook server, reconciler and periodic resync in one process. */
@@ -61,6 +64,8 @@ export function registerControllerCommand(program: Command, output: Output): voi
     .option('--cache <dir>', 'git mirrors (default: $DIPLOID_CACHE or ~/.cache/diploid)')
     .option('--builder-image <image>', 'image of build Jobs (default: controller.builderImage or kaniko)')
     .option('--plain-http-registry <host>', 'registry host reached over plain HTTP (repeatable)', collect, [])
+    .option('--notify-webhook-env <name>', 'environment variable holding a webhook URL (Slack-compatible) told of deploys, failures, rollbacks and promotions')
+    .option('--notify-webhook-file <path>', 'file holding that URL (a mounted Secret)')
     .option('--once', 'run one resync pass and exit (for a CronJob, or to check the setup)')
     .option('--lease-duration <duration>', 'how long a dead leader holds the leader Lease before another replica takes over', '15s')
     .action(async (options: ControllerOptions) => {
@@ -80,7 +85,8 @@ export function registerControllerCommand(program: Command, output: Output): voi
       const kube = kubeConfigFrom(options.kubeconfig);
       // Statuses, the delivery log and build Jobs live there: without it every reconcile would fail.
       if (await ensureNamespace(kube, namespace)) log(`controller: created namespace ${namespace}`);
-      const settings = { ops, locations, cacheDir, namespace, plainHttpRegistries: options.plainHttpRegistry, log, ...(options.builderImage === undefined ? {} : { builderImage: options.builderImage }) };
+      const notifier = await notifierFrom(options, log);
+      const settings = { ops, locations, cacheDir, namespace, ...(notifier === undefined ? {} : { notifier }), plainHttpRegistries: options.plainHttpRegistry, log, ...(options.builderImage === undefined ? {} : { builderImage: options.builderImage }) };
       const reconciler = createReconciler(kube, config, settings);
       const store = new ConfigMapStatusStore(kube, namespace);
       const resyncRequests = () => readResyncRequests({ ops, locations, cacheDir, store });
@@ -151,3 +157,13 @@ export function registerControllerCommand(program: Command, output: Output): voi
 
 
 
+
+/** The opt-in notifier: its URL is a credential, read from the environment or a file, never from a flag's value. */
+async function notifierFrom(options: ControllerOptions, log: (line: string) => void): Promise<WebhookNotifier | undefined> {
+  if (options.notifyWebhookEnv !== undefined && options.notifyWebhookFile !== undefined) throw new UserError('pass --notify-webhook-env or --notify-webhook-file, not both');
+  const source = options.notifyWebhookEnv !== undefined ? { env: options.notifyWebhookEnv } : options.notifyWebhookFile !== undefined ? { file: options.notifyWebhookFile } : undefined;
+  if (source === undefined) return undefined;
+  const url = (await readSecret(source, 'notification webhook URL')).trim();
+  if (!/^https?:\/\//.test(url)) throw new UserError(`the notification webhook URL (from ${'env' in source ? `$${source.env}` : source.file}) is not an http(s) URL`);
+  return new WebhookNotifier(url, log);
+}
