@@ -9,6 +9,8 @@ import { LeaseElector } from '../../controller/lease.js';
 import { ControllerLoop } from '../../controller/loop.js';
 import { PinWatcher } from '../../controller/pin-watch.js';
 import { WebhookNotifier } from '../../controller/notify.js';
+import { startUiServer } from '../../controller/ui/server.js';
+import { liveWorkloads } from '../../cluster/workloads.js';
 import { ConfigMapPinStore } from '../../controller/pin-store.js';
 import { DEFAULT_CONTROLLER_NAMESPACE } from '../../controller/manifests.js';
 import { readResyncRequests } from '../../controller/resync.js';
@@ -43,6 +45,10 @@ interface ControllerOptions {
   leaseDuration: string;
   notifyWebhookEnv?: string;
   notifyWebhookFile?: string;
+  uiPort?: number;
+  uiHost: string;
+  uiTokenEnv?: string;
+  uiTokenFile?: string;
 }
 
 /** Adds `diploid controller`: webhook server, reconciler and periodic resync in one process. */
@@ -66,6 +72,10 @@ export function registerControllerCommand(program: Command, output: Output): voi
     .option('--plain-http-registry <host>', 'registry host reached over plain HTTP (repeatable)', collect, [])
     .option('--notify-webhook-env <name>', 'environment variable holding a webhook URL (Slack-compatible) told of deploys, failures, rollbacks and promotions')
     .option('--notify-webhook-file <path>', 'file holding that URL (a mounted Secret)')
+    .option('--ui-port <port>', 'serve the read-only web UI on this port (off unless given)', parsePort)
+    .option('--ui-host <address>', 'web UI address', '0.0.0.0')
+    .option('--ui-token-env <name>', 'environment variable holding the web UI token (default: DIPLOID_UI_TOKEN)')
+    .option('--ui-token-file <path>', 'file holding the web UI token')
     .option('--once', 'run one resync pass and exit (for a CronJob, or to check the setup)')
     .option('--lease-duration <duration>', 'how long a dead leader holds the leader Lease before another replica takes over', '15s')
     .action(async (options: ControllerOptions) => {
@@ -136,6 +146,16 @@ export function registerControllerCommand(program: Command, output: Output): voi
           stopping = ending?.stop() ?? Promise.resolve();
         },
       );
+      const ui = options.uiPort === undefined ? undefined : await startUiServer({
+        store: new ConfigMapStatusStore(kube, namespace),
+        pins: new ConfigMapPinStore(kube, namespace),
+        workloads: (target) => liveWorkloads(kube, target),
+        token: await readSecret(options.uiTokenFile !== undefined ? { file: options.uiTokenFile } : { env: options.uiTokenEnv ?? 'DIPLOID_UI_TOKEN' }, 'web UI token'),
+        port: options.uiPort,
+        host: options.uiHost,
+        log,
+      });
+      if (ui !== undefined) log(`ui: serving the read-only web UI on ${ui.url}`);
       // Rollback, promote and unpin only write the status: this notices them and asks the leader's loop for a pass.
       const pins = new PinWatcher({ store: new ConfigMapStatusStore(kube, namespace), pins: new ConfigMapPinStore(kube, namespace), resync: () => loop?.requestResync(), intervalMs: 5_000, log });
       pins.start();
@@ -147,6 +167,7 @@ export function registerControllerCommand(program: Command, output: Output): voi
       log('controller: stopping');
       await server?.close();
       pins.stop();
+      await ui?.close();
       await loop?.stop();
       await stopping;
       // Given up at once, so the other replica need not wait for the Lease to expire.
