@@ -25,6 +25,7 @@ const COMMANDS: ReadonlyArray<readonly [string, () => Promise<Register>]> = [
   ['unpin', async () => (await import('./commands/rollback.js')).registerRollbackCommands],
   ['promote', async () => (await import('./commands/promote.js')).registerPromoteCommand],
   ['diff', async () => (await import('./commands/diff.js')).registerDiffCommand],
+  ['logs', async () => (await import('./commands/logs.js')).registerLogsCommand],
 ];
 
 /** Runs the CLI; the one place that catches errors, prints them and picks the exit code. */
