@@ -5,7 +5,9 @@
  * replica accepted; the other takes over and converges, applying the change once.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,6 +28,7 @@ let root: GitRoot;
 let app: TestRepo;
 let appUrl: string;
 let opsUrl: string;
+let ops: TestRepo;
 let system: TestNamespace;
 
 interface Replica {
@@ -40,11 +43,12 @@ function service(version: string): Record<string, string> {
   return { 'diploid.service.js': `import { defineService } from 'diploid';\nexport default defineService({ name: 'web', image: 'busybox:1.36', port: 8080, env: { VERSION: '${version}' } });\n` };
 }
 
-function startReplica(name: string): Replica {
+function startReplica(name: string, extra: readonly string[] = []): Replica {
   const args = [
     '--import', 'tsx', CLI, 'controller',
     `--ops=${opsUrl}`, `--repo-url=app=${appUrl}`, `--kubeconfig=${requireKubernetes().kubeconfig}`, `--namespace=${system.name}`,
     '--port=0', '--host=127.0.0.1', '--secret-env=DIPLOID_TEST_WEBHOOK_SECRET', '--resync=1h', `--cache=${root.cache}-${name}`, '--lease-duration=3s',
+    ...extra,
   ];
   const child = spawn(process.execPath, args, { env: { ...process.env, DIPLOID_TEST_WEBHOOK_SECRET: MASTER, DIPLOID_TEST_GH_TOKEN: 'unused' }, stdio: ['ignore', 'pipe', 'pipe'] });
   const replica: Replica = { name, child, logs: [] };
@@ -71,17 +75,17 @@ async function waitForLine(replica: Replica, pattern: RegExp, from = 0, timeoutM
   });
 }
 
-function deliver(replica: Replica, delivery: string, body: { ref: string; before: string; after: string }): Promise<number> {
-  const payload = Buffer.from(JSON.stringify({ ...body, repository: { full_name: 'team/app' } }));
+function deliver(replica: Replica, delivery: string, body: { ref: string; before: string; after: string }, repo = 'app'): Promise<number> {
+  const payload = Buffer.from(JSON.stringify({ ...body, repository: { full_name: `team/${repo}` } }));
   const headers = {
     'content-type': 'application/json',
     'x-github-event': 'push',
     'x-github-delivery': delivery,
-    'x-hub-signature-256': githubSignature(payload, deriveWebhookSecret(MASTER, 'hub', 'team/app')),
+    'x-hub-signature-256': githubSignature(payload, deriveWebhookSecret(MASTER, 'hub', `team/${repo}`)),
     'content-length': String(payload.length),
   };
   return new Promise((resolve, reject) => {
-    const req = request(`${replica.url}${webhookPath('hub', 'app')}`, { method: 'POST', headers }, (res) => {
+    const req = request(`${replica.url}${webhookPath('hub', repo)}`, { method: 'POST', headers }, (res) => {
       res.resume();
       resolve(res.statusCode ?? 0);
     });
@@ -99,7 +103,7 @@ beforeAll(async () => {
   root = new GitRoot();
   opsUrl = freshGitRepoUrl('ops');
   appUrl = freshGitRepoUrl('app');
-  const ops = root.repo('ops', {
+  ops = root.repo('ops', {
     // A GitHub host whose API is out of reach (port 9 refuses): commit statuses fail and are logged, deploys go on.
     '.diploid.conf.js': `import { defineConfig } from 'diploid';
 export default defineConfig({
@@ -192,5 +196,21 @@ describe('two controller replicas', { timeout: 240_000 }, () => {
     await stale.get(environment);
     await stale.put({ ...status, commit: 'c'.repeat(40) });
     expect((await current.get(environment))?.commit).toBe('c'.repeat(40));
+  });
+
+  it('a repo added to the ops config gets its webhook route without a restart', async () => {
+    const otherUrl = freshGitRepoUrl('other');
+    const other = root.repo('other', service('o1'));
+    other.git('push', '-q', otherUrl, 'main');
+    const replica = startReplica('c', [`--repo-url=other=${otherUrl}`, '--resync=2s']);
+    await waitForLine(replica, /webhooks: listening on/);
+    const push = { ref: 'refs/heads/main', before: '0'.repeat(40), after: other.head() };
+    expect(await deliver(replica, 'o-1', push, 'other')).toBe(404);
+    const config = readFileSync(join(ops.dir, '.diploid.conf.js'), 'utf8').replace("repos: { app: { path: 'team/app' } }", "repos: { app: { path: 'team/app' }, other: { path: 'team/other' } }");
+    ops.commit('add the other repo', { '.diploid.conf.js': config });
+    ops.git('push', '-q', opsUrl, 'main');
+    await eventually('the route of the new repo', async () => (await deliver(replica, `o-${uniqueSuffix()}`, push, 'other')) === 202, 60_000, 500);
+    replica.child.kill('SIGTERM');
+    await new Promise((resolve) => replica.child.once('exit', resolve));
   });
 });

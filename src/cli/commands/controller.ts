@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { kubeConfigFrom } from '../../cluster/kube-client.js';
 import { ensureNamespace } from '../../cluster/namespace.js';
@@ -14,16 +15,17 @@ import { liveWorkloads } from '../../cluster/workloads.js';
 import { ConfigMapPinStore } from '../../controller/pin-store.js';
 import { DEFAULT_CONTROLLER_NAMESPACE } from '../../controller/manifests.js';
 import { readResyncRequests } from '../../controller/resync.js';
-import { createReconciler, readOpsConfig, routesFor } from '../../controller/runtime.js';
+import { SwappableStatusReporter } from '../../controller/reporter.js';
+import { createReconciler, readOpsConfig, routesFor, statusReporterFor } from '../../controller/runtime.js';
 import { ConfigMapStatusStore } from '../../controller/status-store.js';
 import { startWebhookServer } from '../../controller/webhook-server.js';
+import type { WebhookRoute } from '../../hosts/routes.js';
 import { UserError } from '../../errors.js';
 import { readSecret } from '../../hosts/token.js';
 import { durationMs } from '../../plan/targets.js';
 import { OPS_REPO } from '../../plan/types.js';
 import { locateOps } from '../../sources/git/locate.js';
 import type { Output } from '../output.js';
-import { preferReclaimableLoading } from '../../sources/load-module.js';
 import { collect, defaultCacheDir, parsePort, parseRepoUrl, secretSource } from '../options.js';
 
 interface ControllerOptions {
@@ -79,8 +81,6 @@ export function registerControllerCommand(program: Command, output: Output): voi
     .option('--once', 'run one resync pass and exit (for a CronJob, or to check the setup)')
     .option('--lease-duration <duration>', 'how long a dead leader holds the leader Lease before another replica takes over', '15s')
     .action(async (options: ControllerOptions) => {
-      // A controller loads config on every reconcile, for days: memory must be reclaimable.
-      preferReclaimableLoading();
       const log = (line: string) => output.err(`${new Date().toISOString()} ${line}\n`);
       const urls = Object.fromEntries(options.repoUrl.map(parseRepoUrl));
       const locations = { ...(options.gitRoot === undefined ? {} : { gitRoot: options.gitRoot }), urls };
@@ -97,7 +97,8 @@ export function registerControllerCommand(program: Command, output: Output): voi
       if (await ensureNamespace(kube, namespace)) log(`controller: created namespace ${namespace}`);
       const notifier = await notifierFrom(options, log);
       const settings = { ops, locations, cacheDir, namespace, ...(notifier === undefined ? {} : { notifier }), plainHttpRegistries: options.plainHttpRegistry, log, ...(options.builderImage === undefined ? {} : { builderImage: options.builderImage }) };
-      const reconciler = createReconciler(kube, config, settings);
+      const reporter = new SwappableStatusReporter(statusReporterFor(config, log));
+      const reconciler = createReconciler(kube, config, settings, reporter);
       const store = new ConfigMapStatusStore(kube, namespace);
       const resyncRequests = () => readResyncRequests({ ops, locations, cacheDir, store });
 
@@ -121,13 +122,30 @@ export function registerControllerCommand(program: Command, output: Output): voi
       // Every replica serves webhooks and hands requests over through the cluster; only the Lease's holder reconciles.
       const inbox = new ClusterInbox(kube, namespace);
       let server: Awaited<ReturnType<typeof startWebhookServer>> | undefined;
+      let routes: Map<string, WebhookRoute> | undefined;
+      let master = '';
       if (options.webhooks) {
-        const master = await readSecret(secretSource(options, config.webhooks?.secret), 'webhook master secret');
-        const routes = routesFor(config, master);
+        master = await readSecret(secretSource(options, config.webhooks?.secret), 'webhook master secret');
+        routes = new Map(routesFor(config, master));
         const deliveries = new ConfigMapDeliveryLog(kube, namespace);
         server = await startWebhookServer({ routes, queue: inbox, deliveries, port: options.port, host: options.host, log });
         log(`webhooks: listening on ${server.url} for ${routes.size} repos`);
       }
+      // Repos, hosts and routes follow the ops config without a restart: read again at every resync
+      // interval, into a cache of its own (git must not fetch one mirror twice at once).
+      const reload = setInterval(() => {
+        void readOpsConfig({ ops, locations, cacheDir: join(cacheDir, 'config-reload') })
+          .then((next) => {
+            if (routes !== undefined) {
+              const fresh = routesFor(next, master);
+              for (const path of [...routes.keys()]) if (!fresh.has(path)) routes.delete(path);
+              for (const [path, route] of fresh) routes.set(path, route);
+            }
+            reporter.swap(statusReporterFor(next, log));
+          })
+          .catch((error: unknown) => log(`controller: keeping the previous repos and hosts; cannot read the ops config: ${error instanceof Error ? error.message : String(error)}`));
+      }, resyncMs);
+      reload.unref();
       const identity = `${process.env.HOSTNAME ?? hostname()}-${randomBytes(3).toString('hex')}`;
       const leaseMs = durationMs(options.leaseDuration);
       if (!Number.isFinite(leaseMs) || leaseMs < 1000) throw new UserError(`--lease-duration expects a duration of at least 1s, such as 15s, got "${options.leaseDuration}"`);
@@ -165,6 +183,7 @@ export function registerControllerCommand(program: Command, output: Output): voi
         process.once('SIGTERM', () => resolve());
       });
       log('controller: stopping');
+      clearInterval(reload);
       await server?.close();
       pins.stop();
       await ui?.close();
