@@ -82,3 +82,14 @@ export function pushEndsPin(pin: Pin, push: { readonly repo: string; readonly af
   const pinned = pin.commits[push.repo];
   return pinned === undefined || push.after !== pinned;
 }
+
+/**
+ * Whether an environment whose config requires promotion may deploy now: only under a rollback
+ * pin or a promotion from the environment the rule names. Pure.
+ */
+export function promotionVerdict(rule: { readonly from: string } | undefined, pin: Pin | undefined): { readonly allowed: true } | { readonly allowed: false; readonly reason: 'PromotionRequired' | 'PromotionRefused'; readonly message: string } {
+  if (rule === undefined || pin?.reason === 'rollback') return { allowed: true };
+  if (pin === undefined) return { allowed: false, reason: 'PromotionRequired', message: `deploys only by promotion: \`diploid promote --from ${rule.from} --to <this environment>\`; a push does not deploy it` };
+  if (pin.from !== rule.from) return { allowed: false, reason: 'PromotionRefused', message: `promotion from ${pin.from ?? '?'} refused: the config allows promotion from ${rule.from} only` };
+  return { allowed: true };
+}

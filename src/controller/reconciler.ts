@@ -7,7 +7,7 @@ import type { ImageBuilder } from './builder.js';
 export type { EnvironmentOutcome } from './environment-report.js';
 import type { Deployer } from './deployer.js';
 import { deployedCommits } from './deployed-commits.js';
-import { pushEndsPin } from './history.js';
+import { promotionVerdict, pushEndsPin } from './history.js';
 import type { PinStore } from './pin-store.js';
 import { deployEvent, type Notifier } from './notify.js';
 import { EnvironmentReport, type EnvironmentOutcome, type StatusFields } from './environment-report.js';
@@ -194,6 +194,12 @@ export class Reconciler {
     try {
       const planned = await planPhase(context);
       if ('outcome' in planned) return planned.outcome;
+      const promotion = promotionVerdict((await workspace.config(planned.opsCommit)).config.environments[plan.name]?.promotion, pin);
+      if (!promotion.allowed) {
+        // A first status, so `diploid promote` finds the environment; after that it keeps what it runs, and its status says so.
+        if (previous === undefined) await report.status(fields, 'stalled', promotion.reason, promotion.message);
+        return { environment: plan.name, result: 'skipped', reason: promotion.reason, message: promotion.message, jobsCreated: 0 };
+      }
       // Name what is deployed, whichever request found it: a resync of the ops repo may deploy a service repo's new commit.
       const deployed = deployedCommits(push, planned.commits, previous?.commits);
       if (previous?.expiredAt !== undefined && request.resync === true && !deployed.moved) {

@@ -21,6 +21,8 @@ const production = `${project}-production`;
 let root: GitRoot;
 let web: TestRepo;
 let webUrl: string;
+let ops: TestRepo;
+let opsUrl: string;
 let system: TestNamespace;
 let controller: ControllerHarness;
 /** What a real loopback receiver got from the controller's notifier. */
@@ -63,9 +65,9 @@ async function pushWeb(branch: string, label: string): Promise<string> {
 
 beforeAll(async () => {
   root = new GitRoot();
-  const opsUrl = freshGitRepoUrl('ops');
+  opsUrl = freshGitRepoUrl('ops');
   webUrl = freshGitRepoUrl('web');
-  const ops = root.repo('ops', {
+  ops = root.repo('ops', {
     '.diploid.conf.js': `import { defineConfig } from 'diploid';
 export default defineConfig({
   project: '${project}',
@@ -227,6 +229,31 @@ describe('the operator\'s view', { timeout: 240_000 }, () => {
     expect(view.pin).toMatchObject({ reason: 'promotion', from: 'staging', commits: source.commits });
     expect(view.history[0]).toMatchObject({ cause: 'promotion', commits: source.commits, images: source.images });
     expect((await cli('status')).stdout).toMatch(/\nproduction .* pinned \(promotion from staging\)\n/);
+  });
+
+  it('a config rule requiring promotion: following git does not deploy production, a promotion from staging does', async () => {
+    const config = ops.git('show', 'HEAD:.diploid.conf.js').replace("production: { services: { web: { replicas: 2 } } }", "production: { services: { web: { replicas: 2 } }, promotion: { from: 'staging' } }");
+    expect(config).toContain("promotion: { from: 'staging' }");
+    const before = ops.head();
+    const after = ops.commit('require promotion', { '.diploid.conf.js': config });
+    ops.git('push', '-q', opsUrl, 'main');
+    // Production is still pinned by the promotion before: unpinned, it follows git, whose config now requires promotion.
+    let mark = controller.logs.length;
+    expect((await cli('unpin', '--env', 'production')).code).toBe(0);
+    controller.resync();
+    await controller.waitForLog(/^production: skipped \(PromotionRequired\)/, mark);
+    expect(before).not.toBe(after);
+    const runs = await version(production);
+    // Another pass: still not deployed, and the status says why.
+    mark = controller.logs.length;
+    controller.resync();
+    await controller.waitForLog(/^production: skipped \(PromotionRequired\) deploys only by promotion/, mark);
+    expect(await version(production)).toBe(runs);
+    const run = await cli('promote', '--from', 'staging', '--to', 'production', '--wait', '--timeout', '90');
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(await version(production)).toBe('v3');
+    expect((await statusOf('production')).history[0]).toMatchObject({ cause: 'promotion' });
   });
 
   it('the notification webhook heard of deploys, the rollback and the promotion', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pushEndsPin, recordDeploy, rollbackTarget, type DeployRecord, type Pin } from '../../../src/controller/history.js';
+import { promotionVerdict, pushEndsPin, recordDeploy, rollbackTarget, type DeployRecord, type Pin } from '../../../src/controller/history.js';
 import { pendingPinRequest } from '../../../src/controller/pin-watch.js';
 import { environmentView, humanDuration, viewNote } from '../../../src/controller/status-view.js';
 import type { EnvironmentStatus } from '../../../src/controller/status.js';
@@ -63,5 +63,17 @@ describe('status view', () => {
   });
   it('durations for people', () => {
     expect([15_000, 42 * 60_000, 3 * 3600_000 + 12 * 60_000, 50 * 3600_000].map(humanDuration)).toEqual(['15s', '42m', '3h 12m', '2d 2h']);
+  });
+});
+
+describe('a config rule requiring promotion', () => {
+  const rule = { from: 'staging' };
+  const at = '2026-11-29T01:00:00.000Z';
+  it('refuses git without a pin, and a promotion from elsewhere; allows a promotion from the named environment and a rollback', () => {
+    expect(promotionVerdict(undefined, undefined)).toEqual({ allowed: true });
+    expect(promotionVerdict(rule, undefined)).toMatchObject({ allowed: false, reason: 'PromotionRequired' });
+    expect(promotionVerdict(rule, { commits: {}, reason: 'promotion', from: 'qa', at })).toEqual({ allowed: false, reason: 'PromotionRefused', message: 'promotion from qa refused: the config allows promotion from staging only' });
+    expect(promotionVerdict(rule, { commits: {}, reason: 'promotion', from: 'staging', at })).toEqual({ allowed: true });
+    expect(promotionVerdict(rule, { commits: {}, reason: 'rollback', at })).toEqual({ allowed: true });
   });
 });
