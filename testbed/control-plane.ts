@@ -148,6 +148,11 @@ export async function startControlPlane(
 
   // kwok plays the kubelet for nodes carrying its annotation, driven by the stage files shipped
   // in its module (node initialise and heartbeat; pod ready, complete and delete).
+  // kwok also answers the kubelet's log endpoint (HTTPS, any certificate: the API server does not
+  // verify kubelets here) with the lines of one file for every container: `kubectl logs` and
+  // `diploid logs` then go the real way, API server to node.
+  const logs = kwokLogs(dir);
+  await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', logs.key, '-out', logs.cert, '-subj', '/CN=kwok', '-days', '30']);
   const stages = kwokStagesDir();
   if (!existsSync(stages)) throw new Error(`kwok stage files are missing from ${stages}; run scripts/testbed build`);
   const kwok = await startDaemon('kwok', join(bin, 'kwok'), [
@@ -156,6 +161,10 @@ export async function startControlPlane(
     '--manage-all-nodes=false',
     '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
     `--server-address=127.0.0.1:${kwokPort}`,
+    `--node-port=${kwokPort}`,
+    `--tls-cert-file=${logs.cert}`,
+    `--tls-private-key-file=${logs.key}`,
+    `--config=${logs.config}`,
     '--node-ip=127.0.0.1',
     // Renewing the node's Lease keeps the node lifecycle controller from marking it NotReady
     // between the heartbeat stage's status updates (every 20-45s).
@@ -234,4 +243,18 @@ function fakeNode(): string {
       capacity: { cpu: '32', memory: '256Gi', pods: '110' },
     },
   });
+}
+
+/**
+ * The file kwok serves as every container's log (CRI log format, one `<time> stdout F <line>` a
+ * line); tests append to it. Its folder also holds kwok's certificate and ClusterLogs config.
+ */
+export function kwokLogs(dir: string): { file: string; cert: string; key: string; config: string } {
+  const folder = join(dir, 'kwok-logs');
+  mkdirSync(folder, { recursive: true });
+  const file = join(folder, 'container.log');
+  if (!existsSync(file)) writeFileSync(file, '');
+  const config = join(folder, 'cluster-logs.yaml');
+  writeFileSync(config, `kind: ClusterLogs\napiVersion: kwok.x-k8s.io/v1alpha1\nmetadata:\n  name: every-container\nspec:\n  selector: {}\n  logs:\n  - containers: []\n    logsFile: ${JSON.stringify(file)}\n    follow: false\n`);
+  return { file, cert: join(folder, 'kwok.crt'), key: join(folder, 'kwok.key'), config };
 }

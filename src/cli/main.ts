@@ -1,7 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, UserError } from '../errors.js';
+import { ExitCode } from './exit-code.js';
 import { withLines } from './problem-lines.js';
 import { createOutput, type Output } from './output.js';
+import { diploidVersion } from './version.js';
 
 type Register = (program: Command, output: Output) => void;
 
@@ -20,17 +22,27 @@ const COMMANDS: ReadonlyArray<readonly [string, () => Promise<Register>]> = [
   ['init', async () => (await import('./commands/init.js')).registerInitCommand],
   ['secrets', async () => (await import('./commands/secrets.js')).registerSecretsCommands],
   ['new', async () => (await import('./commands/new.js')).registerNewCommand],
+  ['status', async () => (await import('./commands/status.js')).registerStatusCommand],
+  ['rollback', async () => (await import('./commands/rollback.js')).registerRollbackCommands],
+  ['unpin', async () => (await import('./commands/rollback.js')).registerRollbackCommands],
+  ['promote', async () => (await import('./commands/promote.js')).registerPromoteCommand],
+  ['diff', async () => (await import('./commands/diff.js')).registerDiffCommand],
+  ['logs', async () => (await import('./commands/logs.js')).registerLogsCommand],
 ];
 
 /** Runs the CLI; the one place that catches errors, prints them and picks the exit code. */
 export async function main(argv: readonly string[], output: Output = createOutput()): Promise<number> {
   const program = new Command('diploid')
     .description('Ship to Kubernetes from one ops repo.')
+    .version(diploidVersion(), '-V, --version', 'print the version')
     .exitOverride()
     .configureOutput({ writeOut: (text) => output.out(text), writeErr: (text) => output.err(text) });
   try {
     const named = COMMANDS.filter(([name]) => name === argv[0]);
-    for (const [, load] of named.length === 1 ? named : COMMANDS) (await load())(program, output);
+    // A module may register several commands (rollback and unpin): register each module once.
+    const registers = new Set<Register>();
+    for (const [, load] of named.length === 1 ? named : COMMANDS) registers.add(await load());
+    for (const register of registers) register(program, output);
     await program.parseAsync([...argv], { from: 'user' });
     return 0;
   } catch (error) {
@@ -40,6 +52,7 @@ export async function main(argv: readonly string[], output: Output = createOutpu
 
 function report(error: unknown, output: Output): number {
   if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+  if (error instanceof ExitCode) return error.code;
   if (error instanceof ConfigError) {
     output.err(`error: ${new ConfigError(withLines(error.problems)).message}\n`);
     return 1;

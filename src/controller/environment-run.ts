@@ -10,6 +10,7 @@ import type { EnvironmentOutcome, EnvironmentReport, StatusFields } from './envi
 import { classifyError } from './errors.js';
 import type { EnvironmentSecretsHook } from './ops-hooks.js';
 import { condition, type EnvironmentStatus } from './status.js';
+import { recordDeploy, type Pin } from './history.js';
 
 /** What one environment's reconcile works with. */
 export interface RunContext {
@@ -23,6 +24,8 @@ export interface RunContext {
   readonly report: EnvironmentReport;
   /** Writes the environment's Secrets from the ops repo, before its objects. */
   readonly secrets?: EnvironmentSecretsHook;
+  /** Held at recorded commits (rollback, promotion): those are rendered instead of the branch's head. */
+  readonly pin?: Pin;
 }
 
 /** The plan phase's verdict: work to do, or an outcome that ends the reconcile here. */
@@ -36,7 +39,7 @@ export async function planPhase(context: RunContext): Promise<Planned> {
   const commit = push.after;
   const state = await context.workspace.state({
     ...(plan.branch === undefined ? {} : { branch: plan.branch }),
-    ...(commit === undefined ? { without: { repo: push.repo, branch: push.branch } } : { commits: { [push.repo]: commit } }),
+    ...(context.pin !== undefined ? { commits: context.pin.commits } : commit === undefined ? { without: { repo: push.repo, branch: push.branch } } : { commits: { [push.repo]: commit } }),
   });
   const desired = desiredEnvironment(plan, state);
   await context.secrets?.({ workspace: context.workspace, opsCommit: state.repos.ops?.commit ?? '', project: desired.app.project, environment: plan.name, filesOf: plan.preview?.base ?? plan.name, namespace: desired.app.environment.namespace, objects: desired.objects });
@@ -116,8 +119,24 @@ export async function reportPhase(context: RunContext, desired: DesiredEnvironme
   const changed = result.applied.filter((item) => item.outcome !== 'unchanged').length;
   const drift = result.drifted.length === 0 ? '' : `; drift reverted (edited in the cluster): ${result.drifted.join(', ')}`;
   const message = `deployed revision ${desired.revision} from ${fields.repo ?? push.repo}@${fields.commit?.slice(0, 12) ?? push.branch}: ${changed} of ${result.applied.length} objects changed, ${result.pruned.length} pruned${drift}`;
-  await report.status({ ...fields, appliedRevision: desired.revision, images, inventory: result.inventory, ...(result.drifted.length === 0 ? {} : { drift: result.drifted }) }, 'ready', result.drifted.length === 0 ? 'Succeeded' : 'DriftReverted', message);
+  const history = recordDeploy(fields.history, deployRecord(context, desired.revision, fields, images));
+  await report.status({ ...fields, appliedRevision: desired.revision, images, inventory: result.inventory, history, ...(result.drifted.length === 0 ? {} : { drift: result.drifted }) }, 'ready', result.drifted.length === 0 ? 'Succeeded' : 'DriftReverted', message);
   const url = plan.preview !== undefined && desired.app.environment.domain !== undefined ? `https://${desired.app.environment.domain}` : undefined;
   await report.commit('deployed', `Deployed to ${plan.name}`, url);
   return { environment: plan.name, result: 'deployed', reason: result.drifted.length === 0 ? 'Succeeded' : 'DriftReverted', message, jobsCreated };
+}
+
+/** The history entry of a deploy that went through; under a pin, it says the rollback or promotion. */
+function deployRecord(context: RunContext, revision: string, fields: StatusFields, images: Readonly<Record<string, string>>): Parameters<typeof recordDeploy>[1] {
+  const { pin } = context;
+  return {
+    revision,
+    repo: fields.repo ?? context.push.repo,
+    ...(fields.commit === undefined ? {} : { commit: fields.commit }),
+    commits: fields.commits ?? {},
+    images,
+    deployedAt: new Date().toISOString(),
+    cause: pin === undefined ? 'git' : pin.reason,
+    ...(pin?.by === undefined ? {} : { by: pin.by }),
+  };
 }

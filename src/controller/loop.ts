@@ -118,12 +118,15 @@ export class ControllerLoop {
 
   private async done(work: Work): Promise<void> {
     if (work.entry === undefined || this.options.inbox === undefined) return;
-    this.inFlight.delete(`${work.entry.key}\0${work.entry.value}`);
     try {
       await this.options.inbox.ack(work.entry);
     } catch (error) {
       // Left in the inbox: it is reconciled again, which changes nothing that is done.
       this.log(`inbox: cannot acknowledge ${work.request.repo} ${work.request.branch}: ${classifyError(error).message}`);
+    } finally {
+      // Only now: a poll of the inbox during the ack would otherwise queue the same push again
+      // (and a push reconciled twice would end a rollback's pin set in between).
+      this.inFlight.delete(`${work.entry.key}\0${work.entry.value}`);
     }
   }
 

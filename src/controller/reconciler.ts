@@ -7,6 +7,9 @@ import type { ImageBuilder } from './builder.js';
 export type { EnvironmentOutcome } from './environment-report.js';
 import type { Deployer } from './deployer.js';
 import { deployedCommits } from './deployed-commits.js';
+import { promotionVerdict, pushEndsPin } from './history.js';
+import type { PinStore } from './pin-store.js';
+import { deployEvent, type Notifier } from './notify.js';
 import { EnvironmentReport, type EnvironmentOutcome, type StatusFields } from './environment-report.js';
 import { withHeldBack } from './desired.js';
 import { buildPhase, deployPhase, heldBackPhase, planPhase, reportPhase, type RunContext } from './environment-run.js';
@@ -28,6 +31,10 @@ export interface ReconcilerOptions {
   readonly builder: ImageBuilder;
   readonly deployer: Deployer;
   readonly reporter: StatusReporter;
+  /** Opt-in: deployed / failed / rolled back, to a webhook. */
+  readonly notifier?: Notifier;
+  /** Rollbacks and promotions asked for by operators; without it, environments always follow git. */
+  readonly pins?: PinStore;
   /** Where branches point in git; by default read from the ops and service repos' mirrors. */
   readonly heads?: BranchHeads;
   /** The clock, passed in so tests can fix it. */
@@ -110,9 +117,19 @@ export class Reconciler {
       }
       const outcome = await this.environment(environment, plan.push, request, workspace);
       this.log(`${environment.name}: ${outcome.result} (${outcome.reason}) ${outcome.message}`);
+      await this.notify(outcome);
       outcomes.push(outcome);
     }
     return { outcomes, notes: plan.notes };
+  }
+
+  /** Deployed, failed, rolled back, promoted: told to the notifier, if one is set; never fails the reconcile. */
+  private async notify(outcome: EnvironmentOutcome): Promise<void> {
+    const notifier = this.options.notifier;
+    if (notifier === undefined || (outcome.result !== 'deployed' && outcome.result !== 'stalled')) return;
+    const status = await this.options.store.get(outcome.environment).catch(() => undefined);
+    const event = deployEvent(outcome, status);
+    if (event !== undefined) await notifier.notify(event);
   }
 
   /** Tears down previews whose `ttl` passed without a push. */
@@ -140,6 +157,13 @@ export class Reconciler {
   private async environment(plan: EnvironmentPlan, push: Push, request: ReconcileRequest, workspace: Workspace): Promise<EnvironmentOutcome> {
     const { store, reporter } = this.options;
     const previous = await store.get(plan.name);
+    // A pin (rollback, promotion) holds until a push moves one of its repos (see history.ts); a resync keeps it.
+    let pin = await this.options.pins?.get(plan.name);
+    if (pin !== undefined && pushEndsPin(pin, push, request.resync === true)) {
+      await this.options.pins?.clear(plan.name, pin);
+      this.log(`${plan.name}: the push of ${push.repo}@${push.after?.slice(0, 12) ?? push.branch} ends the ${pin.reason} pin`);
+      pin = undefined;
+    }
     const report = new EnvironmentReport(plan, push, previous, store, reporter, this.now);
     const commit = push.after;
     const fields: StatusFields = {
@@ -153,6 +177,8 @@ export class Reconciler {
       ...(previous?.images === undefined ? {} : { images: previous.images }),
       ...(previous?.inventory === undefined ? {} : { inventory: previous.inventory }),
       ...(previous?.commits === undefined ? {} : { commits: previous.commits }),
+      ...(previous?.history === undefined ? {} : { history: previous.history }),
+      ...(pin === undefined ? {} : { pin }),
       updatedAt: request.resync === true && previous !== undefined ? previous.updatedAt : this.now().toISOString(),
     };
 
@@ -171,12 +197,27 @@ export class Reconciler {
       return report.failed(fields, new TerminalError('ConfigInvalid', message));
     }
 
-    const context: RunContext = { plan, push, resync: request.resync === true, previous, workspace, report, ...(this.options.secrets === undefined ? {} : { secrets: this.options.secrets }) };
+    const context: RunContext = {
+      plan,
+      push,
+      resync: request.resync === true,
+      previous,
+      workspace,
+      report,
+      ...(this.options.secrets === undefined ? {} : { secrets: this.options.secrets }),
+      ...(fields.pin === undefined ? {} : { pin: fields.pin }),
+    };
     const jobs = { created: 0 };
     let attempted = fields;
     try {
       const planned = await planPhase(context);
       if ('outcome' in planned) return planned.outcome;
+      const promotion = promotionVerdict((await workspace.config(planned.opsCommit)).config.environments[plan.name]?.promotion, pin);
+      if (!promotion.allowed) {
+        // A first status, so `diploid promote` finds the environment; after that it keeps what it runs, and its status says so.
+        if (previous === undefined) await report.status(fields, 'stalled', promotion.reason, promotion.message);
+        return { environment: plan.name, result: 'skipped', reason: promotion.reason, message: promotion.message, jobsCreated: 0 };
+      }
       // Name what is deployed, whichever request found it: a resync of the ops repo may deploy a service repo's new commit.
       const deployed = deployedCommits(push, planned.commits, previous?.commits);
       // An expired preview comes back only for a new commit on its own branch (by webhook, or found

@@ -14,6 +14,8 @@ import { kubeAddonsHook, kubeSecretsHook } from './ops-hooks.js';
 import { Reconciler } from './reconciler.js';
 import { HostStatusReporter, noopStatusReporter, type StatusReporter } from './reporter.js';
 import { ConfigMapStatusStore } from './status-store.js';
+import { ConfigMapPinStore } from './pin-store.js';
+import type { Notifier } from './notify.js';
 
 export interface ControllerSettings {
   readonly ops: string;
@@ -25,6 +27,8 @@ export interface ControllerSettings {
   /** Registry hosts reached over plain HTTP. */
   readonly plainHttpRegistries?: readonly string[];
   readonly log: (line: string) => void;
+  /** Opt-in notifications of deploys, failures, rollbacks and promotions. */
+  readonly notifier?: Notifier;
 }
 
 /** The ops config on the ops repo's default branch: which repos and hosts to follow. */
@@ -75,6 +79,8 @@ export function createReconciler(kube: k8s.KubeConfig, config: ConfigSpec, setti
     locations: settings.locations,
     cacheDir: settings.cacheDir,
     store: new ConfigMapStatusStore(kube, settings.namespace),
+    pins: new ConfigMapPinStore(kube, settings.namespace),
+    ...(settings.notifier === undefined ? {} : { notifier: settings.notifier }),
     builder: new JobImageBuilder(
       kube,
       new HttpRegistryClient({ plainHttp: settings.plainHttpRegistries ?? [] }),

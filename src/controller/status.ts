@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { KubeObject } from '../backends/kubernetes/objects.js';
 import type { InventoryEntry } from '../cluster/environment-inventory.js';
 import type { CurrentEnvironment } from '../plan/types.js';
+import type { DeployRecord, Pin } from './history.js';
 
 /** The condition types every environment carries, as Flux's controllers use them. */
 export type ConditionType = 'Ready' | 'Reconciling' | 'Stalled';
@@ -52,6 +53,10 @@ export interface EnvironmentStatus {
   readonly drift?: readonly string[];
   /** Set when a preview's `ttl` passed and it was torn down: a resync leaves it down, a new push brings it back. */
   readonly expiredAt?: string;
+  /** The last deployed revisions, newest first (see `history.ts`): what `diploid rollback` can go back to. */
+  readonly history?: readonly DeployRecord[];
+  /** Held at recorded commits by a rollback or promotion, until the next push or `diploid unpin`. */
+  readonly pin?: Pin;
   /** ISO time of the last push that changed it; previews expire `ttl` after it. */
   readonly updatedAt: string;
   readonly conditions: readonly Condition[];

@@ -84,6 +84,11 @@ const environmentSchema = z.strictObject({
   defaults: servicePatchSchema.optional(),
   /** Overrides per service: `{ api: { replicas: 3 } }`. */
   services: z.record(z.string(), servicePatchSchema).optional(),
+  /**
+   * Deploys only by `diploid promote --from <from>` (or a rollback), never by a push: production
+   * then runs only what ran in `from` first.
+   */
+  promotion: z.strictObject({ from: dnsLabel }).optional(),
 });
 export type EnvironmentConfig = z.output<typeof environmentSchema>;
 

@@ -10,6 +10,9 @@ import { EventQueue } from '../../src/controller/event-queue.js';
 import { KubeDeployer } from '../../src/controller/deployer.js';
 import { JobImageBuilder } from '../../src/controller/builder.js';
 import { ControllerLoop } from '../../src/controller/loop.js';
+import { PinWatcher } from '../../src/controller/pin-watch.js';
+import { ConfigMapPinStore } from '../../src/controller/pin-store.js';
+import type { Notifier } from '../../src/controller/notify.js';
 import { Reconciler } from '../../src/controller/reconciler.js';
 import type { StatusReporter, StatusTarget } from '../../src/controller/reporter.js';
 import { readResyncRequests } from '../../src/controller/resync.js';
@@ -37,6 +40,8 @@ export interface HarnessOptions {
   readonly deployTimeoutMs?: number;
   /** The reconciler's clock (preview TTLs); the real one by default. */
   readonly now?: () => Date;
+  /** Where deploys are told, as `diploid controller --notify-webhook-env` sets it. */
+  readonly notifier?: Notifier;
 }
 
 /** One running controller; `stop` then `start` again is a restart (memory gone, cluster kept). */
@@ -45,6 +50,7 @@ export class ControllerHarness {
   readonly reports: Array<{ target: StatusTarget; status: CommitStatus }> = [];
   private server: RunningWebhookServer | undefined;
   private loop: ControllerLoop | undefined;
+  private pins: PinWatcher | undefined;
   private readonly targets: RepoTarget[];
 
   constructor(readonly options: HarnessOptions) {
@@ -65,6 +71,8 @@ export class ControllerHarness {
       builder: new JobImageBuilder(kube, new HttpRegistryClient(), { namespace: this.options.namespace, image: DEFAULT_BUILDER_IMAGE }, 60_000),
       deployer: new KubeDeployer(kube, this.options.deployTimeoutMs ?? 90_000),
       reporter: recorder,
+      pins: new ConfigMapPinStore(kube, this.options.namespace),
+      ...(this.options.notifier === undefined ? {} : { notifier: this.options.notifier }),
       log,
       ...(this.options.now === undefined ? {} : { now: this.options.now }),
     });
@@ -79,9 +87,13 @@ export class ControllerHarness {
     const resync = () => readResyncRequests({ ops: this.options.ops, locations, cacheDir: this.options.cacheDir, store });
     this.loop = new ControllerLoop({ queue, reconciler, resync, resyncMs: this.options.resyncMs ?? 3_600_000, log });
     this.loop.start();
+    const loop = this.loop;
+    this.pins = new PinWatcher({ store: new ConfigMapStatusStore(kube, this.options.namespace), pins: new ConfigMapPinStore(kube, this.options.namespace), resync: () => loop.requestResync(), intervalMs: 500, log });
+    this.pins.start();
   }
 
   async stop(): Promise<void> {
+    this.pins?.stop();
     await this.server?.close();
     await this.loop?.stop();
     this.server = undefined;

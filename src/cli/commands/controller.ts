@@ -8,6 +8,11 @@ import { ConfigMapDeliveryLog } from '../../controller/delivery-log.js';
 import { ClusterInbox } from '../../controller/inbox.js';
 import { LeaseElector } from '../../controller/lease.js';
 import { ControllerLoop } from '../../controller/loop.js';
+import { PinWatcher } from '../../controller/pin-watch.js';
+import { WebhookNotifier } from '../../controller/notify.js';
+import { startUiServer } from '../../controller/ui/server.js';
+import { liveWorkloads } from '../../cluster/workloads.js';
+import { ConfigMapPinStore } from '../../controller/pin-store.js';
 import { DEFAULT_CONTROLLER_NAMESPACE } from '../../controller/manifests.js';
 import { readResyncRequests } from '../../controller/resync.js';
 import { SwappableStatusReporter } from '../../controller/reporter.js';
@@ -40,6 +45,12 @@ interface ControllerOptions {
   plainHttpRegistry: string[];
   once?: boolean;
   leaseDuration: string;
+  notifyWebhookEnv?: string;
+  notifyWebhookFile?: string;
+  uiPort?: number;
+  uiHost: string;
+  uiTokenEnv?: string;
+  uiTokenFile?: string;
 }
 
 /** Adds `diploid controller`: webhook server, reconciler and periodic resync in one process. */
@@ -61,6 +72,12 @@ export function registerControllerCommand(program: Command, output: Output): voi
     .option('--cache <dir>', 'git mirrors (default: $DIPLOID_CACHE or ~/.cache/diploid)')
     .option('--builder-image <image>', 'image of build Jobs (default: controller.builderImage or kaniko)')
     .option('--plain-http-registry <host>', 'registry host reached over plain HTTP (repeatable)', collect, [])
+    .option('--notify-webhook-env <name>', 'environment variable holding a webhook URL (Slack-compatible) told of deploys, failures, rollbacks and promotions')
+    .option('--notify-webhook-file <path>', 'file holding that URL (a mounted Secret)')
+    .option('--ui-port <port>', 'serve the read-only web UI on this port (off unless given)', parsePort)
+    .option('--ui-host <address>', 'web UI address', '0.0.0.0')
+    .option('--ui-token-env <name>', 'environment variable holding the web UI token (default: DIPLOID_UI_TOKEN)')
+    .option('--ui-token-file <path>', 'file holding the web UI token')
     .option('--once', 'run one resync pass and exit (for a CronJob, or to check the setup)')
     .option('--lease-duration <duration>', 'how long a dead leader holds the leader Lease before another replica takes over', '15s')
     .action(async (options: ControllerOptions) => {
@@ -78,7 +95,8 @@ export function registerControllerCommand(program: Command, output: Output): voi
       const kube = kubeConfigFrom(options.kubeconfig);
       // Statuses, the delivery log and build Jobs live there: without it every reconcile would fail.
       if (await ensureNamespace(kube, namespace)) log(`controller: created namespace ${namespace}`);
-      const settings = { ops, locations, cacheDir, namespace, plainHttpRegistries: options.plainHttpRegistry, log, ...(options.builderImage === undefined ? {} : { builderImage: options.builderImage }) };
+      const notifier = await notifierFrom(options, log);
+      const settings = { ops, locations, cacheDir, namespace, ...(notifier === undefined ? {} : { notifier }), plainHttpRegistries: options.plainHttpRegistry, log, ...(options.builderImage === undefined ? {} : { builderImage: options.builderImage }) };
       const reporter = new SwappableStatusReporter(statusReporterFor(config, log));
       const reconciler = createReconciler(kube, config, settings, reporter);
       const store = new ConfigMapStatusStore(kube, namespace);
@@ -147,6 +165,19 @@ export function registerControllerCommand(program: Command, output: Output): voi
           stopping = ending?.stop() ?? Promise.resolve();
         },
       );
+      const ui = options.uiPort === undefined ? undefined : await startUiServer({
+        store: new ConfigMapStatusStore(kube, namespace),
+        pins: new ConfigMapPinStore(kube, namespace),
+        workloads: (target) => liveWorkloads(kube, target),
+        token: await readSecret(options.uiTokenFile !== undefined ? { file: options.uiTokenFile } : { env: options.uiTokenEnv ?? 'DIPLOID_UI_TOKEN' }, 'web UI token'),
+        port: options.uiPort,
+        host: options.uiHost,
+        log,
+      });
+      if (ui !== undefined) log(`ui: serving the read-only web UI on ${ui.url}`);
+      // Rollback, promote and unpin only write the status: this notices them and asks the leader's loop for a pass.
+      const pins = new PinWatcher({ store: new ConfigMapStatusStore(kube, namespace), pins: new ConfigMapPinStore(kube, namespace), resync: () => loop?.requestResync(), intervalMs: 5_000, log });
+      pins.start();
       log(`controller ${identity}: following ${ops}, statuses in namespace ${namespace}, resync every ${resync}`);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', () => resolve());
@@ -155,6 +186,8 @@ export function registerControllerCommand(program: Command, output: Output): voi
       log('controller: stopping');
       clearInterval(reload);
       await server?.close();
+      pins.stop();
+      await ui?.close();
       await loop?.stop();
       await stopping;
       // Given up at once, so the other replica need not wait for the Lease to expire.
@@ -165,3 +198,13 @@ export function registerControllerCommand(program: Command, output: Output): voi
 
 
 
+
+/** The opt-in notifier: its URL is a credential, read from the environment or a file, never from a flag's value. */
+async function notifierFrom(options: ControllerOptions, log: (line: string) => void): Promise<WebhookNotifier | undefined> {
+  if (options.notifyWebhookEnv !== undefined && options.notifyWebhookFile !== undefined) throw new UserError('pass --notify-webhook-env or --notify-webhook-file, not both');
+  const source = options.notifyWebhookEnv !== undefined ? { env: options.notifyWebhookEnv } : options.notifyWebhookFile !== undefined ? { file: options.notifyWebhookFile } : undefined;
+  if (source === undefined) return undefined;
+  const url = (await readSecret(source, 'notification webhook URL')).trim();
+  if (!/^https?:\/\//.test(url)) throw new UserError(`the notification webhook URL (from ${'env' in source ? `$${source.env}` : source.file}) is not an http(s) URL`);
+  return new WebhookNotifier(url, log);
+}

@@ -1,0 +1,63 @@
+import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import { kubeConfigFrom } from '../../cluster/kube-client.js';
+import { readPodLogs, type LogSource } from '../../cluster/pod-logs.js';
+import { ConfigMapStatusStore } from '../../controller/status-store.js';
+import { durationMs } from '../../plan/targets.js';
+import { UserError } from '../../errors.js';
+import { json, withClusterReadOptions, type ClusterReadOptions } from '../cluster-options.js';
+import type { Output } from '../output.js';
+
+interface LogsOptions extends ClusterReadOptions {
+  env?: string;
+  build?: boolean;
+  tail?: number;
+  since?: string;
+  container?: string;
+}
+
+/** Adds `diploid logs`: a service's logs across its pods, or its latest build's. */
+export function registerLogsCommand(program: Command, output: Output): void {
+  withClusterReadOptions(
+    program
+      .command('logs')
+      .description('A service\'s logs across all its pods in an environment (each line prefixed with its pod), or with --build the logs of its latest image build.')
+      .argument('<service>', 'the service')
+      .option('-e, --env <name>', 'environment whose pods to read (not with --build)')
+      .option('--build', 'the service\'s latest build Job, in the controller\'s namespace')
+      .option('--tail <lines>', 'only the last lines of each pod', parseCount)
+      .option('--since <duration>', 'only lines newer than this, e.g. 10m')
+      .option('-c, --container <name>', 'one container of each pod'),
+  ).action(async (service: string, options: LogsOptions) => {
+    const kube = kubeConfigFrom(options.kubeconfig);
+    let source: LogSource;
+    if (options.build === true) {
+      if (options.env !== undefined) throw new UserError('pass --env or --build, not both: builds are shared by environments');
+      source = { kind: 'build', namespace: options.namespace, service };
+    } else {
+      if (options.env === undefined) throw new UserError('which environment? pass --env NAME (or --build for the build\'s logs)');
+      const status = await new ConfigMapStatusStore(kube, options.namespace).get(options.env);
+      if (status === undefined) throw new UserError(`no environment "${options.env}" in namespace ${options.namespace}`);
+      source = { kind: 'service', namespace: status.namespace, service };
+    }
+    const since = options.since === undefined ? undefined : durationMs(options.since);
+    if (since !== undefined && !Number.isFinite(since)) throw new UserError(`--since expects a duration such as 30s, 10m or 2h, got "${options.since}"`);
+    const logs = await readPodLogs(kube, source, { ...(options.tail === undefined ? {} : { tailLines: options.tail }), ...(since === undefined ? {} : { sinceSeconds: Math.ceil(since / 1000) }), ...(options.container === undefined ? {} : { container: options.container }) });
+    if (logs.length === 0) throw new UserError(source.kind === 'build' ? `no build pods of ${service} in namespace ${source.namespace}` : `no pods of service ${service} in namespace ${source.namespace}`);
+    if (options.output === 'json') output.out(json({ service, ...(options.env === undefined ? {} : { environment: options.env }), pods: logs }));
+    else {
+      for (const item of logs) {
+        const prefix = `[${item.pod}${item.container === undefined ? '' : `/${item.container}`}] `;
+        if (item.error !== undefined) output.err(`${prefix}logs not readable: ${item.error}\n`);
+        for (const line of (item.text ?? '').split('\n')) if (line !== '') output.out(`${prefix}${line}\n`);
+      }
+    }
+    if (logs.every((item) => item.error !== undefined)) throw new UserError(`the logs of none of the ${logs.length} pods could be read`);
+  });
+}
+
+function parseCount(text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 0) throw new InvalidArgumentError('a number of lines');
+  return value;
+}
