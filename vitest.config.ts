@@ -6,6 +6,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
+          globalSetup: ['test/support/build-sandbox.ts'],
           include: ['test/unit/**/*.test.ts', 'test/golden/**/*.test.ts', 'test/cli/**/*.test.ts'],
           // Generous: CI has two cores, and some tests drive real git, HTTP servers and Caddy.
           testTimeout: 30_000,
@@ -15,7 +16,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
-          globalSetup: ['test/integration/testbed-setup.ts'],
+          globalSetup: ['test/support/build-sandbox.ts', 'test/integration/testbed-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 600_000,
           fileParallelism: false,

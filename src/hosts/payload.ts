@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { MalformedPayloadError } from './errors.js';
 
 /** Parses a verified body as JSON and checks the fields diploid reads; extra fields are ignored. */
@@ -23,3 +23,10 @@ export function readPayload<T>(body: Buffer, schema: z.ZodType<T>, what: string)
 export function bodyDigest(body: Buffer): string {
   return `sha256:${createHash('sha256').update(body).digest('hex')}`;
 }
+
+/**
+ * A commit id as hosts send it: 40 hex digits (SHA-1) or 64 (SHA-256 repositories). Anything else
+ * in a payload is refused before it could reach a git command line.
+ */
+export const commitIdSchema = z.string().regex(/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/, 'expected a commit id of 40 or 64 hex digits');
+

@@ -27,6 +27,16 @@ const repoSchema = z.strictObject({
   serviceFile: z.string().optional(),
   /** A local folder holding the repo (relative to the ops repo), used when rendering without git. */
   local: z.string().optional(),
+  /**
+   * The services this repo's own file may describe; by default the one named like the repo. A
+   * repo's file can never add, replace or change any other service.
+   */
+  services: z.array(z.string().min(1)).min(1).optional(),
+  /**
+   * Refuse code from this repo: its service file must be `diploid.service.json` or `.yaml`.
+   * For repos whose pushers should not run code in diploid at all.
+   */
+  dataOnly: z.boolean().optional(),
 });
 export type RepoConfig = z.output<typeof repoSchema>;
 

@@ -37,6 +37,9 @@ export function validateSources(sources: AppSources, problems: Problems): Valida
   const services = new Map<string, { repo?: ServiceLayer; ops?: ServiceLayer }>();
   const invalid = new Set<string>();
   for (const { document, origin } of sources.services) {
+    const repo = origin.kind === 'repo' ? origin.repo : undefined;
+    // Without a valid config nothing says what a repo may describe; the config's problems come first.
+    const allowed = repo === undefined || config === undefined ? undefined : repoServices(config, repo);
     const values = Array.isArray(document.value) ? document.value : [document.value];
     values.forEach((value, index) => {
       const name = typeof value === 'object' && value !== null && typeof (value as { name?: unknown }).name === 'string' ? (value as { name: string }).name : undefined;
@@ -44,6 +47,13 @@ export function validateSources(sources: AppSources, problems: Problems): Valida
       const spec = validateDocument(serviceSchema, value, document.file, prefix, problems);
       if (spec === undefined) {
         if (name !== undefined) invalid.add(name);
+        return;
+      }
+      if (repo !== undefined && allowed !== undefined && !allowed.includes(spec.name)) {
+        invalid.add(spec.name);
+        const listed = config?.repos?.[repo]?.services !== undefined;
+        const why = listed ? `repos.${repo}.services in ${configFile}` : `by default the service named like the repo; list others in repos.${repo}.services of ${configFile}`;
+        problems.add(document.file, joinPath(prefix, 'name'), `repo "${repo}" may describe only ${allowed.map((name) => `"${name}"`).join(', ')} (${why}), not "${spec.name}"`);
         return;
       }
       const slot = origin.kind === 'ops' ? 'ops' : 'repo';
@@ -61,6 +71,11 @@ export function validateSources(sources: AppSources, problems: Problems): Valida
   checkEnvironmentOverrides(config, configFile, services, problems);
   for (const name of services.keys()) invalid.delete(name);
   return { config, configFile, services, invalid };
+}
+
+/** The services a repo's own file may describe: those the ops config assigns to it. */
+function repoServices(config: ConfigSpec, repo: string): readonly string[] {
+  return config.repos?.[repo]?.services ?? [repo];
 }
 
 function checkEnvironmentOverrides(config: ConfigSpec, file: string, services: ReadonlyMap<string, unknown>, problems: Problems): void {

@@ -11,7 +11,7 @@ export default defineConfig({
   ops: { path: 'shop/ops' },
   repos: {
     web: { path: 'shop/web', local: '../repos/web' },
-    backend: { path: 'shop/backend', local: '../repos/backend' },
+    backend: { path: 'shop/backend', local: '../repos/backend', services: ['api', 'worker'] },
     billing: { path: 'shop/billing', local: '../repos/billing' },
   },
   registry: { url: 'registry.example.com/shop', pullSecret: 'registry-credentials' },

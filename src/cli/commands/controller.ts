@@ -13,7 +13,6 @@ import { durationMs } from '../../plan/targets.js';
 import { OPS_REPO } from '../../plan/types.js';
 import { locateOps } from '../../sources/git/locate.js';
 import type { Output } from '../output.js';
-import { preferReclaimableLoading } from '../../sources/load-module.js';
 import { collect, defaultCacheDir, parsePort, parseRepoUrl, secretSource } from '../options.js';
 
 interface ControllerOptions {
@@ -55,8 +54,6 @@ export function registerControllerCommand(program: Command, output: Output): voi
     .option('--plain-http-registry <host>', 'registry host reached over plain HTTP (repeatable)', collect, [])
     .option('--once', 'run one resync pass and exit (for a CronJob, or to check the setup)')
     .action(async (options: ControllerOptions) => {
-      // A controller loads config on every reconcile, for days: memory must be reclaimable.
-      preferReclaimableLoading();
       const log = (line: string) => output.err(`${new Date().toISOString()} ${line}\n`);
       const urls = Object.fromEntries(options.repoUrl.map(parseRepoUrl));
       const locations = { ...(options.gitRoot === undefined ? {} : { gitRoot: options.gitRoot }), urls };

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { isZeroSha, splitRef, type EventSource, type MergeRequestState, type ParsedDelivery } from '../event.js';
-import { bodyDigest, readPayload } from '../payload.js';
+import { bodyDigest, commitIdSchema, readPayload } from '../payload.js';
 import { headerValue, verifyGithubSignature } from '../signature.js';
 import type { WebhookCodec, WebhookDelivery } from '../types.js';
 
@@ -9,8 +9,8 @@ const repository = z.object({ full_name: z.string() });
 
 const pushPayload = z.object({
   ref: z.string(),
-  before: z.string(),
-  after: z.string(),
+  before: commitIdSchema,
+  after: commitIdSchema,
   created: z.boolean().optional(),
   deleted: z.boolean().optional(),
   repository,
@@ -25,14 +25,14 @@ const deletePayload = z.object({
 const pullRequestPayload = z.object({
   action: z.string(),
   number: z.number().int(),
-  before: z.string().optional(),
-  after: z.string().optional(),
+  before: commitIdSchema.optional(),
+  after: commitIdSchema.optional(),
   pull_request: z.object({
     state: z.enum(['open', 'closed']),
     merged: z.boolean().nullable().optional(),
     draft: z.boolean().optional(),
     html_url: z.string().optional(),
-    head: z.object({ ref: z.string(), sha: z.string(), repo: repository.nullable() }),
+    head: z.object({ ref: z.string(), sha: commitIdSchema, repo: repository.nullable() }),
     base: z.object({ ref: z.string(), repo: repository }),
   }),
   repository,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { isZeroSha, splitRef, type EventSource, type MergeRequestState, type ParsedDelivery } from '../event.js';
-import { bodyDigest, readPayload } from '../payload.js';
+import { bodyDigest, commitIdSchema, readPayload } from '../payload.js';
 import { headerValue, verifyGitlabToken } from '../signature.js';
 import type { WebhookCodec, WebhookDelivery } from '../types.js';
 
@@ -12,8 +12,8 @@ const kindOnly = z.object({ object_kind: z.string() });
 const pushPayload = z.object({
   object_kind: z.enum(['push', 'tag_push']),
   ref: z.string(),
-  before: z.string(),
-  after: z.string(),
+  before: commitIdSchema,
+  after: commitIdSchema,
   project,
 });
 
@@ -28,8 +28,8 @@ const mergeRequestPayload = z.object({
     target_branch: z.string(),
     source_project_id: z.number().int(),
     target_project_id: z.number().int(),
-    last_commit: z.object({ id: z.string() }),
-    oldrev: z.string().optional(),
+    last_commit: z.object({ id: commitIdSchema }),
+    oldrev: z.union([commitIdSchema, z.literal('')]).optional(),
     draft: z.boolean().optional(),
     work_in_progress: z.boolean().optional(),
     url: z.string().optional(),

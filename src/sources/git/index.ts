@@ -2,6 +2,5 @@
 export { git, gitMaybe, GitError } from './git.js';
 export { RepoCache, CachedRepo, ZERO_SHA } from './repo-cache.js';
 export { locateRepo, locateOps, type RepoLocations } from './locate.js';
-export { loadCommitFolders, type CommitFolders } from './load-commit.js';
 export { Workspace, type StateSpec, type WorkspaceOptions } from './workspace.js';
 export { planPush, type PlanPushOptions, type PushRequest } from './plan-push.js';

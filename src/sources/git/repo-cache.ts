@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RepoSnapshot } from '../../plan/types.js';
+import { BlobReader, GitTree } from '../trees.js';
 import { git, gitMaybe } from './git.js';
 
 /** The all-zero id git hosts use for "no commit". */
@@ -9,7 +10,7 @@ export const ZERO_SHA = '0000000000000000000000000000000000000000';
 
 /**
  * Local mirrors of remote repos under one cache folder: cloned once, fetched incrementally
- * (once per cache instance), and commit trees written out once per tree id.
+ * (once per cache instance). Commits are read from the mirrors' objects, never checked out.
  */
 export class RepoCache {
   private readonly opened = new Map<string, Promise<CachedRepo>>();
@@ -37,7 +38,7 @@ export class RepoCache {
       await git(['clone', '--mirror', '--quiet', url, partial]);
       renameOrDrop(partial, mirror);
     }
-    return new CachedRepo(name, url, mirror, join(this.dir, 'trees'));
+    return new CachedRepo(name, url, mirror);
   }
 }
 
@@ -45,8 +46,9 @@ export class RepoCache {
 export class CachedRepo {
   private branchList: Promise<Map<string, string>> | undefined;
   private defaultName: Promise<string> | undefined;
+  private blobs: BlobReader | undefined;
 
-  constructor(readonly name: string, readonly url: string, readonly gitDir: string, private readonly treesDir: string) {}
+  constructor(readonly name: string, readonly url: string, readonly gitDir: string) {}
 
   /** Branch -> head commit. */
   branches(): Promise<Map<string, string>> {
@@ -73,7 +75,8 @@ export class CachedRepo {
 
   /** The full commit id of `rev`, fetching it by id when the mirror lacks it; undefined when it does not exist. */
   async commit(rev: string): Promise<string | undefined> {
-    const verify = () => gitMaybe(['--git-dir', this.gitDir, 'rev-parse', '--verify', '--quiet', `${rev}^{commit}`]);
+    // `--end-of-options`: a revision that starts with `-` is a name, never an option.
+    const verify = () => gitMaybe(['--git-dir', this.gitDir, 'rev-parse', '--verify', '--quiet', '--end-of-options', `${rev}^{commit}`]);
     let sha = await verify();
     if (sha === undefined && /^[0-9a-f]{40}$/.test(rev)) {
       await gitMaybe(['--git-dir', this.gitDir, 'fetch', '--quiet', 'origin', rev]);
@@ -96,25 +99,10 @@ export class CachedRepo {
     return { commit, objects };
   }
 
-  /** Writes a commit's files into the cache (once per tree id) and returns the folder. */
-  async materialize(commit: string): Promise<string> {
-    const tree = (await git(['--git-dir', this.gitDir, 'rev-parse', `${commit}^{tree}`])).trim();
-    const target = join(this.treesDir, tree);
-    if (existsSync(target)) return target;
-    mkdirSync(this.treesDir, { recursive: true });
-    const partial = `${target}.tmp-${randomBytes(4).toString('hex')}`;
-    const index = `${partial}.index`;
-    mkdirSync(partial);
-    try {
-      const options = { env: { GIT_INDEX_FILE: index } };
-      await git(['--git-dir', this.gitDir, '--work-tree', partial, 'read-tree', tree], options);
-      await git(['--git-dir', this.gitDir, '--work-tree', partial, 'checkout-index', '--all', '--force'], options);
-      renameOrDrop(partial, target);
-    } finally {
-      rmSync(index, { force: true });
-      rmSync(partial, { recursive: true, force: true });
-    }
-    return target;
+  /** A commit's files, read from the mirror's objects (never checked out). */
+  tree(commit: string, label: string): Promise<GitTree> {
+    this.blobs ??= new BlobReader(this.gitDir);
+    return GitTree.open(this.gitDir, commit, label, this.blobs);
   }
 }
 

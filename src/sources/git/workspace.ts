@@ -1,19 +1,16 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { ConfigError, UserError } from '../../errors.js';
 import type { ConfigSpec } from '../../model/config.js';
 import { OPS_REPO, type AppState, type RepoSnapshot } from '../../plan/types.js';
 import { validateSources } from '../../resolve/layers.js';
 import { Problems } from '../../resolve/problems.js';
-import { CONFIG_FILE_NAMES } from '../load-dir.js';
-import { loadModule, ModuleLoadError } from '../load-module.js';
+import { CONFIG_FILE_NAMES, loadApp } from '../load-app.js';
+import type { GitTree } from '../trees.js';
 import { GitError } from './git.js';
-import { loadCommitFolders } from './load-commit.js';
 import { locateRepo, type RepoLocations } from './locate.js';
 import { RepoCache, type CachedRepo } from './repo-cache.js';
 
 export interface WorkspaceOptions {
-  /** Folder for mirrors, materialized trees and views; reused across runs. */
+  /** Folder for the mirrors; reused across runs. */
   readonly cacheDir: string;
   /** URL or folder of the ops repo. */
   readonly ops: string;
@@ -68,20 +65,19 @@ export class Workspace {
 
   /** The validated ops config at a commit of the ops repo; a broken config stops the plan. */
   async config(opsCommit: string): Promise<{ config: ConfigSpec; configFile: string }> {
-    const folder = await (await this.ops()).materialize(opsCommit);
-    const name = CONFIG_FILE_NAMES.find((candidate) => existsSync(join(folder, candidate)));
-    if (name === undefined) throw new UserError(`the ops repo has no ${CONFIG_FILE_NAMES[0]} at ${opsCommit.slice(0, 12)} (also looked for ${CONFIG_FILE_NAMES.slice(1).join(', ')})`);
-    let value: unknown;
-    try {
-      value = await loadModule(join(folder, name));
-    } catch (error) {
-      if (!(error instanceof ModuleLoadError)) throw error;
-      throw new ConfigError([{ file: name, path: '', message: `cannot be loaded: ${error.message}`, ...(error.line === undefined ? {} : { line: error.line }) }]);
-    }
+    const tree = await (await this.ops()).tree(opsCommit, '');
+    const name = await this.configFileOf(tree, opsCommit);
+    const loaded = await loadApp({ ops: tree, configFile: name, repo: async () => ({ missing: '' }), configOnly: true });
+    if (loaded.problems.length > 0) throw new ConfigError(loaded.problems);
     const problems = new Problems();
-    const validated = validateSources({ config: { file: name, value }, services: [] }, problems);
+    const validated = validateSources({ config: loaded.sources.config, services: [] }, problems);
     if (validated === undefined) throw new ConfigError(problems.list);
     return { config: validated.config, configFile: name };
+  }
+
+  private async configFileOf(tree: GitTree, opsCommit: string): Promise<string> {
+    for (const name of CONFIG_FILE_NAMES) if ((await tree.contentId(name)) !== undefined) return name;
+    throw new UserError(`the ops repo has no ${CONFIG_FILE_NAMES[0]} at ${opsCommit.slice(0, 12)} (also looked for ${CONFIG_FILE_NAMES.slice(1).join(', ')})`);
   }
 
   /** The head a repo contributes to a state: a fixed commit, the branch, its configured branch, or its default branch. */
@@ -109,9 +105,9 @@ export class Workspace {
     const ops = await this.ops();
     const opsCommit = await this.head(ops, spec);
     if (opsCommit === undefined) throw new UserError(`the ops repo (${ops.url}) has no branch to read: neither "${spec.branch}" nor its default branch exists`);
-    const { config } = await this.config(opsCommit);
+    const { config, configFile } = await this.config(opsCommit);
     const snapshots: Record<string, RepoSnapshot> = { [OPS_REPO]: await ops.snapshot(opsCommit) };
-    const folders: Record<string, string> = {};
+    const trees: Record<string, GitTree> = {};
     for (const [name, settings] of Object.entries(config.repos ?? {}).sort(([a], [b]) => (a < b ? -1 : 1))) {
       const repo = await this.repo(name, config);
       if (repo === undefined) continue;
@@ -121,10 +117,18 @@ export class Workspace {
         continue;
       }
       snapshots[name] = await repo.snapshot(commit);
-      folders[name] = await repo.materialize(commit);
+      trees[name] = await repo.tree(commit, `repo:${name}/`);
     }
-    const loaded = await loadCommitFolders(this.options.cacheDir, { ops: await ops.materialize(opsCommit), repos: folders });
-    for (const warning of loaded.warnings) this.warn(warning);
+    // The config was read above from the same commit: the loader's cache answers for it.
+    const loaded = await loadApp({
+      ops: await ops.tree(opsCommit, ''),
+      configFile,
+      repo: async (name) => {
+        const tree = trees[name];
+        return tree === undefined ? { missing: '' } : { tree };
+      },
+    });
+    for (const warning of loaded.warnings) if (warning !== '') this.warn(warning);
     return { sources: loaded.sources, repos: snapshots, problems: loaded.problems };
   }
 

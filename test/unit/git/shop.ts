@@ -7,7 +7,7 @@ export default defineConfig({
   repos: {
     web: { path: 'shop/web' },
     billing: { path: 'shop/billing' },
-    backend: { path: 'shop/backend' },
+    backend: { path: 'shop/backend', services: ['api', 'worker'] },
   },
   registry: { url: 'registry.test/shop' },
   shared: { CURRENCY: 'EUR', LOG_LEVEL: 'info' },
