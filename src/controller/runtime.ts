@@ -82,6 +82,8 @@ export function createReconciler(kube: k8s.KubeConfig, config: ConfigSpec, setti
         image: settings.builderImage ?? config.controller?.builderImage ?? DEFAULT_BUILDER_IMAGE,
         registrySecret: 'diploid-registry',
         gitSecret: 'diploid-git',
+        buildkitdConfig: 'diploid-buildkitd',
+        plainHttpRegistries: settings.plainHttpRegistries ?? [],
       },
     ),
     deployer: new KubeDeployer(kube),
