@@ -228,12 +228,12 @@ SH
   cp "$BUILDKIT_BIN_DIR/buildctl" "$r/usr/bin/buildctl"
   cp /usr/sbin/runc "$r/usr/bin/runc" || die "runc is not installed (apt-get install runc)"
   cp /usr/bin/git "$r/usr/bin/git" || die "git is not installed"
-  cp /usr/lib/git-core/git-remote-http "$r/usr/lib/git-core/git-remote-http"
-  ln -s git-remote-http "$r/usr/lib/git-core/git-remote-https"
-  ln -s ../../bin/git "$r/usr/lib/git-core/git"
+  # All of git-core: BuildKit's git source runs `git submodule`, a shell script there.
+  cp -a /usr/lib/git-core/. "$r/usr/lib/git-core/"
+  [[ -d /usr/share/git-core/templates ]] && { mkdir -p "$r/usr/share/git-core"; cp -a /usr/share/git-core/templates "$r/usr/share/git-core/"; }
   # git's TLS roots: the host's CA bundle, when there is one.
   if [[ -f /etc/ssl/certs/ca-certificates.crt ]]; then mkdir -p "$r/etc/ssl/certs"; cp /etc/ssl/certs/ca-certificates.crt "$r/etc/ssl/certs/"; fi
-  copy_libs "$r" "$r/usr/bin/runc" "$r/usr/bin/git" "$r/usr/lib/git-core/git-remote-http"
+  copy_libs "$r" "$r/usr/bin/runc" "$r/usr/bin/git" $(find "$r/usr/lib/git-core" -type f -perm -u+x -exec sh -c 'head -c4 "$1" | grep -q ELF' sh {} \; -print)
   (cd "$work/glibc" && find . ! -type d) | while read -r f; do rm -f "$r/$f"; done
   cp "$BUILDKIT_BIN_DIR/buildctl-daemonless.sh" "$r/usr/bin/buildctl-daemonless.sh"
   chmod 755 "$r/usr/bin/buildctl-daemonless.sh"

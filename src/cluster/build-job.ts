@@ -59,7 +59,12 @@ export interface BuildRequest {
   readonly repoUrl: string;
   /** Contents of the Dockerfile when the `spa` preset writes it. */
   readonly inlineDockerfile?: string;
+  /** The environment that asked for the build (a label on the Job, for `diploid logs build --env`). */
+  readonly environment?: string;
 }
+
+/** Label naming the environment that first asked for a build. */
+export const BUILD_ENVIRONMENT_LABEL = 'diploid.dev/environment';
 
 /** Name of a build's Job: the same image reference gives the same name, so a restart finds the Job it started. Pure. */
 export function buildJobName(build: Pick<ImageBuild, 'service' | 'ref'>): string {
@@ -144,7 +149,12 @@ function buildScript(repoUrl: string): string {
 export function buildJobObjects(request: BuildRequest, settings: BuildJobSettings): { job: KubeObject; configMap?: KubeObject } {
   const { build } = request;
   const name = buildJobName(build);
-  const labels = { 'app.kubernetes.io/managed-by': 'diploid', 'app.kubernetes.io/component': 'build', [BUILD_LABEL]: build.service };
+  const labels = {
+    'app.kubernetes.io/managed-by': 'diploid',
+    'app.kubernetes.io/component': 'build',
+    [BUILD_LABEL]: build.service,
+    ...(request.environment === undefined ? {} : { [BUILD_ENVIRONMENT_LABEL]: request.environment }),
+  };
   const annotations = { 'diploid.dev/image': build.ref, 'diploid.dev/commit': build.commit, 'diploid.dev/repo': build.repo };
   const inline = request.inlineDockerfile !== undefined;
   const volumes: unknown[] = [{ name: 'buildkit', emptyDir: {} }];

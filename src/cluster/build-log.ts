@@ -14,7 +14,7 @@ export interface BuildFailure {
 
 /**
  * Reads buildctl's `--progress=plain` output: steps are `#N <name>` lines, a failed one has a
- * `#N ERROR: ...` line. The failing step is the first vertex with an ERROR. Pure.
+ * `#N ERROR: ...` line. The failing step is the last vertex with an ERROR. Pure.
  */
 export function buildFailure(log: string, tailLines = 20): BuildFailure {
   const lines = log.replace(/\r/g, '').split('\n');
@@ -30,7 +30,9 @@ export function buildFailure(log: string, tailLines = 20): BuildFailure {
     if (/^(\d+(\.\d+)?s? |DONE|ERROR|CACHED|sha256:|transferring|resolve |extracting|exporting|pushing|writing|naming)/.test(rest)) continue;
     names.set(id, rest);
   }
-  const failed = lines.map((line) => /^#(\d+) ERROR: /.exec(line)?.[1]).find((id) => id !== undefined);
+  // The last ERROR is the one that ended the build: earlier ones can be harmless (a layer cache
+  // not found in the registry yet is reported as an ERROR and the build goes on).
+  const failed = lines.map((line) => /^#(\d+) ERROR: /.exec(line)?.[1]).filter((id) => id !== undefined).pop();
   const step = failed === undefined ? undefined : names.get(failed);
   return step === undefined ? { tail } : { step, tail };
 }
@@ -43,4 +45,41 @@ export async function readBuildLog(config: k8s.KubeConfig, namespace: string, jo
   const name = pod?.metadata?.name;
   if (name === undefined) return undefined;
   return core.readNamespacedPodLog({ name, namespace, container: 'build' });
+}
+
+/** A build Job found for `diploid logs build`. */
+export interface FoundBuild {
+  readonly job: string;
+  readonly image?: string;
+  readonly commit?: string;
+  readonly state: 'running' | 'complete' | 'failed';
+  readonly log?: string;
+}
+
+/**
+ * The newest build Job of `service` in `namespace` (of `environment`, when given), with its log.
+ * Undefined when there is none: builds are kept a day after they finish.
+ */
+export async function latestBuild(config: k8s.KubeConfig, namespace: string, service: string, environment?: string): Promise<FoundBuild | undefined> {
+  const batch = config.makeApiClient(k8s.BatchV1Api);
+  const selector = [`diploid.dev/build=${service}`, ...(environment === undefined ? [] : [`diploid.dev/environment=${environment}`])].join(',');
+  const jobs = await batch.listNamespacedJob({ namespace, labelSelector: selector });
+  const newest = [...jobs.items].sort((a, b) => new Date(String(b.metadata?.creationTimestamp ?? 0)).getTime() - new Date(String(a.metadata?.creationTimestamp ?? 0)).getTime())[0];
+  const name = newest?.metadata?.name;
+  if (newest === undefined || name === undefined) return undefined;
+  const conditions = newest.status?.conditions ?? [];
+  const state = conditions.some((c) => (c.type === 'Failed' || c.type === 'FailureTarget') && c.status === 'True')
+    ? 'failed'
+    : conditions.some((c) => (c.type === 'Complete' || c.type === 'SuccessCriteriaMet') && c.status === 'True')
+      ? 'complete'
+      : 'running';
+  const annotations = newest.metadata?.annotations ?? {};
+  const log = await readBuildLog(config, namespace, name);
+  return {
+    job: name,
+    state,
+    ...(annotations['diploid.dev/image'] === undefined ? {} : { image: annotations['diploid.dev/image'] }),
+    ...(annotations['diploid.dev/commit'] === undefined ? {} : { commit: annotations['diploid.dev/commit'] }),
+    ...(log === undefined ? {} : { log }),
+  };
 }

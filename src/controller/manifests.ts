@@ -91,7 +91,11 @@ export function controllerManifests(options: ControllerManifestOptions): KubeObj
       kind: 'Role',
       metadata: meta(NAME),
       // Build Jobs run in the controller's own namespace only.
-      rules: [{ apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'list', 'create', 'delete'] }],
+      // pods/log: a failed build's status carries the tail of its build pod's log.
+      rules: [
+        { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'list', 'create', 'delete'] },
+        { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
+      ],
     },
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',

@@ -177,7 +177,7 @@ export class Reconciler {
         for (const build of missing) {
           const repo = await workspace.repo(build.build.repo, config);
           if (repo === undefined) throw new RetryableError(`cannot reach repo "${build.build.repo}" to build ${build.build.service}`);
-          const request = { ...build, repoUrl: repo.url };
+          const request = { ...build, repoUrl: repo.url, environment: plan.name };
           if ((await this.options.builder.start(request)).created) jobsCreated++;
           requests.push(request);
         }

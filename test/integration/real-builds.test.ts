@@ -14,8 +14,9 @@ import { HttpRegistryClient } from '../../src/cluster/registry.js';
 import { JobImageBuilder } from '../../src/controller/builder.js';
 import type { ImageBuild } from '../../src/plan/types.js';
 import { GitRoot, type TestRepo } from '../support/git-repos.js';
+import { runCli } from '../support/ops-repo.js';
 import { http } from './real-node-app.js';
-import { eventually, freshGitRepoUrl, freshNamespace, kubeConfig, requireRegistry, uniqueSuffix, type TestNamespace } from './testbed.js';
+import { eventually, freshGitRepoUrl, freshNamespace, kubeConfig, requireKubernetes, requireRegistry, uniqueSuffix, type TestNamespace } from './testbed.js';
 
 let root: GitRoot;
 let repo: TestRepo;
@@ -47,7 +48,7 @@ function imageBuild(service: string, commit: string, tag: string): ImageBuild {
 const DOCKERFILE = [
   'FROM busybox:1.36',
   'ARG GREETING',
-  'RUN mkdir -p /www && echo "$GREETING from a RUN step" > /www/run.txt',
+  'RUN mkdir -p /www && echo "$GREETING from a RUN step" > /www/run.txt && cat /proc/sys/kernel/random/uuid > /www/run-id',
   'COPY index.html /www/index.html',
   'USER 65534',
   'CMD ["httpd", "-f", "-p", "8080", "-h", "/www"]',
@@ -83,8 +84,8 @@ function builder(): JobImageBuilder {
   return new JobImageBuilder(kubeConfig(), new HttpRegistryClient(), settings, 8 * 60_000);
 }
 
-/** Runs `ref` as a pod on the real node and returns what it serves at `path`. */
-async function serve(ref: string, path: string): Promise<string> {
+/** Runs `ref` as a pod on the real node and returns what it serves at each of `paths`. */
+async function serve(ref: string, paths: readonly string[]): Promise<string[]> {
   const core = kubeConfig().makeApiClient(k8s.CoreV1Api);
   const name = `run-${uniqueSuffix()}`.toLowerCase();
   await core.createNamespacedPod({ namespace: builds.name, body: { metadata: { name }, spec: { containers: [{ name: 'main', image: ref }] } } });
@@ -92,10 +93,15 @@ async function serve(ref: string, path: string): Promise<string> {
     const pod = await core.readNamespacedPod({ name, namespace: builds.name });
     return pod.status?.phase === 'Running' ? pod.status.podIP : undefined;
   }, 90_000, 500);
-  return eventually(`GET ${path} from ${ref}`, async () => {
-    const response = await http(`http://${ip}:8080${path}`);
-    return response.status === 200 ? response.body : undefined;
-  }, 30_000, 500);
+  const bodies: string[] = [];
+  for (const path of paths) {
+    bodies.push(await eventually(`GET ${path} from ${ref}`, async () => {
+      const response = await http(`http://${ip}:8080${path}`);
+      return response.status === 200 ? response.body : undefined;
+    }, 30_000, 500));
+  }
+  await core.deleteNamespacedPod({ name, namespace: builds.name });
+  return bodies;
 }
 
 describe('BuildKit build Jobs on the real node', () => {
@@ -111,8 +117,10 @@ describe('BuildKit build Jobs on the real node', () => {
     expect(await images.has(build.ref)).toBe(true);
     expect(await images.has(`${requireRegistry().host}/${project}/web:buildcache`)).toBe(true);
 
-    expect(await serve(build.ref, '/index.html')).toBe('<h1>v1</h1>\n');
-    expect(await serve(build.ref, '/run.txt')).toBe('hello from a RUN step\n');
+    const [index, run, runId] = await serve(build.ref, ['/index.html', '/run.txt', '/run-id']);
+    expect(index).toBe('<h1>v1</h1>\n');
+    expect(run).toBe('hello from a RUN step\n');
+    expect(runId).toMatch(/^[0-9a-f-]{36}\n$/);
 
     // A new commit changing only index.html: a fresh Job (a fresh buildkitd) reuses the RUN
     // layer from the registry cache, and the new tag serves the new content.
@@ -122,8 +130,11 @@ describe('BuildKit build Jobs on the real node', () => {
     expect(await images.start({ build: second, repoUrl })).toEqual({ created: true });
     await images.wait({ build: second, repoUrl });
     const log = await readBuildLog(kubeConfig(), builds.name, buildJobName(second));
-    expect(log).toMatch(/#\d+ \[\d\/\d\] RUN mkdir -p \/www[^\n]*\n#\d+ CACHED/);
-    expect(await serve(second.ref, '/index.html')).toBe('<h1>v2</h1>\n');
+    expect(log).toContain(`importing cache manifest from ${requireRegistry().host}/${project}/web:buildcache`);
+    const [index2, , runId2] = await serve(second.ref, ['/index.html', '/run.txt', '/run-id']);
+    expect(index2).toBe('<h1>v2</h1>\n');
+    // The RUN step's random id is the first build's: its layer came from the cache, it did not run again.
+    expect(runId2).toBe(runId);
   });
 
   it('fail a broken Dockerfile with the failing step and the tail of its log', async () => {
@@ -131,7 +142,7 @@ describe('BuildKit build Jobs on the real node', () => {
     repo.git('push', '-q', repoUrl, 'main');
     const build = imageBuild('web', broken, 'broken1');
     const images = builder();
-    await images.start({ build, repoUrl });
+    await images.start({ build, repoUrl, environment: 'staging' });
     const error = await images.wait({ build, repoUrl }).then(() => undefined, (caught: unknown) => caught);
     expect(error).toBeInstanceOf(BuildFailedError);
     const failed = error as BuildFailedError;
@@ -141,6 +152,20 @@ describe('BuildKit build Jobs on the real node', () => {
     expect(failed.message).toContain('at step [3/4] RUN echo about to fail && exit 3');
     expect(failed.message).toContain('about to fail');
     expect(await images.has(build.ref)).toBe(false);
+
+    // The whole log, from the CLI: every step from the git fetch to the failure.
+    const kubeconfig = requireKubernetes().kubeconfig;
+    const shown = await runCli(['logs', 'build', 'web', '--env', 'staging', '--namespace', builds.name, '--kubeconfig', kubeconfig]);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stderr).toContain(`build Job ${builds.name}/${buildJobName(build)}: failed, image ${build.ref} from commit ${broken.slice(0, 12)}`);
+    expect(shown.stdout).toContain('[internal] load git source');
+    expect(shown.stdout).toContain('[2/4] RUN mkdir -p /www');
+    expect(shown.stdout).toContain('about to fail');
+    expect(shown.stdout).toContain('exit code: 3');
+    expect(shown.stdout.length).toBeGreaterThan(failed.failure.tail.length);
+    const none = await runCli(['logs', 'build', 'web', '--env', 'production', '--namespace', builds.name, '--kubeconfig', kubeconfig]);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain(`no build of service "web" found in ${builds.name}, environment production`);
   });
 
   it('run at most maxConcurrent builds at once: the second Job starts after the first ends', async () => {

@@ -161,6 +161,8 @@ describe('build Jobs', () => {
       '#1 [internal] load git source http://127.0.0.1:1/web.git#abc',
       '#1 0.100 Initialized empty Git repository',
       '#1 DONE 0.2s',
+      '#3 importing cache manifest from r.example/web:buildcache',
+      '#3 ERROR: failed to configure registry cache importer: r.example/web:buildcache: not found',
       '#5 [2/3] RUN make',
       '#5 CACHED',
       '#6 [3/3] RUN npm test',
