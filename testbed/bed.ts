@@ -90,8 +90,7 @@ export async function up({ stateDir, log, owned = false, realNode = process.env[
       state.ingress = await startIngress(stateDir, state.kubernetes, started, log);
     });
   } else {
-    state.problems.node = 'not started (DIPLOID_TESTBED_REAL_NODE=0)';
-    state.problems.ingress = 'not started (DIPLOID_TESTBED_REAL_NODE=0)';
+    state.skipped = ['node', 'ingress'];
   }
   state.complete = true;
   writeState(state);
@@ -110,8 +109,8 @@ export async function down({ stateDir, log, keepFiles = false }: Omit<UpOptions,
     if (state.processes.some((p) => nodeProcesses.has(p.name))) {
       // The node's parts stop in an order of their own, with the machine-wide clean-up between.
       await cleanUpNode({ dir: join(stateDir, 'node'), log, processes: state.processes });
-      releaseMachineLock(stateDir);
     }
+    releaseMachineLock(stateDir);
     for (const record of [...state.processes].reverse()) {
       const outcome = await stopDaemon(record);
       log(`${record.name} (pid ${record.pid}): ${outcome}`);
@@ -137,6 +136,10 @@ export async function status(stateDir: string): Promise<{ state: TestbedState | 
   if (state === undefined) return { state, parts: [] };
   const result: PartStatus[] = [];
   for (const part of parts) {
+    if (state.skipped?.includes(part) === true) {
+      result.push({ part, ok: true, detail: 'not started (DIPLOID_TESTBED_REAL_NODE=0)' });
+      continue;
+    }
     const problem = state.problems[part];
     if (problem !== undefined) {
       result.push({ part, ok: false, detail: `could not start: ${problem}` });

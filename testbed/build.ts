@@ -70,7 +70,8 @@ export function runBuild(): Promise<void> {
 export async function ensureBinaries(log: (message: string) => void): Promise<void> {
   const missing = missingBinaries();
   if (missing.length === 0 && imagesBuilt()) return;
-  log(`building ${missing.join(', ')} (the first build takes 10-25 minutes)`);
+  const what = [...missing, ...(imagesBuilt() ? [] : ['the image layers'])];
+  log(`building ${what.join(', ')} (the first build takes 35-55 minutes)`);
   await runBuild();
   const still = missingBinaries();
   if (still.length > 0) throw new Error(`build.sh finished but ${still.join(', ')} still missing from ${binDir()}`);

@@ -55,7 +55,10 @@ extract() {
   local debs="$1" root="$2"; shift 2
   mkdir -p "$debs" "$root"
   chmod 777 "$debs" # apt's download sandbox user must write here
-  (cd "$debs" && apt-get download -q "$@" >/dev/null 2>&1) || die "apt-get download $* failed"
+  # A fresh machine may have no package lists yet: fetch them once and retry.
+  (cd "$debs" && apt-get download -q "$@" >/dev/null 2>&1) \
+    || { apt-get update -qq >/dev/null 2>&1 && (cd "$debs" && apt-get download -q "$@" >/dev/null 2>&1); } \
+    || die "apt-get download $* failed"
   local p f
   for p in "$@"; do
     f="$(ls "$debs"/"${p}"_*.deb | head -n1)"

@@ -27,7 +27,7 @@ import {
   registryHostsToml,
 } from './node-config.js';
 import { cleanUpNode } from './node-cleanup.js';
-import { type ProcessRecord, isRunning, startDaemon, waitUntil } from './processes.js';
+import { type ProcessRecord, isRunning, processStartTime, startDaemon, waitUntil } from './processes.js';
 import type { Registry } from './registry.js';
 import { readState } from './state.js';
 
@@ -50,26 +50,49 @@ export interface RealNode {
 /** Which bed holds the machine's real node. */
 const lockFile = '/run/diploid-testbed-real-node.json';
 
+interface MachineLock {
+  readonly stateDir: string;
+  /** The process that took it (pid and start time), alive while it starts the node. */
+  readonly pid: number;
+  readonly startTime: string;
+}
+
 /**
- * Takes the machine's real node for `stateDir`, or throws naming the bed that holds it. A lock
- * left by a bed whose containerd no longer runs is stale: its leftovers are cleaned up first.
+ * Takes the machine's real node for `stateDir`, or throws naming the bed that holds it. The lock
+ * is held while the process that took it lives (it is still starting the node) or while the
+ * holder's containerd runs; otherwise it is stale, and the dead bed's leftovers are cleaned up.
+ * The file is created exclusively, so two beds starting at once cannot both take it.
  */
 async function takeMachineLock(stateDir: string, log: (message: string) => void): Promise<void> {
-  if (existsSync(lockFile)) {
-    const holder = (JSON.parse(readFileSync(lockFile, 'utf8')) as { stateDir: string }).stateDir;
-    const state = holder === stateDir ? undefined : readState(holder);
-    const alive = state?.processes.some((p) => p.name === 'containerd' && isRunning(p)) ?? false;
-    if (alive) throw new Error(`the machine's real node belongs to the bed in ${holder}; one real node runs per machine`);
-    log(`cleaning up after the real node of a bed that is gone (${holder})`);
-    await cleanUpNode({ dir: join(holder, 'node'), log });
+  const mine: MachineLock = { stateDir, pid: process.pid, startTime: processStartTime(process.pid) ?? '' };
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      writeFileSync(lockFile, `${JSON.stringify(mine)}\n`, { flag: 'wx' });
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    let holder: MachineLock;
+    try {
+      holder = JSON.parse(readFileSync(lockFile, 'utf8')) as MachineLock;
+    } catch {
+      continue; // Being written or removed right now: look again.
+    }
+    const starting = processStartTime(holder.pid) === holder.startTime;
+    const state = holder.stateDir === stateDir ? undefined : readState(holder.stateDir);
+    const running = state?.processes.some((p) => p.name === 'containerd' && isRunning(p)) ?? false;
+    if (starting || running) throw new Error(`the machine's real node belongs to the bed in ${holder.stateDir}; one real node runs per machine`);
+    log(`cleaning up after the real node of a bed that is gone (${holder.stateDir})`);
+    await cleanUpNode({ dir: join(holder.stateDir, 'node'), log });
+    rmSync(lockFile, { force: true });
   }
-  writeFileSync(lockFile, `${JSON.stringify({ stateDir, pid: process.pid })}\n`);
+  throw new Error(`could not take ${lockFile}`);
 }
 
 /** Gives the machine's real node back (only if `stateDir` holds it). */
 export function releaseMachineLock(stateDir: string): void {
   if (!existsSync(lockFile)) return;
-  const holder = (JSON.parse(readFileSync(lockFile, 'utf8')) as { stateDir: string }).stateDir;
+  const holder = (JSON.parse(readFileSync(lockFile, 'utf8')) as MachineLock).stateDir;
   if (holder === stateDir) rmSync(lockFile, { force: true });
 }
 

@@ -26,6 +26,8 @@ export interface TestbedState {
   ingress?: IngressController;
   /** Why a part could not start: tests that need it fail with this reason. */
   problems: Partial<Record<Part, string>>;
+  /** Parts left out on purpose (DIPLOID_TESTBED_REAL_NODE=0): healthy by absence. */
+  skipped?: Part[];
   /** False while `up` is still starting things. */
   complete: boolean;
   /**

@@ -4,7 +4,10 @@
  * leaves the old one serving, and a failing liveness check restarts the container.
  */
 import * as k8s from '@kubernetes/client-node';
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { apply, appService, http, opsConfig, pods, readyPodIp, realNodeNamespace, report } from './real-node-app.js';
 import { eventually, kubeConfig, requireIngress } from './testbed.js';
 
@@ -52,6 +55,53 @@ describe('a Deployment whose new revision never becomes ready, on a real node', 
     // The new revision's pod runs, but is never ready.
     const running = await pods(namespace, 'app');
     expect(running.some((pod) => pod.spec?.containers[0]?.env?.some((e) => e.name === 'VERSION' && e.value === '2'))).toBe(true);
+  });
+});
+
+describe('a Recreate Deployment whose new revision never becomes ready, on a real node', () => {
+  it('is restored to its previous revision, which answers again, and `diploid apply` says so', async () => {
+    const namespace = await realNodeNamespace('rn-recreate');
+    // A persistent volume makes diploid choose Recreate; the bed has no provisioner, so the
+    // test provisions a host folder statically, as an administrator would.
+    const core = kubeConfig().makeApiClient(k8s.CoreV1Api);
+    const folder = mkdtempSync(join(tmpdir(), 'rn-pv-'));
+    const volume = `pv-${namespace}`;
+    await core.createPersistentVolume({
+      body: {
+        metadata: { name: volume },
+        spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], hostPath: { path: folder }, claimRef: { namespace, name: 'app-data' } },
+      },
+    });
+    onTestFinished(async () => {
+      await core.deletePersistentVolume({ name: volume }).catch(() => undefined);
+    });
+    const service = (version: string, env: Record<string, string> = {}) => appService('app', {
+      ...asNodeUser,
+      routes: ['app'],
+      volumes: { '/data': { size: '1Gi' } },
+      health: { readiness: { http: '/healthz', period: 2, failureThreshold: 1 } },
+    }, { VERSION: version, ...env });
+
+    const first = await apply({ '.diploid.conf.js': opsConfig(namespace), 'services/app.js': service('1') });
+    expect(first.code, first.stderr).toBe(0);
+    const apps = kubeConfig().makeApiClient(k8s.AppsV1Api);
+    expect((await apps.readNamespacedDeployment({ name: 'app', namespace })).spec?.strategy?.type).toBe('Recreate');
+
+    const second = await apply({ '.diploid.conf.js': opsConfig(namespace), 'services/app.js': service('2', { READY: 'fail' }) }, 30);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(/Readiness probe failed: HTTP probe failed with statuscode: 500/);
+    expect(second.stderr).toMatch(/a Recreate Deployment keeps no old pods, so diploid restored revision 1, which runs again/);
+
+    // Version 1 answers again through the ingress, and only version 1.
+    const versions = new Set<string>();
+    for (let i = 0; i < 10; i++) {
+      const response = await eventually('an answer through the ingress', async () => {
+        const answer = await throughIngress(namespace, 'app');
+        return answer.status === 200 ? answer : undefined;
+      }, 30_000, 500);
+      versions.add((JSON.parse(response.body) as { version: string }).version);
+    }
+    expect([...versions]).toEqual(['1']);
   });
 });
 
