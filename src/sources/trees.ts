@@ -4,7 +4,7 @@ import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import picomatch from 'picomatch';
 import { globSync } from 'tinyglobby';
-import { git, GitError } from './git/git.js';
+import { GitError } from './git/git.js';
 import type { TreeReader } from './sandbox/sandbox.js';
 
 /**
@@ -54,27 +54,26 @@ export class DirectoryTree implements RepoTree {
   }
 }
 
+/** One entry of `git ls-tree -r -t`. */
+export interface TreeEntry {
+  readonly path: string;
+  readonly mode: string;
+  readonly type: string;
+  readonly id: string;
+}
+
 /** A commit of a repo: its regular files (no symbolic links, no submodules) from git's objects. */
 export class GitTree implements RepoTree {
-  private constructor(
+  private readonly blobs = new Map<string, string>();
+
+  constructor(
     readonly label: string,
     readonly treeId: string,
-    private readonly blobs: ReadonlyMap<string, string>,
+    entries: readonly TreeEntry[],
     private readonly reader: BlobReader,
-  ) {}
-
-  static async open(gitDir: string, commit: string, label: string, reader: BlobReader): Promise<GitTree> {
-    const treeId = (await git(['--git-dir', gitDir, 'rev-parse', `${commit}^{tree}`])).trim();
-    const listing = await git(['--git-dir', gitDir, 'ls-tree', '-r', '-z', '--full-tree', commit]);
-    const blobs = new Map<string, string>();
-    for (const entry of listing.split('\0')) {
-      const tab = entry.indexOf('\t');
-      if (tab < 0) continue;
-      const [mode, type, id] = entry.slice(0, tab).split(' ');
-      // Mode 120000 is a symbolic link: its "content" is where it points, never a file to read.
-      if (type === 'blob' && mode !== '120000' && id !== undefined) blobs.set(entry.slice(tab + 1), id);
-    }
-    return new GitTree(label, treeId, blobs, reader);
+  ) {
+    // Mode 120000 is a symbolic link: its "content" is where it points, never a file to read.
+    for (const entry of entries) if (entry.type === 'blob' && entry.mode !== '120000') this.blobs.set(entry.path, entry.id);
   }
 
   async glob(patterns: readonly string[]): Promise<string[]> {

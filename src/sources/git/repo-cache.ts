@@ -2,7 +2,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RepoSnapshot } from '../../plan/types.js';
-import { BlobReader, GitTree } from '../trees.js';
+import { BlobReader, GitTree, type TreeEntry } from '../trees.js';
+
+interface TreeListing {
+  readonly root: string;
+  readonly entries: readonly TreeEntry[];
+}
 import { git, gitMaybe } from './git.js';
 
 /** The all-zero id git hosts use for "no commit". */
@@ -47,6 +52,7 @@ export class CachedRepo {
   private branchList: Promise<Map<string, string>> | undefined;
   private defaultName: Promise<string> | undefined;
   private blobs: BlobReader | undefined;
+  private readonly listings = new Map<string, Promise<TreeListing>>();
 
   constructor(readonly name: string, readonly url: string, readonly gitDir: string) {}
 
@@ -87,22 +93,36 @@ export class CachedRepo {
 
   /** Every path of a commit with its object id; `.` is the root tree. */
   async snapshot(commit: string): Promise<RepoSnapshot> {
-    const root = (await git(['--git-dir', this.gitDir, 'rev-parse', `${commit}^{tree}`])).trim();
-    const listing = await git(['--git-dir', this.gitDir, 'ls-tree', '-r', '-t', '-z', '--full-tree', commit]);
-    const objects = new Map<string, string>([['.', root]]);
-    for (const entry of listing.split('\0')) {
-      const tab = entry.indexOf('\t');
-      if (tab < 0) continue;
-      const [, , id] = entry.slice(0, tab).split(' ');
-      if (id !== undefined) objects.set(entry.slice(tab + 1), id);
+    const { root, entries } = await this.listing(commit);
+    return { commit, objects: new Map<string, string>([['.', root], ...entries.map((entry): [string, string] => [entry.path, entry.id])]) };
+  }
+
+  /** A commit's tree, listed once (two git commands) for both its snapshot and its files. */
+  private listing(commit: string): Promise<TreeListing> {
+    let listing = this.listings.get(commit);
+    if (listing === undefined) {
+      listing = (async () => {
+        const root = (await git(['--git-dir', this.gitDir, 'rev-parse', '--end-of-options', `${commit}^{tree}`])).trim();
+        const output = await git(['--git-dir', this.gitDir, 'ls-tree', '-r', '-t', '-z', '--full-tree', '--end-of-options', commit]);
+        const entries: TreeEntry[] = [];
+        for (const line of output.split('\0')) {
+          const tab = line.indexOf('\t');
+          if (tab < 0) continue;
+          const [mode, type, id] = line.slice(0, tab).split(' ');
+          if (mode !== undefined && type !== undefined && id !== undefined) entries.push({ path: line.slice(tab + 1), mode, type, id });
+        }
+        return { root, entries };
+      })();
+      this.listings.set(commit, listing);
     }
-    return { commit, objects };
+    return listing;
   }
 
   /** A commit's files, read from the mirror's objects (never checked out). */
-  tree(commit: string, label: string): Promise<GitTree> {
+  async tree(commit: string, label: string): Promise<GitTree> {
     this.blobs ??= new BlobReader(this.gitDir);
-    return GitTree.open(this.gitDir, commit, label, this.blobs);
+    const { root, entries } = await this.listing(commit);
+    return new GitTree(label, root, entries, this.blobs);
   }
 }
 
