@@ -1,6 +1,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import { DEFAULT_BUILDER_IMAGE } from '../cluster/build-job.js';
 import { HttpRegistryClient } from '../cluster/registry.js';
+import type { RegistryCredentials } from '../cluster/registry-auth.js';
 import { createGitHost } from '../hosts/create-host.js';
 import { webhookRoutes, type WebhookRoute } from '../hosts/routes.js';
 import { resolveRepoTargets, type RepoTarget } from '../hosts/targets.js';
@@ -23,6 +24,8 @@ export interface ControllerSettings {
   readonly builderImage?: string;
   /** Registry hosts reached over plain HTTP. */
   readonly plainHttpRegistries?: readonly string[];
+  /** Registry credentials by host (from a Docker config), for the registry check; never logged. */
+  readonly registryCredentials?: Readonly<Record<string, RegistryCredentials>>;
   readonly log: (line: string) => void;
 }
 
@@ -76,7 +79,7 @@ export function createReconciler(kube: k8s.KubeConfig, config: ConfigSpec, setti
     store: new ConfigMapStatusStore(kube, settings.namespace),
     builder: new JobImageBuilder(
       kube,
-      new HttpRegistryClient({ plainHttp: settings.plainHttpRegistries ?? [] }),
+      new HttpRegistryClient({ plainHttp: settings.plainHttpRegistries ?? [], credentials: settings.registryCredentials ?? {} }),
       {
         namespace: settings.namespace,
         image: settings.builderImage ?? config.controller?.builderImage ?? DEFAULT_BUILDER_IMAGE,
