@@ -7,7 +7,14 @@
  * keeps its layer cache there. What the builds make then runs as a pod, observed over HTTP.
  */
 import * as k8s from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { BuildFailedError, buildJobName, DEFAULT_BUILDER_IMAGE, type BuildJobSettings, type BuildRequest } from '../../src/cluster/build-job.js';
 import { readBuildLog } from '../../src/cluster/build-log.js';
 import { HttpRegistryClient } from '../../src/cluster/registry.js';
@@ -104,6 +111,23 @@ async function serve(ref: string, paths: readonly string[]): Promise<string[]> {
   return bodies;
 }
 
+/** A git server that wants `token` as the Basic password (the bed's own server, `--token-file`). */
+async function privateGitServer(token: string): Promise<{ url: string; stop: () => void }> {
+  const dir = mkdtempSync(join(tmpdir(), 'diploid-private-git-'));
+  writeFileSync(join(dir, 'token'), `${token}\n`);
+  const port = await new Promise<number>((resolve) => {
+    const probe = createNetServer().listen(0, '127.0.0.1', () => {
+      const { port: free } = probe.address() as AddressInfo;
+      probe.close(() => resolve(free));
+    });
+  });
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+  const child = spawn(process.execPath, ['--import', tsx, join(import.meta.dirname, '../../testbed/git-http-server.ts'), '--root', join(dir, 'repos'), '--port', String(port), '--token-file', join(dir, 'token')], { stdio: 'ignore' });
+  const url = `http://127.0.0.1:${port}`;
+  await eventually('the private git server', async () => (await fetch(`${url}/healthz`).catch(() => undefined))?.status === 200, 30_000, 100);
+  return { url, stop: () => { child.kill(); rmSync(dir, { recursive: true, force: true }); } };
+}
+
 describe('BuildKit build Jobs on the real node', () => {
   it('build the repo at the pushed commit from the git server, push the content tag with a registry layer cache, and the image serves it', async () => {
     const images = builder();
@@ -166,6 +190,34 @@ describe('BuildKit build Jobs on the real node', () => {
     const none = await runCli(['logs', 'build', 'web', '--env', 'production', '--namespace', builds.name, '--kubeconfig', kubeconfig]);
     expect(none.code).toBe(1);
     expect(none.stderr).toContain(`no build of service "web" found in ${builds.name}, environment production`);
+  });
+
+  it('clone a private repo with the token of Secret diploid-git, handed to BuildKit as a build secret', async () => {
+    const token = `tok-${uniqueSuffix()}`;
+    const server = await privateGitServer(token);
+    onTestFinished(server.stop);
+    const privateUrl = `${server.url}/private.git`;
+    const withToken = new URL(privateUrl);
+    withToken.username = 'ci';
+    withToken.password = token;
+    repo.git('push', '-q', withToken.toString(), 'main~1:refs/heads/main');
+    const commit = repo.head('main~1');
+    const core = kubeConfig().makeApiClient(k8s.CoreV1Api);
+    await core.createNamespacedSecret({ namespace: builds.name, body: { metadata: { name: 'diploid-git' }, stringData: { username: 'ci', password: token } } });
+
+    const without = imageBuild('private', commit, 'anon');
+    const refused = await builder().start({ build: without, repoUrl: privateUrl }).then(() => builder().wait({ build: without, repoUrl: privateUrl })).then(() => undefined, (caught: unknown) => caught);
+    expect(refused).toBeInstanceOf(BuildFailedError);
+    expect((refused as BuildFailedError).failure.step).toMatch(/^\[internal\] load git source http:\/\/127\.0\.0\.1:\d+\/private\.git#/);
+
+    const images = new JobImageBuilder(kubeConfig(), new HttpRegistryClient(), { ...settings, gitSecret: 'diploid-git' }, 8 * 60_000);
+    const build = imageBuild('private', commit, 'auth');
+    await images.start({ build, repoUrl: privateUrl });
+    await images.wait({ build, repoUrl: privateUrl });
+    expect(await images.has(build.ref)).toBe(true);
+    const batch = kubeConfig().makeApiClient(k8s.BatchV1Api);
+    const job = await batch.readNamespacedJob({ name: buildJobName(build), namespace: builds.name });
+    expect(JSON.stringify(job)).not.toContain(token);
   });
 
   it('run at most maxConcurrent builds at once: the second Job starts after the first ends', async () => {
