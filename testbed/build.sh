@@ -39,6 +39,7 @@ stamp_key() {
     traefik) echo "traefik $TRAEFIK_VERSION" ;;
     coredns) echo "coredns $COREDNS_VERSION" ;;
     pause) echo "pause 1" ;;
+    buildkitd | buildctl) echo "$1 $BUILDKIT_VERSION" ;;
     *) echo "$1 $K8S_VERSION $K8S_STAGING_VERSION" ;;
   esac
 }
@@ -301,6 +302,36 @@ build_traefik() {
   mark_fresh traefik
 }
 
+build_buildkit() {
+  local wanted=() name
+  for name in buildkitd buildctl; do is_fresh "$name" || wanted+=("$name"); done
+  if [[ ${#wanted[@]} -eq 0 && -f "$bin/buildctl-daemonless.sh" ]]; then say "buildkit $BUILDKIT_VERSION is cached"; return; fi
+  say "building ${wanted[*]:-buildctl-daemonless.sh} from buildkit $BUILDKIT_VERSION (cold: about 3 minutes)"
+  local dir="$src/buildkit"
+  mkdir -p "$dir"
+  # BuildKit's go.mod has `exclude` directives, which `go install` refuses; a wrapper module
+  # requires it and repeats them, read from that version's own go.mod.
+  local gomod
+  gomod="$(cd "$dir" && GOFLAGS= go mod download -json "github.com/moby/buildkit@$BUILDKIT_VERSION" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')"
+  [[ -f "$gomod" ]] || die "could not download github.com/moby/buildkit@$BUILDKIT_VERSION"
+  grep -q '=> \./' "$gomod" && die "buildkit $BUILDKIT_VERSION replaces a module with a local path; pick another version"
+  {
+    printf 'module diploid.local/testbed-buildkit\n\ngo 1.26\n\nrequire github.com/moby/buildkit %s\n\n' "$BUILDKIT_VERSION"
+    sed -n '/^replace (/,/^)/p; /^replace [^(]/p; /^exclude (/,/^)/p; /^exclude [^(]/p' "$gomod"
+  } >"$dir/go.mod"
+  local out="$dir/out" targets=()
+  rm -rf "$out"; mkdir -p "$out"
+  for name in "${wanted[@]}"; do targets+=("github.com/moby/buildkit/cmd/$name"); done
+  [[ ${#targets[@]} -gt 0 ]] && { (cd "$dir" && run_with_progress "buildkit" "$logs/buildkit.log" "$(count_packages "${targets[@]}")" \
+    go build -v -ldflags "-s -w -X github.com/moby/buildkit/version.Version=$BUILDKIT_VERSION" -o "$out/" "${targets[@]}") \
+    || die "building buildkit failed (log: $logs/buildkit.log)"; }
+  for name in "${wanted[@]}"; do mv -f "$out/$name" "$bin/$name"; mark_fresh "$name"; done
+  # The builder image's entrypoint for one-shot builds: BuildKit's own script, from its module.
+  local moddir
+  moddir="$(cd "$dir" && GOFLAGS= go mod download -json "github.com/moby/buildkit@$BUILDKIT_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+  install -m 755 "$moddir/examples/buildctl-daemonless/buildctl-daemonless.sh" "$bin/buildctl-daemonless.sh"
+}
+
 build_pause() {
   is_fresh pause && { say "pause is cached"; return; }
   say "building pause (the pod sandbox's process)"
@@ -345,7 +376,7 @@ build_images() {
   if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then say "images are cached"; return; fi
   say "making the bed's image layers from Debian packages"
   rm -rf "$cache/images"; mkdir -p "$cache/images"
-  PAUSE_BINARY="$bin/pause" bash "$here/images.sh" build "$cache/images" || die "making the images failed"
+  PAUSE_BINARY="$bin/pause" BUILDKIT_BIN_DIR="$bin" bash "$here/images.sh" build "$cache/images" || die "making the images failed"
   echo "$want" >"$stamp"
 }
 
@@ -363,8 +394,8 @@ main() {
   say "cache: $cache ($(go env GOVERSION))"
   # Smallest first, so a failure in a quick build shows before the long one.
   local step steps=("$@")
-  # With arguments, build only those steps (kwok etcd pause crane crictl coredns containerd images kubernetes traefik).
-  [[ ${#steps[@]} -eq 0 ]] && steps=(kwok etcd pause crane crictl coredns containerd images kubernetes traefik)
+  # With arguments, build only those steps (kwok etcd pause crane crictl coredns containerd buildkit images kubernetes traefik).
+  [[ ${#steps[@]} -eq 0 ]] && steps=(kwok etcd pause crane crictl coredns containerd buildkit images kubernetes traefik)
   for step in "${steps[@]}"; do "build_$step"; done
   say "all binaries ready in $bin ($((SECONDS - start))s)"
 }

@@ -17,6 +17,7 @@ export function missingBinaries(): Binary[] {
     if (name === 'coredns') return versions.COREDNS_VERSION;
     if (name === 'pause') return '1';
     if (name === 'traefik') return versions.TRAEFIK_VERSION;
+    if (name === 'buildkitd' || name === 'buildctl') return versions.BUILDKIT_VERSION;
     return versions.K8S_VERSION;
   };
   const missing = binaries.filter((name) => {

@@ -23,6 +23,7 @@ export interface Versions {
   readonly CRICTL_VERSION: string;
   readonly COREDNS_VERSION: string;
   readonly TRAEFIK_VERSION: string;
+  readonly BUILDKIT_VERSION: string;
 }
 
 export function readVersions(): Versions {
@@ -47,6 +48,7 @@ export function readVersions(): Versions {
     CRICTL_VERSION: get('CRICTL_VERSION'),
     COREDNS_VERSION: get('COREDNS_VERSION'),
     TRAEFIK_VERSION: get('TRAEFIK_VERSION'),
+    BUILDKIT_VERSION: get('BUILDKIT_VERSION'),
   };
 }
 
@@ -98,5 +100,7 @@ export const binaries = [
   'coredns',
   'pause',
   'traefik',
+  'buildkitd',
+  'buildctl',
 ] as const;
 export type Binary = (typeof binaries)[number];

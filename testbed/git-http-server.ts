@@ -2,25 +2,41 @@
  * A tiny git server over HTTP for the test bed: Node's HTTP server in front of `git http-backend`
  * (git's own smart-HTTP CGI program), serving bare repositories under a root folder.
  *
- *   node --import tsx testbed/git-http-server.ts --root DIR --port PORT
+ *   node --import tsx testbed/git-http-server.ts --root DIR --port PORT [--token-file FILE]
  *
  * Repositories live at `DIR/<name>.git` and are reached as `http://127.0.0.1:PORT/<name>.git`.
  * Pushing to a repository that doesn't exist yet creates it, so tests and the demo can
- * `git push` straight away. Binds to 127.0.0.1 only; no authentication.
+ * `git push` straight away. Binds to 127.0.0.1 only; no authentication, unless `--token-file`
+ * names a file holding a token: then every request needs HTTP Basic auth with that token as its
+ * password (any user name), as GitHub and GitLab take tokens, for tests of private repos.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { timingSafeEqual } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
-const { values } = parseArgs({ options: { root: { type: 'string' }, port: { type: 'string' } } });
+const { values } = parseArgs({ options: { root: { type: 'string' }, port: { type: 'string' }, 'token-file': { type: 'string' } } });
 if (values.root === undefined || values.port === undefined) {
   console.error('usage: git-http-server --root DIR --port PORT');
   process.exit(2);
 }
 const root = values.root;
 const port = Number(values.port);
+const token = values['token-file'] === undefined ? undefined : readFileSync(values['token-file'], 'utf8').trim();
+
+/** True when the request carries Basic auth whose password is the token (always, without one). */
+function authorized(req: IncomingMessage): boolean {
+  if (token === undefined) return true;
+  const header = req.headers.authorization ?? '';
+  const match = /^basic\s+(\S+)$/i.exec(header);
+  if (match?.[1] === undefined) return false;
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+  const given = Buffer.from(decoded.slice(decoded.indexOf(':') + 1));
+  const wanted = Buffer.from(token);
+  return given.length === wanted.length && timingSafeEqual(given, wanted);
+}
 
 /** `/<repo>.git/<rest>`, where repo is one or more safe path segments. */
 const repoPath = /^\/((?:[A-Za-z0-9_][A-Za-z0-9._-]*\/)*[A-Za-z0-9_][A-Za-z0-9._-]*\.git)(\/.*)$/;
@@ -38,6 +54,10 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   console.log(`${new Date().toISOString()} ${req.method} ${url.pathname}${url.search}`);
   if (url.pathname === '/healthz') {
     res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+    return;
+  }
+  if (!authorized(req)) {
+    res.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Basic realm="diploid test bed git"' }).end('authentication required\n');
     return;
   }
   const match = repoPath.exec(url.pathname);

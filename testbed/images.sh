@@ -25,6 +25,7 @@ registry.k8s.io/pause:3.10.1|pause:3.10.1|pause|65535||/pause||
 docker.io/library/node:20-alpine|library/node:20-alpine|glibc,busybox,node|0|||node|PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin NODE_VERSION=20
 docker.io/nginxinc/nginx-unprivileged:1.27-alpine|nginxinc/nginx-unprivileged:1.27-alpine|glibc,busybox,nginx|101|||nginx,-g,daemon off;|PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 docker.io/library/redis:7.2-alpine|library/redis:7.2-alpine|glibc,busybox,redis|0|/data|docker-entrypoint.sh|redis-server|PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+docker.io/moby/buildkit:v0.34.2|moby/buildkit:v0.34.2|glibc,busybox,buildkit|0||buildkitd||PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 docker.io/fluent/fluent-bit:3.1|fluent/fluent-bit:3.1|glibc,busybox,fluent-bit|0||/fluent-bit/bin/fluent-bit|-c,/fluent-bit/etc/fluent-bit.conf|PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 LIST
 }
@@ -220,6 +221,26 @@ SH
   chmod 755 "$r/fluent-bit/bin/fluent-bit"
   printf '[SERVICE]\n    log_level info\n[INPUT]\n    name cpu\n[OUTPUT]\n    name stdout\n    match *\n' >"$r/fluent-bit/etc/fluent-bit.conf"
   pack "$r" "$out/fluent-bit.tar"
+
+  # buildkit: as moby/buildkit's image: buildkitd (OCI worker) and buildctl built by build.sh from
+  # BuildKit's Go modules, Debian's runc, git for git contexts, and BuildKit's own
+  # buildctl-daemonless.sh (from its module), which starts a buildkitd for one build.
+  r="$work/buildkit"
+  mkdir -p "$r/usr/bin" "$r/usr/lib/git-core" "$r/etc/buildkit" "$r/var/lib/buildkit" "$r/run/buildkit"
+  cp "${BUILDKIT_BIN_DIR:?BUILDKIT_BIN_DIR names the folder of buildkitd and buildctl}/buildkitd" "$r/usr/bin/buildkitd"
+  cp "$BUILDKIT_BIN_DIR/buildctl" "$r/usr/bin/buildctl"
+  cp /usr/sbin/runc "$r/usr/bin/runc" || die "runc is not installed (apt-get install runc)"
+  cp /usr/bin/git "$r/usr/bin/git" || die "git is not installed"
+  # All of git-core: BuildKit's git source runs `git submodule`, a shell script there.
+  cp -a /usr/lib/git-core/. "$r/usr/lib/git-core/"
+  [[ -d /usr/share/git-core/templates ]] && { mkdir -p "$r/usr/share/git-core"; cp -a /usr/share/git-core/templates "$r/usr/share/git-core/"; }
+  # git's TLS roots: the host's CA bundle, when there is one.
+  if [[ -f /etc/ssl/certs/ca-certificates.crt ]]; then mkdir -p "$r/etc/ssl/certs"; cp /etc/ssl/certs/ca-certificates.crt "$r/etc/ssl/certs/"; fi
+  copy_libs "$r" "$r/usr/bin/runc" "$r/usr/bin/git" $(find "$r/usr/lib/git-core" -type f -perm -u+x -exec sh -c 'head -c4 "$1" | grep -q ELF' sh {} \; -print)
+  (cd "$work/glibc" && find . ! -type d) | while read -r f; do rm -f "$r/$f"; done
+  cp "$BUILDKIT_BIN_DIR/buildctl-daemonless.sh" "$r/usr/bin/buildctl-daemonless.sh"
+  chmod 755 "$r/usr/bin/buildctl-daemonless.sh"
+  pack "$r" "$out/buildkit.tar"
   say "layers ready in $out: $(cd "$out" && ls ./*.tar | tr '\n' ' ')"
 }
 

@@ -3,10 +3,25 @@ import * as k8s from '@kubernetes/client-node';
 import type { KubeObject } from '../backends/kubernetes/objects.js';
 import { RetryableError, TerminalError } from '../errors.js';
 import type { ImageBuild } from '../plan/types.js';
+import { buildFailure, readBuildLog, type BuildFailure } from './build-log.js';
 import { reasonOf, statusOf } from './kube-client.js';
 
-/** kaniko's executor: builds a Dockerfile without a Docker daemon or privileges. */
-export const DEFAULT_BUILDER_IMAGE = 'gcr.io/kaniko-project/executor:v1.23.2';
+/** A build that ran and failed: terminal for its commit (reason `BuildFailed`), with the step and log tail. */
+export class BuildFailedError extends TerminalError {
+  constructor(
+    message: string,
+    readonly service: string,
+    readonly failure: BuildFailure,
+  ) {
+    super('BuildFailed', message);
+  }
+}
+
+/**
+ * BuildKit's image (buildkitd, buildctl and `buildctl-daemonless.sh`): each build Job starts its
+ * own buildkitd for one build, as BuildKit's `examples/kubernetes/job.privileged.yaml` does.
+ */
+export const DEFAULT_BUILDER_IMAGE = 'docker.io/moby/buildkit:v0.34.2';
 
 /** Label on every build Job, so they can be listed (and cleaned up) together. */
 export const BUILD_LABEL = 'diploid.dev/build';
@@ -15,26 +30,41 @@ export const BUILD_LABEL = 'diploid.dev/build';
 export interface BuildJobSettings {
   /** Namespace the Jobs run in: the controller's. */
   readonly namespace: string;
-  /** Builder image (kaniko's executor or one that takes the same flags). */
+  /** Builder image: BuildKit's (`moby/buildkit`) or one with the same `buildctl-daemonless.sh`. */
   readonly image: string;
   /** A Secret in `namespace` of type `kubernetes.io/dockerconfigjson` with push rights on the registry; optional. */
   readonly registrySecret?: string;
-  /** A Secret in `namespace` holding `username` / `password` for cloning private repos over HTTPS; optional. */
+  /** A Secret in `namespace` holding `password` (a token) for cloning private repos over HTTPS; optional. */
   readonly gitSecret?: string;
+  /** A ConfigMap in `namespace` holding `buildkitd.toml` (registry mirrors, plain-HTTP registries); optional. */
+  readonly buildkitdConfig?: string;
+  /** Registries (host:port) spoken to over plain HTTP: the push and the layer cache say so to buildctl. */
+  readonly plainHttpRegistries?: readonly string[];
+  /** Run build pods in the node's network (the test bed's registry and git server listen on loopback). */
+  readonly hostNetwork?: boolean;
   /** Kubernetes stops a build that runs longer (the Job fails with `DeadlineExceeded`). */
   readonly activeDeadlineSeconds?: number;
   /** Nodes builds may run on. */
   readonly nodeSelector?: Readonly<Record<string, string>>;
+  /** Tolerations of build pods (to reach a tainted build node). */
+  readonly tolerations?: readonly unknown[];
+  /** At most this many build Jobs run at once in `namespace`; more wait for a slot. Default 2. */
+  readonly maxConcurrent?: number;
 }
 
 /** One build to run: what the plan says, where to clone from, and the Dockerfile when diploid writes it. */
 export interface BuildRequest {
   readonly build: ImageBuild;
-  /** Clone URL of the build's repo (https://, http:// or a git:// URL). */
+  /** Clone URL of the build's repo (https:// or http://). */
   readonly repoUrl: string;
   /** Contents of the Dockerfile when the `spa` preset writes it. */
   readonly inlineDockerfile?: string;
+  /** The environment that asked for the build (a label on the Job, for `diploid logs build --env`). */
+  readonly environment?: string;
 }
+
+/** Label naming the environment that first asked for a build. */
+export const BUILD_ENVIRONMENT_LABEL = 'diploid.dev/environment';
 
 /** Name of a build's Job: the same image reference gives the same name, so a restart finds the Job it started. Pure. */
 export function buildJobName(build: Pick<ImageBuild, 'service' | 'ref'>): string {
@@ -43,51 +73,110 @@ export function buildJobName(build: Pick<ImageBuild, 'service' | 'ref'>): string
   return `build-${service}-${hash}`;
 }
 
-/** `https://host/group/app.git` -> `git://host/group/app.git#<sha>`: kaniko's git context. Pure. */
-export function gitContext(repoUrl: string, commit: string): string {
-  const withoutScheme = repoUrl.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').replace(/^[^@/]+@/, '');
-  return `git://${withoutScheme}#${commit}`;
+/**
+ * `https://bot:token@host/group/app.git`, commit, `app` -> `https://host/group/app.git#<commit>:app`:
+ * BuildKit's git context at one commit and sub-folder. Credentials never go in it (they would
+ * show in the Job); they go in as a build secret. Pure.
+ */
+export function gitContext(repoUrl: string, commit: string, subdir = '.'): string {
+  const url = new URL(repoUrl);
+  url.username = '';
+  url.password = '';
+  const dir = subdir.replace(/^\.\/?/, '').replace(/\/+$/, '');
+  return `${url.toString()}#${commit}${dir === '' ? '' : `:${dir}`}`;
+}
+
+/** Where a build's layer cache lives in the registry: the image's repository, tag `buildcache`. Pure. */
+export function cacheRef(imageRef: string): string {
+  const at = imageRef.indexOf('@');
+  const withoutDigest = at === -1 ? imageRef : imageRef.slice(0, at);
+  const slash = withoutDigest.lastIndexOf('/');
+  const colon = withoutDigest.lastIndexOf(':');
+  const repository = colon > slash ? withoutDigest.slice(0, colon) : withoutDigest;
+  return `${repository}:buildcache`;
+}
+
+/** The registry host of an image reference (`host:port/path:tag` -> `host:port`). Pure. */
+function registryOf(ref: string): string {
+  return ref.split('/')[0] ?? '';
 }
 
 const INLINE_DIR = '/diploid/dockerfile';
+const DOCKER_CONFIG_DIR = '/diploid/docker';
+
+/** buildctl's arguments for one build. Pure. */
+export function buildctlArgs(request: BuildRequest, settings: Pick<BuildJobSettings, 'plainHttpRegistries'>): string[] {
+  const { build } = request;
+  const inline = request.inlineDockerfile !== undefined;
+  const plain = (settings.plainHttpRegistries ?? []).includes(registryOf(build.ref));
+  const insecure = plain ? ',registry.insecure=true' : '';
+  const cache = cacheRef(build.ref);
+  return [
+    'build',
+    '--frontend=dockerfile.v0',
+    `--opt=context=${gitContext(request.repoUrl, build.commit, build.context)}`,
+    ...(inline ? [`--local=dockerfile=${INLINE_DIR}`, '--opt=filename=Dockerfile'] : [`--opt=filename=${build.dockerfile}`]),
+    ...Object.entries(build.args)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([key, value]) => `--opt=build-arg:${key}=${value}`),
+    ...(build.target === undefined ? [] : [`--opt=target=${build.target}`]),
+    `--output=type=image,name=${build.ref},push=true${insecure}`,
+    // The layer cache lives in the registry, so a new Job (a fresh buildkitd) reuses earlier layers.
+    `--import-cache=type=registry,ref=${cache}${insecure}`,
+    `--export-cache=type=registry,ref=${cache},mode=max${insecure}`,
+    '--progress=plain',
+  ];
+}
 
 /**
- * The objects of one in-cluster build: a `batch/v1` Job running the builder with kaniko's flags,
- * and, for a Dockerfile diploid writes, a ConfigMap holding it (mounted into the Job). Pure.
+ * The shell line a build pod runs: a git token, when the Secret has one, becomes BuildKit's
+ * `GIT_AUTH_TOKEN.<host>` build secret (never an argument), then buildctl-daemonless.sh builds.
+ */
+function buildScript(repoUrl: string): string {
+  const host = new URL(repoUrl).host;
+  return [
+    'set -e',
+    `if [ -n "\${GIT_AUTH_TOKEN:-}" ]; then set -- "$@" --secret "id=GIT_AUTH_TOKEN.${host},env=GIT_AUTH_TOKEN"; fi`,
+    'exec buildctl-daemonless.sh "$@"',
+  ].join('\n');
+}
+
+/**
+ * The objects of one in-cluster build: a `batch/v1` Job running BuildKit (privileged: buildkitd
+ * needs mounts and namespaces; BuildKit's rootless mode needs user namespaces the node may lack),
+ * and, for a Dockerfile diploid writes, a ConfigMap holding it. Pure.
  */
 export function buildJobObjects(request: BuildRequest, settings: BuildJobSettings): { job: KubeObject; configMap?: KubeObject } {
   const { build } = request;
   const name = buildJobName(build);
-  const labels = { 'app.kubernetes.io/managed-by': 'diploid', 'app.kubernetes.io/component': 'build', [BUILD_LABEL]: build.service };
+  const labels = {
+    'app.kubernetes.io/managed-by': 'diploid',
+    'app.kubernetes.io/component': 'build',
+    [BUILD_LABEL]: build.service,
+    ...(request.environment === undefined ? {} : { [BUILD_ENVIRONMENT_LABEL]: request.environment }),
+  };
   const annotations = { 'diploid.dev/image': build.ref, 'diploid.dev/commit': build.commit, 'diploid.dev/repo': build.repo };
   const inline = request.inlineDockerfile !== undefined;
-  const args = [
-    `--context=${gitContext(request.repoUrl, build.commit)}`,
-    ...(build.context === '.' || build.context === '' ? [] : [`--context-sub-path=${build.context}`]),
-    `--dockerfile=${inline ? `${INLINE_DIR}/Dockerfile` : build.dockerfile}`,
-    `--destination=${build.ref}`,
-    ...Object.entries(build.args)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([key, value]) => `--build-arg=${key}=${value}`),
-    ...(build.target === undefined ? [] : [`--target=${build.target}`]),
-  ];
-  const volumes: unknown[] = [];
-  const mounts: unknown[] = [];
+  const volumes: unknown[] = [{ name: 'buildkit', emptyDir: {} }];
+  // buildkitd's overlayfs snapshots cannot sit on the container's own overlay root.
+  const mounts: unknown[] = [{ name: 'buildkit', mountPath: '/var/lib/buildkit' }];
   if (inline) {
     volumes.push({ name: 'dockerfile', configMap: { name } });
     mounts.push({ name: 'dockerfile', mountPath: INLINE_DIR, readOnly: true });
   }
+  if (settings.buildkitdConfig !== undefined) {
+    volumes.push({ name: 'buildkitd-config', configMap: { name: settings.buildkitdConfig, optional: true } });
+    mounts.push({ name: 'buildkitd-config', mountPath: '/etc/buildkit', readOnly: true });
+  }
+  const env: unknown[] = [];
   if (settings.registrySecret !== undefined) {
     volumes.push({ name: 'registry', secret: { secretName: settings.registrySecret, optional: true, items: [{ key: '.dockerconfigjson', path: 'config.json' }] } });
-    mounts.push({ name: 'registry', mountPath: '/kaniko/.docker', readOnly: true });
+    mounts.push({ name: 'registry', mountPath: DOCKER_CONFIG_DIR, readOnly: true });
+    env.push({ name: 'DOCKER_CONFIG', value: DOCKER_CONFIG_DIR });
   }
-  const env =
-    settings.gitSecret === undefined
-      ? []
-      : [
-          { name: 'GIT_USERNAME', valueFrom: { secretKeyRef: { name: settings.gitSecret, key: 'username', optional: true } } },
-          { name: 'GIT_PASSWORD', valueFrom: { secretKeyRef: { name: settings.gitSecret, key: 'password', optional: true } } },
-        ];
+  if (settings.gitSecret !== undefined) {
+    env.push({ name: 'GIT_AUTH_TOKEN', valueFrom: { secretKeyRef: { name: settings.gitSecret, key: 'password', optional: true } } });
+  }
   const job: KubeObject = {
     apiVersion: 'batch/v1',
     kind: 'Job',
@@ -103,18 +192,22 @@ export function buildJobObjects(request: BuildRequest, settings: BuildJobSetting
         spec: {
           restartPolicy: 'Never',
           automountServiceAccountToken: false,
+          ...(settings.hostNetwork === true ? { hostNetwork: true, dnsPolicy: 'ClusterFirstWithHostNet' } : {}),
           ...(settings.nodeSelector === undefined ? {} : { nodeSelector: { ...settings.nodeSelector } }),
+          ...(settings.tolerations === undefined ? {} : { tolerations: [...settings.tolerations] }),
           containers: [
             {
               name: 'build',
               image: settings.image,
-              args,
+              command: ['sh', '-c', buildScript(request.repoUrl), 'build'],
+              args: buildctlArgs(request, settings),
               ...(env.length === 0 ? {} : { env }),
-              ...(mounts.length === 0 ? {} : { volumeMounts: mounts }),
-              resources: { requests: { cpu: '500m', memory: '1Gi' }, limits: { memory: '4Gi' } },
+              volumeMounts: mounts,
+              securityContext: { privileged: true },
+              resources: { requests: { cpu: '500m', memory: '512Mi' }, limits: { memory: '4Gi' } },
             },
           ],
-          ...(volumes.length === 0 ? {} : { volumes }),
+          volumes,
         },
       },
     },
@@ -143,12 +236,20 @@ export function jobOutcome(job: Pick<k8s.V1Job, 'status'>): JobOutcome {
 }
 
 /** Starts a build Job, or finds the one started before (by its name, so a restarted controller does not build twice). */
-export async function startBuildJob(config: k8s.KubeConfig, request: BuildRequest, settings: BuildJobSettings): Promise<{ created: boolean }> {
+export async function startBuildJob(config: k8s.KubeConfig, request: BuildRequest, settings: BuildJobSettings, options: { slotTimeoutMs?: number; pollMs?: number } = {}): Promise<{ created: boolean }> {
   const batch = config.makeApiClient(k8s.BatchV1Api);
   const core = config.makeApiClient(k8s.CoreV1Api);
   const { job, configMap } = buildJobObjects(request, settings);
   const namespace = settings.namespace;
+  const name = job.metadata.name;
   try {
+    // Started before (a restart, or the same image wanted by two environments): nothing to do.
+    const existing = await batch.readNamespacedJob({ name, namespace }).catch((error: unknown) => {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    });
+    if (existing !== undefined) return { created: false };
+    await waitForSlot(batch, settings, options);
     if (configMap !== undefined) {
       await core.createNamespacedConfigMap({ namespace, body: configMap as k8s.V1ConfigMap }).catch((error: unknown) => {
         if (statusOf(error) !== 409) throw error;
@@ -158,7 +259,24 @@ export async function startBuildJob(config: k8s.KubeConfig, request: BuildReques
     return { created: true };
   } catch (error) {
     if (statusOf(error) === 409) return { created: false };
-    throw asBuildError(error, `cannot start build Job ${namespace}/${job.metadata.name}`);
+    if (error instanceof RetryableError) throw error;
+    throw asBuildError(error, `cannot start build Job ${namespace}/${name}`);
+  }
+}
+
+/**
+ * The concurrency bound: waits while `maxConcurrent` build Jobs are running in the namespace.
+ * Counted from the cluster, not from memory, so a restarted controller keeps to it.
+ */
+async function waitForSlot(batch: k8s.BatchV1Api, settings: BuildJobSettings, options: { slotTimeoutMs?: number; pollMs?: number }): Promise<void> {
+  const max = settings.maxConcurrent ?? 2;
+  const deadline = Date.now() + (options.slotTimeoutMs ?? 30 * 60_000);
+  for (;;) {
+    const jobs = await batch.listNamespacedJob({ namespace: settings.namespace, labelSelector: BUILD_LABEL });
+    const running = jobs.items.filter((item) => jobOutcome(item).state === 'running').length;
+    if (running < max) return;
+    if (Date.now() > deadline) throw new RetryableError(`${running} builds are running in ${settings.namespace} (at most ${max} at once); waiting for a slot timed out`);
+    await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 1_000));
   }
 }
 
@@ -180,10 +298,20 @@ export async function waitForBuildJob(config: k8s.KubeConfig, build: Pick<ImageB
     }
     const outcome = jobOutcome(current);
     if (outcome.state === 'complete') return;
-    if (outcome.state === 'failed') throw new TerminalError('BuildFailed', `build of ${build.ref} failed (Job ${namespace}/${name}): ${outcome.reason}`);
+    if (outcome.state === 'failed') throw await buildFailedError(config, build, namespace, name, outcome.reason);
     if (Date.now() > deadline) throw new RetryableError(`build Job ${namespace}/${name} still running after ${Math.round(options.timeoutMs / 1000)}s`);
     await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 1_000));
   }
+}
+
+/** A failed build as a `BuildFailedError`: the Job's reason, the failing step and its log's tail. */
+async function buildFailedError(config: k8s.KubeConfig, build: Pick<ImageBuild, 'service' | 'ref'>, namespace: string, name: string, reason: string): Promise<BuildFailedError> {
+  // The log is best effort: a pod already removed still leaves the Job's own reason.
+  const log = await readBuildLog(config, namespace, name).catch(() => undefined);
+  const failure = log === undefined ? { tail: '' } : buildFailure(log);
+  const step = failure.step === undefined ? '' : ` at step ${failure.step}`;
+  const tail = failure.tail === '' ? '' : `\n--- last lines of the build log ---\n${failure.tail}`;
+  return new BuildFailedError(`build of ${build.service} (${build.ref}) failed${step} (Job ${namespace}/${name}: ${reason})${tail}`, build.service, failure);
 }
 
 function asBuildError(error: unknown, what: string): Error {

@@ -1,11 +1,12 @@
 import * as k8s from '@kubernetes/client-node';
-import { BUILD_LABEL } from './build-job.js';
 import { reasonOf } from './kube-client.js';
 
-/** Which pods: a service's in an environment's namespace, or a build's in the controller's. */
-export type LogSource =
-  | { readonly kind: 'service'; readonly namespace: string; readonly service: string }
-  | { readonly kind: 'build'; readonly namespace: string; readonly service: string };
+/** Which pods: a service's in an environment's namespace. (A build's whole log: `latestBuild` in build-log.ts.) */
+export interface LogSource {
+  readonly kind: 'service';
+  readonly namespace: string;
+  readonly service: string;
+}
 
 export interface LogOptions {
   readonly tailLines?: number;
@@ -23,25 +24,16 @@ export interface PodLogs {
 
 /** The label selector of a source's pods. Pure. */
 export function logSelector(source: LogSource): string {
-  return source.kind === 'service'
-    ? `app.kubernetes.io/name=${source.service},app.kubernetes.io/managed-by=diploid`
-    : `${BUILD_LABEL}=${source.service}`;
+  return `app.kubernetes.io/name=${source.service},app.kubernetes.io/managed-by=diploid`;
 }
 
 /**
- * Reads the logs of every pod of a service (all replicas), or of a service's newest build Job,
- * through the API server, as `kubectl logs` does. A pod whose logs cannot be read is reported,
+ * Reads the logs of every pod of a service (all replicas) through the API server, as `kubectl logs` does. A pod whose logs cannot be read is reported,
  * not fatal: the others are still shown.
  */
 export async function readPodLogs(config: k8s.KubeConfig, source: LogSource, options: LogOptions = {}): Promise<PodLogs[]> {
   const core = config.makeApiClient(k8s.CoreV1Api);
-  let pods = (await core.listNamespacedPod({ namespace: source.namespace, labelSelector: logSelector(source) })).items;
-  if (source.kind === 'build') {
-    // The newest build only: older Jobs of the same service are other builds.
-    const jobs = [...new Set(pods.map((pod) => pod.metadata?.labels?.['job-name']).filter((name): name is string => name !== undefined))];
-    const newest = pods.filter((pod) => pod.metadata?.labels?.['job-name'] !== undefined).sort((a, b) => time(b) - time(a))[0]?.metadata?.labels?.['job-name'];
-    if (jobs.length > 1 && newest !== undefined) pods = pods.filter((pod) => pod.metadata?.labels?.['job-name'] === newest);
-  }
+  const pods = (await core.listNamespacedPod({ namespace: source.namespace, labelSelector: logSelector(source) })).items;
   pods.sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
   const results: PodLogs[] = [];
   for (const pod of pods) {
@@ -63,9 +55,4 @@ export async function readPodLogs(config: k8s.KubeConfig, source: LogSource, opt
     }
   }
   return results;
-}
-
-function time(pod: k8s.V1Pod): number {
-  const created = pod.metadata?.creationTimestamp;
-  return created === undefined ? 0 : new Date(created).getTime();
 }

@@ -1,4 +1,5 @@
 import { RetryableError, TerminalError } from '../errors.js';
+import { basicAuthorization, parseChallenge, tokenUrl, type RegistryCredentials } from './registry-auth.js';
 
 /** The manifest types a registry may hold for one tag; asking for all of them avoids a 404 for the "wrong" kind. */
 export const MANIFEST_ACCEPT = [
@@ -44,6 +45,8 @@ export interface HttpRegistryOptions {
   readonly plainHttp?: readonly string[];
   /** `Authorization` header value by registry host, e.g. `Basic ...`; never logged. */
   readonly authorization?: Readonly<Record<string, string>>;
+  /** Credentials by registry host, for the `Basic` and `Bearer` token challenges of a 401; never logged. */
+  readonly credentials?: Readonly<Record<string, RegistryCredentials>>;
   readonly timeoutMs?: number;
 }
 
@@ -60,20 +63,63 @@ export class HttpRegistryClient implements RegistryClient {
     const loopback = /^(localhost|127\.|\[::1\])/.test(image.host);
     const scheme = loopback || this.options.plainHttp?.includes(image.host) === true ? 'http' : 'https';
     const url = `${scheme}://${image.host}/v2/${image.name}/manifests/${encodeURIComponent(image.tag)}`;
-    const authorization = this.options.authorization?.[image.host];
-    let response: Response;
+    const what = `${image.name}:${image.tag}`;
+    let response = await this.head(url, image.host, what, this.options.authorization?.[image.host]);
+    // A 401 names how to authenticate: answer the challenge once, with the host's credentials.
+    const challenge = response.status === 401 ? response.headers.get('www-authenticate') : null;
+    if (challenge !== null) {
+      const authorization = await this.answer(challenge, image, what);
+      if (authorization !== undefined) response = await this.head(url, image.host, what, authorization);
+    }
+    if (response.status === 200) return true;
+    if (response.status === 404) return false;
+    if (response.status === 401 || response.status === 403) {
+      const has = this.options.credentials?.[image.host] !== undefined;
+      throw new TerminalError('RegistryUnauthorized', `registry ${image.host} refused to say whether it has ${what} (${response.status}); ${has ? 'the credentials given for it were refused' : 'give the controller credentials for it'}`);
+    }
+    throw new RetryableError(`registry ${image.host} answered ${response.status} for ${what}`);
+  }
+
+  private async head(url: string, host: string, what: string, authorization: string | undefined): Promise<Response> {
     try {
-      response = await fetch(url, {
+      return await fetch(url, {
         method: 'HEAD',
         headers: { accept: MANIFEST_ACCEPT, ...(authorization === undefined ? {} : { authorization }) },
         signal: AbortSignal.timeout(this.options.timeoutMs ?? 15_000),
       });
     } catch (error) {
-      throw new RetryableError(`registry ${image.host} did not answer for ${image.name}:${image.tag}: ${error instanceof Error ? error.message : String(error)}`);
+      throw new RetryableError(`registry ${host} did not answer for ${what}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     }
-    if (response.status === 200) return true;
-    if (response.status === 404) return false;
-    if (response.status === 401 || response.status === 403) throw new TerminalError('RegistryUnauthorized', `registry ${image.host} refused to say whether it has ${image.name}:${image.tag} (${response.status}); give the controller credentials for it`);
-    throw new RetryableError(`registry ${image.host} answered ${response.status} for ${image.name}:${image.tag}`);
+  }
+
+  /** The `Authorization` answering a challenge: Basic with the credentials, or a Bearer token from the realm. */
+  private async answer(header: string, image: ImageRef, what: string): Promise<string | undefined> {
+    const challenge = parseChallenge(header);
+    const credentials = this.options.credentials?.[image.host];
+    if (challenge.scheme === 'basic') return credentials === undefined ? undefined : basicAuthorization(credentials);
+    if (challenge.scheme !== 'bearer') return undefined;
+    let url: URL;
+    try {
+      url = tokenUrl(challenge, `repository:${image.name}:pull`);
+    } catch {
+      throw new TerminalError('RegistryUnauthorized', `registry ${image.host} asked for a token for ${what} without saying where to get one (${header})`);
+    }
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        headers: credentials === undefined ? {} : { authorization: basicAuthorization(credentials) },
+        signal: AbortSignal.timeout(this.options.timeoutMs ?? 15_000),
+      });
+    } catch (error) {
+      throw new RetryableError(`the token server ${url.origin} of registry ${image.host} did not answer: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+    if (response.status === 401 || response.status === 403) {
+      throw new TerminalError('RegistryUnauthorized', `the token server ${url.origin} of registry ${image.host} refused ${credentials === undefined ? 'an anonymous request' : `the credentials of ${credentials.username}`} (${response.status}) for ${what}`);
+    }
+    if (!response.ok) throw new RetryableError(`the token server ${url.origin} of registry ${image.host} answered ${response.status}`);
+    const body = (await response.json().catch(() => ({}))) as { token?: unknown; access_token?: unknown };
+    const token = typeof body.token === 'string' ? body.token : typeof body.access_token === 'string' ? body.access_token : undefined;
+    if (token === undefined) throw new RetryableError(`the token server ${url.origin} of registry ${image.host} answered no token`);
+    return `Bearer ${token}`;
   }
 }

@@ -12,7 +12,7 @@ export interface ImageBuilder {
   wait(request: BuildRequest): Promise<void>;
 }
 
-/** Builds with a Kubernetes Job per image (kaniko), after asking the registry. */
+/** Builds with a Kubernetes Job per image (BuildKit), after asking the registry. */
 export class JobImageBuilder implements ImageBuilder {
   constructor(
     private readonly config: k8s.KubeConfig,

@@ -73,7 +73,7 @@ export async function buildPhase(context: RunContext, desired: DesiredEnvironmen
   for (const build of missing) {
     const repo = await workspace.repo(build.build.repo, config);
     if (repo === undefined) throw new RetryableError(`cannot reach repo "${build.build.repo}" to build ${build.build.service}`);
-    const request = { ...build, repoUrl: repo.url };
+    const request = { ...build, repoUrl: repo.url, environment: plan.name };
     if ((await builder.start(request)).created) jobs.created++;
     requests.push(request);
   }

@@ -9,6 +9,8 @@ export const DEFAULT_CONTROLLER_SECRET = 'diploid';
 export const CONTROLLER_PORT = 8080;
 /** Where the controller's Secret is mounted, for `{ file }` secret sources. */
 export const SECRET_MOUNT = '/var/run/secrets/diploid';
+/** Where the optional Secret `diploid-registry` (a Docker config) is mounted in the controller. */
+export const REGISTRY_MOUNT = '/var/run/secrets/diploid-registry';
 /** Where git mirrors are cached (an emptyDir: losing it costs a clone, nothing else). */
 export const CACHE_MOUNT = '/var/cache/diploid';
 
@@ -53,6 +55,7 @@ export function controllerManifests(options: ControllerManifestOptions): KubeObj
     `--namespace=${namespace}`,
     `--port=${CONTROLLER_PORT}`,
     `--builder-image=${options.builderImage ?? DEFAULT_BUILDER_IMAGE}`,
+    `--registry-config=${REGISTRY_MOUNT}/config.json`,
     ...(options.resync === undefined ? [] : [`--resync=${options.resync}`]),
   ];
   const verbs = ['get', 'list', 'create', 'patch', 'delete'];
@@ -93,6 +96,8 @@ export function controllerManifests(options: ControllerManifestOptions): KubeObj
       rules: [
         // Build Jobs run in the controller's own namespace only.
         { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'list', 'create', 'delete'] },
+        // A failed build's status carries the tail of its build pod's log.
+        { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
         // The delivery log and the inbox are replaced with a resourceVersion precondition (compare-and-swap).
         { apiGroups: [''], resources: ['configmaps'], verbs: ['update'] },
         // Leader election between the replicas.
@@ -140,6 +145,7 @@ export function controllerManifests(options: ControllerManifestOptions): KubeObj
                   { name: 'cache', mountPath: CACHE_MOUNT },
                   { name: 'tmp', mountPath: '/tmp' },
                   { name: 'secret', mountPath: SECRET_MOUNT, readOnly: true },
+                  { name: 'registry', mountPath: REGISTRY_MOUNT, readOnly: true },
                 ],
               },
             ],
@@ -147,6 +153,8 @@ export function controllerManifests(options: ControllerManifestOptions): KubeObj
               { name: 'cache', emptyDir: {} },
               { name: 'tmp', emptyDir: {} },
               { name: 'secret', secret: { secretName: options.secretName } },
+              // The push credentials of build Jobs also answer the registry's challenges when the controller asks what it has.
+              { name: 'registry', secret: { secretName: 'diploid-registry', optional: true, items: [{ key: '.dockerconfigjson', path: 'config.json' }] } },
             ],
           },
         },

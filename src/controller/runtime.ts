@@ -1,6 +1,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import { DEFAULT_BUILDER_IMAGE } from '../cluster/build-job.js';
 import { HttpRegistryClient } from '../cluster/registry.js';
+import type { RegistryCredentials } from '../cluster/registry-auth.js';
 import { createGitHost } from '../hosts/create-host.js';
 import { webhookRoutes, type WebhookRoute } from '../hosts/routes.js';
 import { resolveRepoTargets, type RepoTarget } from '../hosts/targets.js';
@@ -26,6 +27,8 @@ export interface ControllerSettings {
   readonly builderImage?: string;
   /** Registry hosts reached over plain HTTP. */
   readonly plainHttpRegistries?: readonly string[];
+  /** Registry credentials by host (from a Docker config), for the registry check; never logged. */
+  readonly registryCredentials?: Readonly<Record<string, RegistryCredentials>>;
   readonly log: (line: string) => void;
   /** Opt-in notifications of deploys, failures, rollbacks and promotions. */
   readonly notifier?: Notifier;
@@ -83,12 +86,14 @@ export function createReconciler(kube: k8s.KubeConfig, config: ConfigSpec, setti
     ...(settings.notifier === undefined ? {} : { notifier: settings.notifier }),
     builder: new JobImageBuilder(
       kube,
-      new HttpRegistryClient({ plainHttp: settings.plainHttpRegistries ?? [] }),
+      new HttpRegistryClient({ plainHttp: settings.plainHttpRegistries ?? [], credentials: settings.registryCredentials ?? {} }),
       {
         namespace: settings.namespace,
         image: settings.builderImage ?? config.controller?.builderImage ?? DEFAULT_BUILDER_IMAGE,
         registrySecret: 'diploid-registry',
         gitSecret: 'diploid-git',
+        buildkitdConfig: 'diploid-buildkitd',
+        plainHttpRegistries: settings.plainHttpRegistries ?? [],
       },
     ),
     deployer: new KubeDeployer(kube),

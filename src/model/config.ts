@@ -157,7 +157,7 @@ export const configSchema = z.strictObject({
       namespace: dnsLabel.optional(),
       /** The diploid image it runs. */
       image: z.string().optional(),
-      /** Image of in-cluster build jobs (a Dockerfile builder such as kaniko). */
+      /** Image of in-cluster build Jobs: BuildKit's `moby/buildkit` (default) or one with its `buildctl-daemonless.sh`. */
       builderImage: z.string().optional(),
       /** How often git is checked even without webhooks, e.g. `5m`. */
       resync: durationSchema.optional(),

@@ -145,8 +145,9 @@ describe('the reconciler on the test bed', { timeout: 240_000 }, () => {
     const job = built[0]!;
     expect(job.status?.conditions?.find((item) => item.type === 'Complete')?.status).toBe('True');
     const args = job.spec?.template.spec?.containers[0]?.args ?? [];
-    expect(args).toContain(`--context=git://${appUrl.replace(/^http:\/\//, '')}#${first}`);
-    expect(args.some((arg) => arg.startsWith(`--destination=${requireRegistry().host}/${project}/app:`))).toBe(true);
+    expect(args).toContain(`--opt=context=${appUrl}#${first}`);
+    expect(args.some((arg) => arg.startsWith(`--output=type=image,name=${requireRegistry().host}/${project}/app:`))).toBe(true);
+    expect(job.metadata?.labels?.['diploid.dev/environment']).toBe('production');
 
     const live = await deployment(production);
     deployedImage = live.spec?.template.spec?.containers[0]?.image ?? '';

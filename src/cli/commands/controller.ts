@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { kubeConfigFrom } from '../../cluster/kube-client.js';
+import { credentialsFromDockerConfig, type RegistryCredentials } from '../../cluster/registry-auth.js';
 import { ensureNamespace } from '../../cluster/namespace.js';
 import { ConfigMapDeliveryLog } from '../../controller/delivery-log.js';
 import { ClusterInbox } from '../../controller/inbox.js';
@@ -43,6 +45,7 @@ interface ControllerOptions {
   cache?: string;
   builderImage?: string;
   plainHttpRegistry: string[];
+  registryConfig?: string;
   once?: boolean;
   leaseDuration: string;
   notifyWebhookEnv?: string;
@@ -70,7 +73,8 @@ export function registerControllerCommand(program: Command, output: Output): voi
     .option('--no-webhooks', 'no webhook server: follow git by resync only')
     .option('--resync <duration>', 'how often branch heads are read from git, e.g. 5m (default: controller.resync or 5m)')
     .option('--cache <dir>', 'git mirrors (default: $DIPLOID_CACHE or ~/.cache/diploid)')
-    .option('--builder-image <image>', 'image of build Jobs (default: controller.builderImage or kaniko)')
+    .option('--builder-image <image>', 'image of build Jobs (default: controller.builderImage or moby/buildkit)')
+    .option('--registry-config <file>', 'a Docker config.json with registry credentials for the registry check (ignored when missing)')
     .option('--plain-http-registry <host>', 'registry host reached over plain HTTP (repeatable)', collect, [])
     .option('--notify-webhook-env <name>', 'environment variable holding a webhook URL (Slack-compatible) told of deploys, failures, rollbacks and promotions')
     .option('--notify-webhook-file <path>', 'file holding that URL (a mounted Secret)')
@@ -96,7 +100,8 @@ export function registerControllerCommand(program: Command, output: Output): voi
       // Statuses, the delivery log and build Jobs live there: without it every reconcile would fail.
       if (await ensureNamespace(kube, namespace)) log(`controller: created namespace ${namespace}`);
       const notifier = await notifierFrom(options, log);
-      const settings = { ops, locations, cacheDir, namespace, ...(notifier === undefined ? {} : { notifier }), plainHttpRegistries: options.plainHttpRegistry, log, ...(options.builderImage === undefined ? {} : { builderImage: options.builderImage }) };
+      const registryCredentials = readRegistryConfig(options.registryConfig);
+      const settings = { ops, locations, cacheDir, namespace, ...(notifier === undefined ? {} : { notifier }), plainHttpRegistries: options.plainHttpRegistry, registryCredentials, log, ...(options.builderImage === undefined ? {} : { builderImage: options.builderImage }) };
       const reporter = new SwappableStatusReporter(statusReporterFor(config, log));
       const reconciler = createReconciler(kube, config, settings, reporter);
       const store = new ConfigMapStatusStore(kube, namespace);
@@ -207,4 +212,14 @@ async function notifierFrom(options: ControllerOptions, log: (line: string) => v
   const url = (await readSecret(source, 'notification webhook URL')).trim();
   if (!/^https?:\/\//.test(url)) throw new UserError(`the notification webhook URL (from ${'env' in source ? `$${source.env}` : source.file}) is not an http(s) URL`);
   return new WebhookNotifier(url, log);
+}
+
+/** Registry credentials from a Docker config.json; none when the file is absent (the Secret is optional). */
+function readRegistryConfig(file: string | undefined): Record<string, RegistryCredentials> {
+  if (file === undefined || !existsSync(file)) return {};
+  try {
+    return credentialsFromDockerConfig(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new UserError(`--registry-config ${file}: expected a Docker config.json ({"auths": {"<host>": {"auth": "<base64 user:password>"}}}): ${error instanceof Error ? error.message : String(error)}`);
+  }
 }

@@ -63,8 +63,9 @@ export function registerInitCommand(program: Command, output: Output): void {
         secretInstructions(namespace, options.secretName, secretEnv),
         ...(fileSecrets.length === 0 ? [] : ['', `Secrets read from files (${fileSecrets.join(', ')}) must be keys of that Secret: it is mounted at ${SECRET_MOUNT}.`]),
         '',
-        `Optional: Secret ${namespace}/diploid-registry (type kubernetes.io/dockerconfigjson) lets build Jobs push to the registry;`,
-        `Secret ${namespace}/diploid-git (keys username, password) lets them clone private repos.`,
+        `Optional: Secret ${namespace}/diploid-registry (type kubernetes.io/dockerconfigjson) lets build Jobs push to the registry`,
+        `and the controller check it; Secret ${namespace}/diploid-git (key password: a token) lets builds clone private repos;`,
+        `ConfigMap ${namespace}/diploid-buildkitd (key buildkitd.toml) configures BuildKit (registry mirrors, plain-HTTP registries).`,
         '',
         ...keyAdvice(config, namespace),
       ].join('\n');

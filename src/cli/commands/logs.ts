@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { kubeConfigFrom } from '../../cluster/kube-client.js';
+import { latestBuild } from '../../cluster/build-log.js';
 import { readPodLogs, type LogSource } from '../../cluster/pod-logs.js';
 import { ConfigMapStatusStore } from '../../controller/status-store.js';
 import { durationMs } from '../../plan/targets.js';
@@ -23,27 +24,31 @@ export function registerLogsCommand(program: Command, output: Output): void {
       .command('logs')
       .description('A service\'s logs across all its pods in an environment (each line prefixed with its pod), or with --build the logs of its latest image build.')
       .argument('<service>', 'the service')
-      .option('-e, --env <name>', 'environment whose pods to read (not with --build)')
-      .option('--build', 'the service\'s latest build Job, in the controller\'s namespace')
+      .option('-e, --env <name>', 'environment whose pods to read (with --build: only builds started for it)')
+      .option('--build', 'the whole log of the service\'s newest build Job, in the controller\'s namespace')
       .option('--tail <lines>', 'only the last lines of each pod', parseCount)
       .option('--since <duration>', 'only lines newer than this, e.g. 10m')
       .option('-c, --container <name>', 'one container of each pod'),
   ).action(async (service: string, options: LogsOptions) => {
     const kube = kubeConfigFrom(options.kubeconfig);
-    let source: LogSource;
     if (options.build === true) {
-      if (options.env !== undefined) throw new UserError('pass --env or --build, not both: builds are shared by environments');
-      source = { kind: 'build', namespace: options.namespace, service };
-    } else {
-      if (options.env === undefined) throw new UserError('which environment? pass --env NAME (or --build for the build\'s logs)');
-      const status = await new ConfigMapStatusStore(kube, options.namespace).get(options.env);
-      if (status === undefined) throw new UserError(`no environment "${options.env}" in namespace ${options.namespace}`);
-      source = { kind: 'service', namespace: status.namespace, service };
+      // A failed deploy's status shows only the tail of its build's log; this is all of it.
+      const found = await latestBuild(kube, options.namespace, service, options.env);
+      const where = `${options.namespace}${options.env === undefined ? '' : `, environment ${options.env}`}`;
+      if (found === undefined) throw new UserError(`no build of service "${service}" found in ${where} (build Jobs are kept a day after they finish)`);
+      if (options.output === 'json') return output.out(json({ service, build: found }));
+      output.err(`build Job ${options.namespace}/${found.job}: ${found.state}${found.image === undefined ? '' : `, image ${found.image}`}${found.commit === undefined ? '' : ` from commit ${found.commit.slice(0, 12)}`}\n`);
+      if (found.log === undefined) throw new UserError(`build Job ${options.namespace}/${found.job} has no pod left to read a log from`);
+      return output.out(found.log.endsWith('\n') || found.log === '' ? found.log : `${found.log}\n`);
     }
+    if (options.env === undefined) throw new UserError('which environment? pass --env NAME (or --build for the build\'s logs)');
+    const status = await new ConfigMapStatusStore(kube, options.namespace).get(options.env);
+    if (status === undefined) throw new UserError(`no environment "${options.env}" in namespace ${options.namespace}`);
+    const source: LogSource = { kind: 'service', namespace: status.namespace, service };
     const since = options.since === undefined ? undefined : durationMs(options.since);
     if (since !== undefined && !Number.isFinite(since)) throw new UserError(`--since expects a duration such as 30s, 10m or 2h, got "${options.since}"`);
     const logs = await readPodLogs(kube, source, { ...(options.tail === undefined ? {} : { tailLines: options.tail }), ...(since === undefined ? {} : { sinceSeconds: Math.ceil(since / 1000) }), ...(options.container === undefined ? {} : { container: options.container }) });
-    if (logs.length === 0) throw new UserError(source.kind === 'build' ? `no build pods of ${service} in namespace ${source.namespace}` : `no pods of service ${service} in namespace ${source.namespace}`);
+    if (logs.length === 0) throw new UserError(`no pods of service ${service} in namespace ${source.namespace}`);
     if (options.output === 'json') output.out(json({ service, ...(options.env === undefined ? {} : { environment: options.env }), pods: logs }));
     else {
       for (const item of logs) {

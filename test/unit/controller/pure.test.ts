@@ -1,7 +1,8 @@
 import * as k8s from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { ApplyError } from '../../../src/cluster/apply.js';
-import { buildJobName, buildJobObjects, gitContext, jobOutcome } from '../../../src/cluster/build-job.js';
+import { buildJobName, buildJobObjects, cacheRef, gitContext, jobOutcome } from '../../../src/cluster/build-job.js';
+import { buildFailure } from '../../../src/cluster/build-log.js';
 import { parseImageRef } from '../../../src/cluster/registry.js';
 import { backoffMs, classifyError } from '../../../src/controller/errors.js';
 import { RetryableError, TerminalError } from '../../../src/errors.js';
@@ -106,36 +107,82 @@ describe('retryable and terminal errors', () => {
 describe('build Jobs', () => {
   const build: ImageBuild = { service: 'web', repo: 'web', commit: sha, context: 'app', dockerfile: 'Dockerfile', inlineDockerfile: false, args: { B: '2', A: '1' }, target: 'prod', tag: 't1', ref: 'registry.example.com/shop/web:t1' };
 
-  it('run kaniko with the git context at the commit, the sub-path, the Dockerfile and the destination', () => {
-    const { job, configMap } = buildJobObjects({ build, repoUrl: 'https://gitlab.example.com/shop/web.git' }, { namespace: 'diploid-system', image: 'kaniko:1', activeDeadlineSeconds: 600 });
+  it('run BuildKit with the git context at the commit and sub-folder, the Dockerfile, build args, target, push and a registry layer cache', () => {
+    const { job, configMap } = buildJobObjects({ build, repoUrl: 'https://gitlab.example.com/shop/web.git' }, { namespace: 'diploid-system', image: 'moby/buildkit:1', activeDeadlineSeconds: 600 });
     expect(configMap).toBeUndefined();
     expect(job.metadata).toMatchObject({ name: buildJobName(build), namespace: 'diploid-system' });
-    const spec = job.spec as { activeDeadlineSeconds: number; backoffLimit: number; template: { spec: { containers: Array<{ image: string; args: string[] }> } } };
+    const spec = job.spec as { activeDeadlineSeconds: number; backoffLimit: number; template: { spec: { hostNetwork?: boolean; containers: Array<{ image: string; command: string[]; args: string[]; securityContext: unknown }> } } };
     expect(spec).toMatchObject({ activeDeadlineSeconds: 600, backoffLimit: 0 });
-    expect(spec.template.spec.containers[0]?.image).toBe('kaniko:1');
-    expect(spec.template.spec.containers[0]?.args).toEqual([
-      `--context=git://gitlab.example.com/shop/web.git#${sha}`,
-      '--context-sub-path=app',
-      '--dockerfile=Dockerfile',
-      '--destination=registry.example.com/shop/web:t1',
-      '--build-arg=A=1',
-      '--build-arg=B=2',
-      '--target=prod',
+    const container = spec.template.spec.containers[0];
+    expect(container?.image).toBe('moby/buildkit:1');
+    expect(container?.command.slice(0, 2)).toEqual(['sh', '-c']);
+    expect(container?.command[2]).toContain('exec buildctl-daemonless.sh "$@"');
+    expect(container?.securityContext).toEqual({ privileged: true });
+    expect(spec.template.spec.hostNetwork).toBeUndefined();
+    expect(container?.args).toEqual([
+      'build',
+      '--frontend=dockerfile.v0',
+      `--opt=context=https://gitlab.example.com/shop/web.git#${sha}:app`,
+      '--opt=filename=Dockerfile',
+      '--opt=build-arg:A=1',
+      '--opt=build-arg:B=2',
+      '--opt=target=prod',
+      '--output=type=image,name=registry.example.com/shop/web:t1,push=true',
+      '--import-cache=type=registry,ref=registry.example.com/shop/web:buildcache',
+      '--export-cache=type=registry,ref=registry.example.com/shop/web:buildcache,mode=max',
+      '--progress=plain',
     ]);
   });
 
-  it('mount an inline Dockerfile from a ConfigMap', () => {
+  it('say registry.insecure for plain-HTTP registries, and pass a git token as a build secret, never in an argument', () => {
+    const { job } = buildJobObjects({ build: { ...build, ref: '127.0.0.1:5000/web:t1' }, repoUrl: 'https://bot:s3cret@git.example/r.git' }, { namespace: 'n', image: 'b', plainHttpRegistries: ['127.0.0.1:5000'], gitSecret: 'git', hostNetwork: true });
+    const text = JSON.stringify(job);
+    expect(text).not.toContain('s3cret');
+    const pod = (job.spec as { template: { spec: { hostNetwork: boolean; containers: Array<{ command: string[]; args: string[]; env: unknown[] }> } } }).template.spec;
+    expect(pod.hostNetwork).toBe(true);
+    expect(pod.containers[0]?.args).toContain('--output=type=image,name=127.0.0.1:5000/web:t1,push=true,registry.insecure=true');
+    expect(pod.containers[0]?.args).toContain('--export-cache=type=registry,ref=127.0.0.1:5000/web:buildcache,mode=max,registry.insecure=true');
+    expect(pod.containers[0]?.command[2]).toContain('--secret "id=GIT_AUTH_TOKEN.git.example,env=GIT_AUTH_TOKEN"');
+    expect(pod.containers[0]?.env).toEqual([{ name: 'GIT_AUTH_TOKEN', valueFrom: { secretKeyRef: { name: 'git', key: 'password', optional: true } } }]);
+  });
+
+  it('read an inline Dockerfile from a ConfigMap as a local dockerfile', () => {
     const { job, configMap } = buildJobObjects({ build: { ...build, inlineDockerfile: true }, repoUrl: 'https://h/r.git', inlineDockerfile: 'FROM nginx\n' }, { namespace: 'n', image: 'k' });
     expect(configMap?.data).toEqual({ Dockerfile: 'FROM nginx\n' });
     const container = (job.spec as { template: { spec: { containers: Array<{ args: string[]; volumeMounts: Array<{ mountPath: string }> }> } } }).template.spec.containers[0];
-    expect(container?.args).toContain('--dockerfile=/diploid/dockerfile/Dockerfile');
-    expect(container?.volumeMounts.map((mount) => mount.mountPath)).toEqual(['/diploid/dockerfile']);
+    expect(container?.args).toContain('--local=dockerfile=/diploid/dockerfile');
+    expect(container?.volumeMounts.map((mount) => mount.mountPath)).toEqual(['/var/lib/buildkit', '/diploid/dockerfile']);
   });
 
-  it('names are stable per image, valid DNS labels, and strip credentials from git URLs', () => {
+  it('names are stable per image, valid DNS labels; git contexts drop credentials; caches sit beside the image', () => {
     expect(buildJobName(build)).toBe(buildJobName({ ...build }));
     expect(buildJobName({ service: 'x'.repeat(80), ref: 'r' }).length).toBeLessThanOrEqual(63);
-    expect(gitContext('https://bot:token@h.example/r.git', 'c')).toBe('git://h.example/r.git#c');
+    expect(gitContext('https://bot:token@h.example/r.git', 'c')).toBe('https://h.example/r.git#c');
+    expect(gitContext('http://127.0.0.1:9/r.git', 'c', './sub/dir/')).toBe('http://127.0.0.1:9/r.git#c:sub/dir');
+    expect(cacheRef('localhost:5000/a/b:t')).toBe('localhost:5000/a/b:buildcache');
+    expect(cacheRef('r.example/a@sha256:00')).toBe('r.example/a:buildcache');
+  });
+
+  it("find the failing step and the log's tail in buildctl's plain progress", () => {
+    const log = [
+      '#1 [internal] load git source http://127.0.0.1:1/web.git#abc',
+      '#1 0.100 Initialized empty Git repository',
+      '#1 DONE 0.2s',
+      '#3 importing cache manifest from r.example/web:buildcache',
+      '#3 ERROR: failed to configure registry cache importer: r.example/web:buildcache: not found',
+      '#5 [2/3] RUN make',
+      '#5 CACHED',
+      '#6 [3/3] RUN npm test',
+      '#6 0.512 npm ERR! missing script: test',
+      '#6 ERROR: process "/bin/sh -c npm test" did not complete successfully: exit code: 1',
+      '------',
+      ' > [3/3] RUN npm test:',
+      'error: failed to solve: process "/bin/sh -c npm test" did not complete successfully: exit code: 1',
+      '',
+    ].join('\n');
+    expect(buildFailure(log)).toEqual({ step: '[3/3] RUN npm test', tail: log.trimEnd() });
+    expect(buildFailure(log, 2).tail).toBe(' > [3/3] RUN npm test:\nerror: failed to solve: process "/bin/sh -c npm test" did not complete successfully: exit code: 1');
+    expect(buildFailure('error: failed to solve: no such host\n')).toEqual({ tail: 'error: failed to solve: no such host' });
   });
 
   it('read a Job as running, complete or failed with its reason', () => {
