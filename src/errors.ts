@@ -6,6 +6,27 @@ export class UserError extends Error {
   override readonly name: string = 'UserError';
 }
 
+/**
+ * A failure that may go away on its own (an API server answering 5xx, a timeout, a registry that
+ * did not answer): the controller tries the same work again later, with backoff. Lives here, below
+ * both the cluster code that throws it and the controller that acts on it.
+ */
+export class RetryableError extends Error {
+  override readonly name = 'RetryableError';
+}
+
+/**
+ * A failure that retrying the same commit cannot fix (a configuration problem, an object the API
+ * server refuses, a failed build): the environment is marked Stalled until a new commit arrives.
+ */
+export class TerminalError extends Error {
+  override readonly name = 'TerminalError';
+  /** A CamelCase reason for the status condition, e.g. `BuildFailed`. */
+  constructor(readonly reason: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
 /** One problem found in the user's configuration. */
 export interface ConfigProblem {
   /** File the problem is in, relative to the ops repo when possible. */

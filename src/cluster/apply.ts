@@ -13,10 +13,15 @@ export interface AppliedObject {
   readonly outcome: ApplyOutcome;
 }
 
-/** An apply the API server refused; earlier objects stay applied, later ones untouched. */
+/**
+ * An apply that failed; earlier objects stay applied, later ones untouched. `status` is the API
+ * server's HTTP answer (undefined when none came: the server was not reached), kept so callers
+ * classify by it, and `cause` the client's own error.
+ */
 export class ApplyError extends UserError {
-  constructor(readonly object: string, readonly reason: string, readonly applied: readonly AppliedObject[]) {
-    super(`the cluster refused ${object}: ${reason}`);
+  override readonly name = 'ApplyError';
+  constructor(readonly object: string, readonly reason: string, readonly applied: readonly AppliedObject[], readonly status?: number, options?: { cause?: unknown }) {
+    super(`the cluster refused ${object}: ${reason}`, options);
   }
 }
 
@@ -40,7 +45,7 @@ export async function applyObjects(config: k8s.KubeConfig, objects: readonly Kub
       const outcome: ApplyOutcome = before === undefined ? 'created' : before === after.metadata?.resourceVersion ? 'unchanged' : 'configured';
       applied.push({ object: name, outcome });
     } catch (error) {
-      throw new ApplyError(name, reasonOf(error), applied);
+      throw new ApplyError(name, reasonOf(error), applied, statusOf(error), { cause: error });
     }
   }
   return applied;

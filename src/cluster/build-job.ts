@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import type { KubeObject } from '../backends/kubernetes/objects.js';
-import { RetryableError, TerminalError } from '../controller/errors.js';
+import { RetryableError, TerminalError } from '../errors.js';
 import type { ImageBuild } from '../plan/types.js';
 import { reasonOf, statusOf } from './kube-client.js';
 

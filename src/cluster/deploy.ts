@@ -1,7 +1,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import type { KubeObject } from '../backends/kubernetes/objects.js';
-import { applyObjects, type AppliedObject } from './apply.js';
-import { pruneObjects } from './prune.js';
+import { applyObjects, describeObject, type AppliedObject } from './apply.js';
+import { entryOf, inventoryConfigMap, inventoryKey, inventoryOf, inventoryUnion, pruneInventory, readInventory, type InventoryEntry } from './inventory.js';
 import { waitForRollout, type RolloutFailure } from './rollout.js';
 
 export interface DeployResult {
@@ -9,6 +9,13 @@ export interface DeployResult {
   readonly pruned: readonly string[];
   /** Workloads whose new version did not become ready; their previous version keeps serving. */
   readonly failures: readonly RolloutFailure[];
+  /**
+   * Objects the server held differently from what diploid applied last, although diploid's
+   * desired content did not change: edited by hand (drift), and now put back.
+   */
+  readonly drifted: readonly string[];
+  /** What diploid now has in the environment (kept in the namespace's `diploid-inventory` ConfigMap). */
+  readonly inventory: readonly InventoryEntry[];
 }
 
 export interface DeployOptions {
@@ -18,15 +25,32 @@ export interface DeployOptions {
   readonly prune: boolean;
   readonly wait: boolean;
   readonly timeoutMs: number;
+  /**
+   * Apply only objects whose desired content changed since the last inventory (a push); false
+   * applies everything (a resync), which is also what undoes drift made by hand.
+   */
+  readonly onlyChanged?: boolean;
 }
 
 /**
- * Applies an environment's objects, waits for its workloads, and only then prunes what is no
- * longer rendered: a rollout that fails leaves everything that served before in place.
+ * Applies an environment's objects, waits for its workloads, and only then prunes by inventory:
+ * what the last successful deploy applied and this one no longer renders, of any kind (volumes
+ * and namespaces never). A rollout that fails leaves everything that served before in place.
  */
 export async function deployEnvironment(config: k8s.KubeConfig, objects: readonly KubeObject[], options: DeployOptions): Promise<DeployResult> {
-  const applied = await applyObjects(config, objects);
+  const previous = await readInventory(config, options.namespace);
+  const recorded = new Map(previous.map((entry) => [inventoryKey(entry), entry.hash]));
+  const changed = options.onlyChanged === true ? objects.filter((object) => { const entry = entryOf(object); return recorded.get(inventoryKey(entry)) !== entry.hash; }) : objects;
+  const skipped = objects.filter((object) => !changed.includes(object)).map((object) => ({ object: describeObject(object), outcome: 'unchanged' as const }));
+  const applied = [...(await applyObjects(config, changed)), ...skipped];
+  const configured = new Set(applied.filter((item) => item.outcome === 'configured').map((item) => item.object));
+  const drifted = objects.filter((object) => { const entry = entryOf(object); return configured.has(describeObject(object)) && recorded.get(inventoryKey(entry)) === entry.hash; }).map(describeObject);
   const failures = options.wait ? await waitForRollout(config, objects, { timeoutMs: options.timeoutMs }) : [];
-  const pruned = options.prune && failures.length === 0 ? await pruneObjects(config, { namespace: options.namespace, project: options.project, environment: options.environment, keep: objects }) : [];
-  return { applied, pruned, failures };
+  const next = inventoryOf(objects);
+  const pruneNow = options.prune && failures.length === 0;
+  const pruned = pruneNow ? await pruneInventory(config, previous, next) : [];
+  // Objects not pruned stay in the inventory, so a later deploy still prunes them.
+  const inventory = pruneNow ? next : inventoryUnion(previous, next);
+  await applyObjects(config, [inventoryConfigMap(options.namespace, inventory)]);
+  return { applied, pruned, failures, drifted, inventory };
 }

@@ -1,4 +1,4 @@
-import { RetryableError, TerminalError } from '../controller/errors.js';
+import { RetryableError, TerminalError } from '../errors.js';
 
 /** The manifest types a registry may hold for one tag; asking for all of them avoids a 404 for the "wrong" kind. */
 export const MANIFEST_ACCEPT = [

@@ -6,8 +6,10 @@ export type RolloutState = { readonly done: true } | { readonly done: false; rea
 
 interface WorkloadStatus {
   metadata?: { generation?: number };
-  spec?: { replicas?: number };
+  spec?: { replicas?: number; updateStrategy?: { type?: string; rollingUpdate?: { partition?: number } } };
   status?: {
+    currentRevision?: string;
+    updateRevision?: string;
     observedGeneration?: number;
     replicas?: number;
     updatedReplicas?: number;
@@ -36,11 +38,35 @@ export function rolloutState(kind: string, workload: WorkloadStatus): RolloutSta
     return { done: false, reason: `the new version did not become ready in time: ${progressing.message ?? 'progress deadline exceeded'}`, stalled: true };
   }
   const desired = workload.spec?.replicas ?? 1;
-  const updated = status.updatedReplicas ?? (kind === 'StatefulSet' ? status.currentReplicas ?? 0 : 0);
+  if (kind === 'StatefulSet') return statefulSetState(workload, desired);
+  const updated = status.updatedReplicas ?? 0;
   if (updated < desired) return { done: false, reason: `${updated} of ${desired} replicas updated`, stalled: false };
   if ((status.replicas ?? 0) > updated) return { done: false, reason: `${(status.replicas ?? 0) - updated} old replicas are still terminating`, stalled: false };
-  const available = kind === 'StatefulSet' ? status.readyReplicas ?? 0 : status.availableReplicas ?? 0;
+  const available = status.availableReplicas ?? 0;
   if (available < desired) return { done: false, reason: `${available} of ${desired} replicas available`, stalled: false };
+  return { done: true };
+}
+
+/**
+ * A StatefulSet replaces its pods one by one, highest ordinal first, and has no progress deadline:
+ * it is done when every pod (above the partition) runs the update revision and is ready, as
+ * `kubectl rollout status` judges it.
+ */
+function statefulSetState(workload: WorkloadStatus, desired: number): RolloutState {
+  const status = workload.status ?? {};
+  const ready = status.readyReplicas ?? 0;
+  if (ready < desired) return { done: false, reason: `${ready} of ${desired} replicas ready`, stalled: false };
+  const strategy = workload.spec?.updateStrategy;
+  if (strategy?.type === 'OnDelete') return { done: true };
+  const partition = strategy?.rollingUpdate?.partition ?? 0;
+  if (partition > 0) {
+    const updated = status.updatedReplicas ?? 0;
+    const expected = desired - partition;
+    return updated < expected ? { done: false, reason: `${updated} of ${expected} replicas above the partition updated`, stalled: false } : { done: true };
+  }
+  if (status.updateRevision !== undefined && status.updateRevision !== status.currentRevision) {
+    return { done: false, reason: `${status.updatedReplicas ?? 0} of ${desired} replicas updated to revision ${status.updateRevision}`, stalled: false };
+  }
   return { done: true };
 }
 

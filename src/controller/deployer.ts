@@ -2,7 +2,7 @@ import * as k8s from '@kubernetes/client-node';
 import type { KubeObject } from '../backends/kubernetes/objects.js';
 import { deployEnvironment, type DeployResult } from '../cluster/deploy.js';
 import { statusOf } from '../cluster/kube-client.js';
-import { TerminalError } from './errors.js';
+import { TerminalError } from '../errors.js';
 
 /** What the reconciler needs to know about an environment to deploy it. */
 export interface DeployTarget {
@@ -13,8 +13,11 @@ export interface DeployTarget {
 
 /** Puts an environment's objects in the cluster, and takes previews away. */
 export interface Deployer {
-  /** Apply, wait for the rollout, prune only when it succeeded. */
-  deploy(objects: readonly KubeObject[], target: DeployTarget): Promise<DeployResult>;
+  /**
+   * Apply, wait for the rollout, prune by inventory only when it succeeded. `onlyChanged` applies
+   * only objects whose desired content changed since the last inventory (a push); a resync applies all.
+   */
+  deploy(objects: readonly KubeObject[], target: DeployTarget, options?: { readonly onlyChanged?: boolean }): Promise<DeployResult>;
   /** Deletes a preview's namespace; a namespace diploid did not create is refused. */
   teardown(namespace: string): Promise<'deleted' | 'absent'>;
 }
@@ -22,8 +25,8 @@ export interface Deployer {
 export class KubeDeployer implements Deployer {
   constructor(private readonly config: k8s.KubeConfig, private readonly timeoutMs = 300_000) {}
 
-  deploy(objects: readonly KubeObject[], target: DeployTarget): Promise<DeployResult> {
-    return deployEnvironment(this.config, objects, { ...target, prune: true, wait: true, timeoutMs: this.timeoutMs });
+  deploy(objects: readonly KubeObject[], target: DeployTarget, options: { readonly onlyChanged?: boolean } = {}): Promise<DeployResult> {
+    return deployEnvironment(this.config, objects, { ...target, prune: true, wait: true, timeoutMs: this.timeoutMs, onlyChanged: options.onlyChanged === true });
   }
 
   async teardown(namespace: string): Promise<'deleted' | 'absent'> {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { compileKubernetes } from '../backends/kubernetes/index.js';
 import type { KubeObject } from '../backends/kubernetes/objects.js';
 import type { BuildRequest } from '../cluster/build-job.js';
-import { TerminalError } from './errors.js';
+import { TerminalError } from '../errors.js';
 import { previewApp } from '../plan/preview-app.js';
 import { resolveState, stableStringify } from '../plan/resolve-state.js';
 import type { AppState, EnvironmentPlan } from '../plan/types.js';
@@ -29,11 +29,31 @@ export function desiredEnvironment(plan: EnvironmentPlan, state: AppState): Desi
   if (!resolved.ok) {
     throw new TerminalError('ConfigInvalid', resolved.problems.map((problem) => `${problem.file}${problem.path === '' ? '' : ` ${problem.path}`}: ${problem.message}`).join('; '));
   }
-  const app = previewApp(resolved.app, plan);
+  return compiled(previewApp(resolved.app, plan), resolved.builds);
+}
+
+/**
+ * The environment with some services held back, because their image could not be built: each
+ * keeps the image it runs now (`keep` maps it to that reference), or, when it runs none yet
+ * (`undefined`), is left out. The other services deploy as planned. Pure.
+ */
+export function withHeldBack(desired: DesiredEnvironment, keep: ReadonlyMap<string, string | undefined>): DesiredEnvironment {
+  const services = desired.app.services
+    .filter((service) => !keep.has(service.name) || keep.get(service.name) !== undefined)
+    .map((service) => {
+      const ref = keep.get(service.name);
+      return ref === undefined ? service : { ...service, image: { ...service.image, ref } };
+    });
+  const builds = new Map(desired.builds.filter((build) => !keep.has(build.build.service)).map((build) => [build.build.service, build.build]));
+  const held = compiled({ ...desired.app, services }, builds);
+  return { ...held, warnings: [...desired.warnings, ...held.warnings.filter((warning) => !desired.warnings.includes(warning))] };
+}
+
+function compiled(app: ResolvedApp, buildsByService: ReadonlyMap<string, BuildRequest['build']>): DesiredEnvironment {
   const { objects, warnings } = compileKubernetes(app);
   const builds = app.services
     .map((service) => {
-      const build = resolved.builds.get(service.name);
+      const build = buildsByService.get(service.name);
       if (build === undefined || service.image.kind !== 'build') return undefined;
       const inline = service.image.inlineDockerfile;
       return { build, ...(inline === undefined ? {} : { inlineDockerfile: inline }) };

@@ -1,5 +1,10 @@
 import type { HostEvent } from '../hosts/event.js';
 
+/** Identifies a delivery: the same id from another repo's hook is another delivery. */
+export function deliveryKey(event: Pick<HostEvent, 'host' | 'repo' | 'deliveryId'>): string {
+  return `${event.host}\0${event.repo}\0${event.deliveryId}`;
+}
+
 /** What offering an event to the queue did. */
 export type OfferResult = 'queued' | 'duplicate' | 'full';
 
@@ -12,8 +17,9 @@ export interface EventQueueOptions {
 
 /**
  * The hand-off between the webhook server and the reconciler: in memory, first in first out,
- * deduplicated by delivery id. Losing its contents (a restart) delays deploys but loses none,
- * because the reconciler resyncs branch heads from the host.
+ * deduplicated by delivery id (the webhook server also records ids in the cluster, through a
+ * `DeliveryLog`, so a restart forgets none). Losing its contents (a restart) delays deploys but
+ * loses none, because the reconciler resyncs branch heads from git.
  */
 export class EventQueue {
   private readonly pending: HostEvent[] = [];
@@ -29,7 +35,7 @@ export class EventQueue {
 
   /** Adds an event unless its delivery was seen before. Never waits. */
   offer(event: HostEvent): OfferResult {
-    const key = `${event.host}\0${event.repo}\0${event.deliveryId}`;
+    const key = deliveryKey(event);
     if (this.seen.has(key)) return 'duplicate';
     if (this.pending.length >= this.maxPending) return 'full';
     this.remember(key);

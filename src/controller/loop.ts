@@ -1,10 +1,22 @@
 import type { EventQueue } from './event-queue.js';
+import type { InboxEntry } from './inbox.js';
 import { backoffMs, classifyError } from './errors.js';
 import type { Reconciler, ReconcileRequest } from './reconciler.js';
 import { requestFromEvent } from './requests.js';
 
+/** Requests kept outside this process (the in-cluster inbox): read, then acknowledged once handled. */
+export interface RequestInbox {
+  entries(): Promise<InboxEntry[]>;
+  ack(entry: InboxEntry): Promise<void>;
+}
+
 export interface ControllerLoopOptions {
-  readonly queue: EventQueue;
+  /** Webhook events handed over in memory (one replica)... */
+  readonly queue?: EventQueue;
+  /** ...or through the cluster (several replicas: only the leader runs the loop). */
+  readonly inbox?: RequestInbox;
+  /** How often the inbox is read. */
+  readonly inboxPollMs?: number;
   readonly reconciler: Reconciler;
   /** The requests of one resync pass (branch heads read from git). */
   readonly resync: () => Promise<ReconcileRequest[]>;
@@ -18,6 +30,8 @@ export interface ControllerLoopOptions {
 interface Work {
   readonly request: ReconcileRequest;
   readonly attempt: number;
+  /** The inbox entry it came from, acknowledged when the work is done. */
+  readonly entry?: InboxEntry;
 }
 
 /**
@@ -31,6 +45,7 @@ export class ControllerLoop {
   private stopped = false;
   private resyncDue = true;
   private timers = new Set<NodeJS.Timeout>();
+  private readonly inFlight = new Set<string>();
   private running: Promise<void> | undefined;
   private readonly log: (line: string) => void;
 
@@ -40,13 +55,20 @@ export class ControllerLoop {
 
   start(): void {
     this.running = this.run();
-    void this.pumpEvents();
+    if (this.options.queue !== undefined) void this.pumpEvents(this.options.queue);
+    if (this.options.inbox !== undefined) void this.pumpInbox(this.options.inbox);
     const timer = setInterval(() => {
       this.resyncDue = true;
       this.notify();
     }, this.options.resyncMs);
     timer.unref();
     this.timers.add(timer);
+  }
+
+  /** Runs a resync pass as soon as the current work is done (as the timer does). */
+  requestResync(): void {
+    this.resyncDue = true;
+    this.notify();
   }
 
   async stop(): Promise<void> {
@@ -56,9 +78,44 @@ export class ControllerLoop {
     await this.running;
   }
 
-  private async pumpEvents(): Promise<void> {
+  private async pumpInbox(inbox: RequestInbox): Promise<void> {
     while (!this.stopped) {
-      const event = await this.options.queue.take();
+      try {
+        for (const entry of await inbox.entries()) {
+          const id = `${entry.key}\0${entry.value}`;
+          if (this.inFlight.has(id)) continue;
+          this.inFlight.add(id);
+          this.work.push({ request: entry.request, attempt: 1, entry });
+          this.notify();
+        }
+      } catch (error) {
+        this.log(`inbox: cannot read it, trying again: ${classifyError(error).message}`);
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          this.timers.delete(timer);
+          resolve();
+        }, this.options.inboxPollMs ?? 1_000);
+        timer.unref();
+        this.timers.add(timer);
+      });
+    }
+  }
+
+  private async done(work: Work): Promise<void> {
+    if (work.entry === undefined || this.options.inbox === undefined) return;
+    this.inFlight.delete(`${work.entry.key}\0${work.entry.value}`);
+    try {
+      await this.options.inbox.ack(work.entry);
+    } catch (error) {
+      // Left in the inbox: it is reconciled again, which changes nothing that is done.
+      this.log(`inbox: cannot acknowledge ${work.request.repo} ${work.request.branch}: ${classifyError(error).message}`);
+    }
+  }
+
+  private async pumpEvents(queue: EventQueue): Promise<void> {
+    while (!this.stopped) {
+      const event = await queue.take();
       if (this.stopped) return;
       const request = requestFromEvent(event);
       if (request === undefined) continue;
@@ -119,16 +176,16 @@ export class ControllerLoop {
       this.log(`reconcile ${work.request.repo} ${work.request.branch}: internal error (a bug in diploid): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
       retry = true;
     }
-    if (!retry) return;
+    if (!retry) return this.done(work);
     if (work.attempt >= (this.options.maxAttempts ?? 8)) {
       this.log(`reconcile ${work.request.repo} ${work.request.branch}: giving up after ${work.attempt} attempts; the next resync tries again`);
-      return;
+      return this.done(work);
     }
     const delay = backoffMs(work.attempt, { random: Math.random });
     this.log(`reconcile ${work.request.repo} ${work.request.branch}: retrying in ${Math.round(delay / 1000)}s`);
     const timer = setTimeout(() => {
       this.timers.delete(timer);
-      this.work.push({ request: work.request, attempt: work.attempt + 1 });
+      this.work.push({ ...work, attempt: work.attempt + 1 });
       this.notify();
     }, delay);
     timer.unref();

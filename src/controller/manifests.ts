@@ -90,8 +90,14 @@ export function controllerManifests(options: ControllerManifestOptions): KubeObj
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'Role',
       metadata: meta(NAME),
-      // Build Jobs run in the controller's own namespace only.
-      rules: [{ apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'list', 'create', 'delete'] }],
+      rules: [
+        // Build Jobs run in the controller's own namespace only.
+        { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'list', 'create', 'delete'] },
+        // The delivery log and the inbox are replaced with a resourceVersion precondition (compare-and-swap).
+        { apiGroups: [''], resources: ['configmaps'], verbs: ['update'] },
+        // Leader election between the replicas.
+        { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
+      ],
     },
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -111,9 +117,8 @@ export function controllerManifests(options: ControllerManifestOptions): KubeObj
       kind: 'Deployment',
       metadata: meta(NAME),
       spec: {
-        // One worker: two would race on the same environments.
-        replicas: 1,
-        strategy: { type: 'Recreate' },
+        // Two replicas: both serve webhooks, the Lease's holder reconciles, the other takes over when it dies.
+        replicas: 2,
         selector: { matchLabels: selector },
         template: {
           metadata: { labels },

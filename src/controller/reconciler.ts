@@ -1,16 +1,20 @@
-import { ConfigError } from '../errors.js';
-import type { CommitStatus, DeployPhase } from '../hosts/types.js';
 import { expiredPreviews } from '../plan/targets.js';
 import type { EnvironmentPlan, Push } from '../plan/types.js';
 import { planPush, type PushRequest } from '../sources/git/plan-push.js';
 import type { RepoLocations } from '../sources/git/locate.js';
 import { Workspace } from '../sources/git/workspace.js';
 import type { ImageBuilder } from './builder.js';
+export type { EnvironmentOutcome } from './environment-report.js';
 import type { Deployer } from './deployer.js';
-import { desiredEnvironment } from './desired.js';
-import { classifyError, RetryableError, TerminalError } from './errors.js';
+import { deployedCommits } from './deployed-commits.js';
+import { EnvironmentReport, type EnvironmentOutcome, type StatusFields } from './environment-report.js';
+import { withHeldBack } from './desired.js';
+import { buildPhase, deployPhase, heldBackPhase, planPhase, reportPhase, type RunContext } from './environment-run.js';
+import { GitBranchHeads, pinToHead, type BranchHeads } from './head-pin.js';
+import { TerminalError } from '../errors.js';
+import { classifyError } from './errors.js';
 import type { StatusReporter } from './reporter.js';
-import { condition, conditionsFor, currentEnvironments, type EnvironmentStatus, type Phase } from './status.js';
+import { conditionsFor, currentEnvironments } from './status.js';
 import type { StatusStore } from './status-store.js';
 
 export interface ReconcilerOptions {
@@ -23,6 +27,8 @@ export interface ReconcilerOptions {
   readonly builder: ImageBuilder;
   readonly deployer: Deployer;
   readonly reporter: StatusReporter;
+  /** Where branches point in git; by default read from the ops and service repos' mirrors. */
+  readonly heads?: BranchHeads;
   /** The clock, passed in so tests can fix it. */
   readonly now?: () => Date;
   /** One line per step; never secrets. */
@@ -33,16 +39,6 @@ export interface ReconcilerOptions {
 export interface ReconcileRequest extends PushRequest {
   /** From a resync: re-apply even a revision already deployed, to undo drift. */
   readonly resync?: boolean;
-}
-
-/** What happened to one environment. */
-export interface EnvironmentOutcome {
-  readonly environment: string;
-  readonly result: 'deployed' | 'unchanged' | 'deleted' | 'stalled' | 'retry' | 'skipped';
-  readonly reason: string;
-  readonly message: string;
-  /** Build Jobs this reconcile started. */
-  readonly jobsCreated: number;
 }
 
 export interface ReconcileResult {
@@ -61,14 +57,30 @@ export interface ReconcileResult {
 export class Reconciler {
   private readonly now: () => Date;
   private readonly log: (line: string) => void;
+  private readonly heads: BranchHeads;
 
   constructor(private readonly options: ReconcilerOptions) {
     this.now = options.now ?? (() => new Date());
     this.log = options.log ?? (() => {});
+    this.heads = options.heads ?? new GitBranchHeads(options);
   }
 
-  /** Reconciles one push. Environments named in `skip` are left alone (a resync pass did them already). */
-  async reconcile(request: ReconcileRequest, skip: ReadonlySet<string> = new Set()): Promise<ReconcileResult> {
+  /**
+   * Reconciles one push. Environments named in `skip` are left alone (a resync pass did them
+   * already). The request is first pinned to the branch's head in git: whatever a delivery says,
+   * only a branch's current head is ever deployed.
+   */
+  async reconcile(asked: ReconcileRequest, skip: ReadonlySet<string> = new Set()): Promise<ReconcileResult> {
+    let request: ReconcileRequest;
+    try {
+      const pinned = pinToHead(asked, asked.closed === true ? undefined : await this.heads.head(asked.repo, asked.branch));
+      request = pinned.request;
+      if (pinned.note !== undefined) this.log(`push ${asked.repo} ${asked.branch}: ${pinned.note}`);
+    } catch (error) {
+      const classified = classifyPlanError(error);
+      this.log(`push ${asked.repo} ${asked.branch}: cannot read the branch head (${classified.retryable ? 'will retry' : 'terminal'}): ${classified.message}`);
+      return { outcomes: [], notes: [], error: classified };
+    }
     const current = currentEnvironments(await this.options.store.list());
     let planned;
     try {
@@ -98,26 +110,30 @@ export class Reconciler {
   async expire(): Promise<EnvironmentOutcome[]> {
     const statuses = await this.options.store.list();
     const outcomes: EnvironmentOutcome[] = [];
-    for (const target of expiredPreviews(currentEnvironments(statuses), this.now())) {
+    const live = statuses.filter((status) => status.expiredAt === undefined);
+    for (const target of expiredPreviews(currentEnvironments(live), this.now())) {
       if (target.namespace === undefined) continue;
       await this.options.deployer.teardown(target.namespace);
-      await this.options.store.delete(target.name);
+      const status = live.find((item) => item.environment === target.name);
+      // Kept as a tombstone rather than deleted: a resync finds the branch still there and must not bring the preview back.
+      if (status !== undefined) {
+        const now = this.now().toISOString();
+        const message = `torn down: ${target.reason}; a new push brings it back`;
+        const { appliedRevision: _applied, attemptedRevision: _attempted, inventory: _inventory, drift: _drift, ...rest } = status;
+        await this.options.store.put({ ...rest, expiredAt: now, conditions: conditionsFor('stalled', 'Expired', message, now, status.conditions) });
+      }
       outcomes.push({ environment: target.name, result: 'deleted', reason: 'Expired', message: target.reason, jobsCreated: 0 });
     }
     return outcomes;
   }
 
+  /** One environment: plan, build, deploy, report; every failure is recorded in its status. */
   private async environment(plan: EnvironmentPlan, push: Push, request: ReconcileRequest, workspace: Workspace): Promise<EnvironmentOutcome> {
     const { store, reporter } = this.options;
     const previous = await store.get(plan.name);
+    const report = new EnvironmentReport(plan, push, previous, store, reporter, this.now);
     const commit = push.after;
-    const report = async (phase: DeployPhase, description: string, targetUrl?: string) => {
-      if (commit === undefined) return;
-      const status: CommitStatus = { phase, environment: plan.name, branch: push.branch, description, ...(targetUrl === undefined ? {} : { targetUrl }) };
-      await reporter.report({ repo: push.repo, sha: commit }, status);
-    };
-    const now = this.now().toISOString();
-    const base: EnvironmentStatus = {
+    const fields: StatusFields = {
       environment: plan.name,
       namespace: plan.namespace || previous?.namespace || '',
       ...(plan.branch === undefined ? {} : { branch: plan.branch }),
@@ -126,11 +142,9 @@ export class Reconciler {
       ...(commit === undefined ? {} : { commit }),
       ...(previous?.appliedRevision === undefined ? {} : { appliedRevision: previous.appliedRevision }),
       ...(previous?.images === undefined ? {} : { images: previous.images }),
-      updatedAt: request.resync === true && previous !== undefined ? previous.updatedAt : now,
-      conditions: previous?.conditions ?? [],
-    };
-    const write = async (status: Omit<EnvironmentStatus, 'conditions'>, phase: Phase, reason: string, message: string) => {
-      await store.put({ ...status, conditions: conditionsFor(phase, reason, message, this.now().toISOString(), previous?.conditions) });
+      ...(previous?.inventory === undefined ? {} : { inventory: previous.inventory }),
+      ...(previous?.commits === undefined ? {} : { commits: previous.commits }),
+      updatedAt: request.resync === true && previous !== undefined ? previous.updatedAt : this.now().toISOString(),
     };
 
     if (plan.action === 'delete') {
@@ -140,99 +154,53 @@ export class Reconciler {
         await store.delete(plan.name);
         return { environment: plan.name, result: 'deleted', reason: 'TornDown', message: `${plan.reason}; namespace ${namespace ?? '?'} ${result}`, jobsCreated: 0 };
       } catch (error) {
-        return this.failed(plan, base, error, write, report);
+        return report.failed(fields, error);
       }
     }
     if (plan.action === 'failed') {
       const message = plan.problems.map((problem) => `${problem.file}${problem.path === '' ? '' : ` ${problem.path}`}: ${problem.message}`).join('; ');
-      return this.failed(plan, base, new TerminalError('ConfigInvalid', message), write, report);
+      return report.failed(fields, new TerminalError('ConfigInvalid', message));
     }
 
-    let jobsCreated = 0;
+    const context: RunContext = { plan, push, resync: request.resync === true, previous, workspace, report };
+    const jobs = { created: 0 };
+    let attempted = fields;
     try {
-      const state = await workspace.state({
-        ...(plan.branch === undefined ? {} : { branch: plan.branch }),
-        ...(commit === undefined ? { without: { repo: push.repo, branch: push.branch } } : { commits: { [push.repo]: commit } }),
-      });
-      const desired = desiredEnvironment(plan, state);
-      const attempted = { ...base, attemptedRevision: desired.revision };
-      if (previous?.appliedRevision === desired.revision && condition(previous, 'Ready')?.status === 'True' && request.resync !== true) {
-        return { environment: plan.name, result: 'unchanged', reason: 'UpToDate', message: `revision ${desired.revision} is already deployed`, jobsCreated };
+      const planned = await planPhase(context);
+      if ('outcome' in planned) return planned.outcome;
+      // Name what is deployed, whichever request found it: a resync of the ops repo may deploy a service repo's new commit.
+      const deployed = deployedCommits(push, planned.commits, previous?.commits);
+      if (previous?.expiredAt !== undefined && request.resync === true && !deployed.moved) {
+        return { environment: plan.name, result: 'skipped', reason: 'Expired', message: `expired at ${previous.expiredAt}; a new push brings it back`, jobsCreated: 0 };
       }
-      if (previous?.attemptedRevision === desired.revision && condition(previous, 'Stalled')?.status === 'True') {
-        return { environment: plan.name, result: 'stalled', reason: condition(previous, 'Stalled')?.reason ?? 'Stalled', message: `revision ${desired.revision} failed before; waiting for a new commit`, jobsCreated };
+      report.retarget(deployed.targets);
+      attempted = {
+        ...fields,
+        repo: deployed.repo,
+        ...(deployed.commit === undefined ? {} : { commit: deployed.commit }),
+        attemptedRevision: planned.desired.revision,
+        ...(deployed.moved ? { updatedAt: this.now().toISOString() } : {}),
+      };
+      await report.status(attempted, 'progressing', 'Progressing', `reconciling ${deployed.repo}@${deployed.commit?.slice(0, 12) ?? push.branch}`);
+      await report.commit('pending', `Deploying to ${plan.name}`);
+      const failed = await buildPhase(context, planned.desired, planned.opsCommit, attempted, this.options.builder, jobs);
+      if (failed.size > 0) {
+        // The other services still deploy; each held-back one keeps the image it runs.
+        const deployable = withHeldBack(planned.desired, new Map([...failed.keys()].map((service) => [service, previous?.images?.[service]])));
+        const result = await deployPhase(context, deployable, this.options.deployer);
+        return await heldBackPhase(context, planned.desired, deployable, attempted, result, failed, jobs.created);
       }
-      await write(attempted, 'progressing', 'Progressing', `reconciling ${push.repo}@${commit?.slice(0, 12) ?? push.branch}`);
-      await report('pending', `Deploying to ${plan.name}`);
-
-      // Builds: only what the registry lacks; the content tag says whether the inputs changed.
-      const missing = [];
-      for (const build of desired.builds) if (!(await this.options.builder.has(build.build.ref))) missing.push(build);
-      if (missing.length > 0) {
-        const config = (await workspace.config(state.repos.ops?.commit ?? '')).config;
-        await write(attempted, 'progressing', 'Building', `building ${missing.map((build) => build.build.ref).join(', ')}`);
-        await report('building', `Building ${missing.length} image${missing.length === 1 ? '' : 's'} for ${plan.name}`);
-        // Start every build, then wait for all: they run side by side in the cluster.
-        const requests = [];
-        for (const build of missing) {
-          const repo = await workspace.repo(build.build.repo, config);
-          if (repo === undefined) throw new RetryableError(`cannot reach repo "${build.build.repo}" to build ${build.build.service}`);
-          const request = { ...build, repoUrl: repo.url };
-          if ((await this.options.builder.start(request)).created) jobsCreated++;
-          requests.push(request);
-        }
-        const waited = await Promise.allSettled(requests.map((request) => this.options.builder.wait(request)));
-        const failures = waited.filter((item): item is PromiseRejectedResult => item.status === 'rejected').map((item) => item.reason as unknown);
-        // A terminal failure wins over a retryable one: retrying cannot fix the failed build.
-        const failure = failures.find((error) => !classifyError(error).retryable) ?? failures[0];
-        if (failure !== undefined) throw failure;
-      }
-
-      const result = await this.options.deployer.deploy(desired.objects, { project: desired.app.project, environment: plan.name, namespace: desired.app.environment.namespace });
-      if (result.failures.length > 0) {
-        throw new TerminalError('RolloutFailed', `the rollout failed; the previous version keeps serving: ${result.failures.map((failure) => `${failure.object}: ${failure.reason}`).join('; ')}`);
-      }
-      const images = Object.fromEntries(desired.app.services.map((service) => [service.name, service.image.ref]));
-      const changed = result.applied.filter((item) => item.outcome !== 'unchanged').length;
-      const message = `deployed revision ${desired.revision} from ${push.repo}@${commit?.slice(0, 12) ?? push.branch}: ${changed} of ${result.applied.length} objects changed, ${result.pruned.length} pruned`;
-      await write({ ...attempted, appliedRevision: desired.revision, images }, 'ready', 'Succeeded', message);
-      const url = plan.preview !== undefined && desired.app.environment.domain !== undefined ? `https://${desired.app.environment.domain}` : undefined;
-      await report('deployed', `Deployed to ${plan.name}`, url);
-      return { environment: plan.name, result: 'deployed', reason: 'Succeeded', message, jobsCreated };
+      const result = await deployPhase(context, planned.desired, this.options.deployer);
+      // Only a deploy that succeeded moves the record of deployed commits: a retry still reports to the same commits.
+      return await reportPhase(context, planned.desired, { ...attempted, commits: planned.commits }, result, jobs.created);
     } catch (error) {
-      const outcome = await this.failed(plan, base, error, write, report);
-      return { ...outcome, jobsCreated };
+      return report.failed(attempted, error, jobs.created);
     }
-  }
-
-  private async failed(
-    plan: EnvironmentPlan,
-    status: Omit<EnvironmentStatus, 'conditions'>,
-    error: unknown,
-    write: (status: Omit<EnvironmentStatus, 'conditions'>, phase: Phase, reason: string, message: string) => Promise<void>,
-    report: (phase: DeployPhase, description: string) => Promise<void>,
-  ): Promise<EnvironmentOutcome> {
-    const classified = classifyError(error);
-    try {
-      if (classified.retryable) {
-        await write(status, 'retrying', 'RetryScheduled', classified.message);
-        return { environment: plan.name, result: 'retry', reason: 'RetryScheduled', message: classified.message, jobsCreated: 0 };
-      }
-      await write(status, 'stalled', classified.reason, classified.message);
-      await report('failed', `${classified.reason}: ${classified.message}`);
-    } catch (writeError) {
-      // The status itself could not be written (the API server is down): try everything again later.
-      return { environment: plan.name, result: 'retry', reason: 'StatusNotWritten', message: `${classified.message}; and the status could not be written: ${writeError instanceof Error ? writeError.message : String(writeError)}`, jobsCreated: 0 };
-    }
-    return { environment: plan.name, result: 'stalled', reason: classified.reason, message: classified.message, jobsCreated: 0 };
   }
 }
 
-/** A push that cannot even be planned: a broken ops config is terminal, unreachable git is retried. */
+/** A push that cannot even be planned: a broken ops config is terminal, unreachable git is retried. By type, never by message. */
 function classifyPlanError(error: unknown): { retryable: boolean; message: string } {
-  const message = error instanceof Error ? error.message : String(error);
-  if (error instanceof ConfigError) return { retryable: false, message };
-  if (/cannot (read|fetch)|could not read|unable to access|timed out/i.test(message)) return { retryable: true, message };
   const classified = classifyError(error);
-  return { retryable: classified.retryable, message };
+  return { retryable: classified.retryable, message: classified.message };
 }

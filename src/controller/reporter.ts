@@ -35,3 +35,16 @@ export class HostStatusReporter implements StatusReporter {
     }
   }
 }
+
+/** A reporter whose hosts can be replaced while it runs: the ops config's hosts change without a restart. */
+export class SwappableStatusReporter implements StatusReporter {
+  constructor(private current: StatusReporter) {}
+
+  swap(next: StatusReporter): void {
+    this.current = next;
+  }
+
+  report(target: StatusTarget, status: CommitStatus): Promise<void> {
+    return this.current.report(target, status);
+  }
+}

@@ -1,7 +1,7 @@
 import { OPS_REPO } from '../plan/types.js';
 import type { RepoLocations } from '../sources/git/locate.js';
 import { Workspace } from '../sources/git/workspace.js';
-import { RetryableError } from './errors.js';
+import { RetryableError } from '../errors.js';
 import type { ReconcileRequest } from './reconciler.js';
 import { resyncRequests, type RepoHeads } from './requests.js';
 import type { StatusStore } from './status-store.js';

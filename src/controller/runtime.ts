@@ -68,7 +68,7 @@ export function routesFor(config: ConfigSpec, masterSecret: string): Map<string,
 }
 
 /** The reconciler wired to the real cluster, registry and git hosts. */
-export function createReconciler(kube: k8s.KubeConfig, config: ConfigSpec, settings: ControllerSettings): Reconciler {
+export function createReconciler(kube: k8s.KubeConfig, config: ConfigSpec, settings: ControllerSettings, reporter: StatusReporter = statusReporterFor(config, settings.log)): Reconciler {
   return new Reconciler({
     ops: settings.ops,
     locations: settings.locations,
@@ -85,7 +85,7 @@ export function createReconciler(kube: k8s.KubeConfig, config: ConfigSpec, setti
       },
     ),
     deployer: new KubeDeployer(kube),
-    reporter: statusReporterFor(config, settings.log),
+    reporter,
     log: settings.log,
   });
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { KubeObject } from '../backends/kubernetes/objects.js';
+import type { InventoryEntry } from '../cluster/inventory.js';
 import type { CurrentEnvironment } from '../plan/types.js';
 
 /** The condition types every environment carries, as Flux's controllers use them. */
@@ -37,12 +38,20 @@ export interface EnvironmentStatus {
   /** The commit whose push was reconciled last, and its repo. */
   readonly repo?: string;
   readonly commit?: string;
+  /** Every repo's commit the last successful deploy read, by repo name (`ops` included). */
+  readonly commits?: Readonly<Record<string, string>>;
   /** Hash of the objects last deployed successfully: the same revision again is skipped. */
   readonly appliedRevision?: string;
   /** Hash of the objects the last attempt wanted. */
   readonly attemptedRevision?: string;
+  /** The objects the applied revision put in the cluster; the next deploy prunes what it no longer renders. */
+  readonly inventory?: readonly InventoryEntry[];
   /** Image references deployed, by service. */
   readonly images?: Readonly<Record<string, string>>;
+  /** Objects found edited in the cluster (and put back) by the last resync, as `Kind namespace/name`. */
+  readonly drift?: readonly string[];
+  /** Set when a preview's `ttl` passed and it was torn down: a resync leaves it down, a new push brings it back. */
+  readonly expiredAt?: string;
   /** ISO time of the last push that changed it; previews expire `ttl` after it. */
   readonly updatedAt: string;
   readonly conditions: readonly Condition[];

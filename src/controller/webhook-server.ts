@@ -2,8 +2,16 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { webhookCodecs } from '../hosts/codecs.js';
 import { MalformedPayloadError } from '../hosts/errors.js';
+import type { HostEvent } from '../hosts/event.js';
 import type { WebhookRoute } from '../hosts/routes.js';
-import type { EventQueue } from './event-queue.js';
+import type { DeliveryLog } from './delivery-log.js';
+import { classifyError } from './errors.js';
+import { deliveryKey, type OfferResult } from './event-queue.js';
+
+/** Takes verified events; may write them somewhere durable first. */
+export interface EventSink {
+  offer(event: HostEvent): OfferResult | Promise<OfferResult>;
+}
 
 /** GitHub caps payloads at 25 MB; pushes diploid follows are far smaller, and the cap guards memory. */
 export const DEFAULT_MAX_BODY_BYTES = 5 * 1024 * 1024;
@@ -11,7 +19,10 @@ export const DEFAULT_MAX_BODY_BYTES = 5 * 1024 * 1024;
 export interface WebhookHandlerOptions {
   /** Routes by path (`/hooks/<host>/<repo>`), from `webhookRoutes`. */
   readonly routes: ReadonlyMap<string, WebhookRoute>;
-  readonly queue: EventQueue;
+  /** Where verified events go: the in-memory queue, or the in-cluster inbox every replica shares. */
+  readonly queue: EventSink;
+  /** Deliveries already handled, kept in the cluster so a restart does not forget them. */
+  readonly deliveries?: DeliveryLog;
   readonly maxBodyBytes?: number;
   /** One line per delivery; never receives secrets or bodies. */
   readonly log?: (line: string) => void;
@@ -79,17 +90,42 @@ export function createWebhookHandler(options: WebhookHandlerOptions): (req: Inco
         return reply(res, 500, 'internal error');
       }
       if (parsed.type === 'ignored') return reply(res, 202, `ignored: ${parsed.reason}`);
-      const { event } = parsed;
-      const result = options.queue.offer(event);
-      if (result === 'full') {
-        res.setHeader('retry-after', '30');
-        return reply(res, 503, 'queue full');
-      }
-      const ref = 'branch' in event ? event.branch : event.tag;
-      log(`webhook ${where}: ${event.kind} ${ref} delivery ${event.deliveryId} ${result}`);
-      return reply(res, 202, result);
+      void enqueue(parsed.event, where, res);
     });
   };
+
+  async function enqueue(event: HostEvent, where: string, res: ServerResponse): Promise<void> {
+    const ref = 'branch' in event ? event.branch : event.tag;
+    if (options.deliveries !== undefined) {
+      let fresh: boolean;
+      try {
+        fresh = await options.deliveries.claim(deliveryKey(event));
+      } catch (error) {
+        // Not known whether it is new: let the host deliver it again later.
+        log(`webhook ${where}: delivery ${event.deliveryId} not recorded, asking for a retry: ${classifyError(error).message}`);
+        res.setHeader('retry-after', '30');
+        return reply(res, 503, 'cannot record the delivery now');
+      }
+      if (!fresh) {
+        log(`webhook ${where}: ${event.kind} ${ref} delivery ${event.deliveryId} duplicate`);
+        return reply(res, 202, 'duplicate');
+      }
+    }
+    let result: OfferResult;
+    try {
+      result = await options.queue.offer(event);
+    } catch (error) {
+      log(`webhook ${where}: delivery ${event.deliveryId} not handed over, asking for a retry: ${classifyError(error).message}`);
+      res.setHeader('retry-after', '30');
+      return reply(res, 503, 'cannot hand the delivery over now');
+    }
+    if (result === 'full') {
+      res.setHeader('retry-after', '30');
+      return reply(res, 503, 'queue full');
+    }
+    log(`webhook ${where}: ${event.kind} ${ref} delivery ${event.deliveryId} ${result}`);
+    return reply(res, 202, result);
+  }
 }
 
 function reply(res: ServerResponse, status: number, message: string): void {

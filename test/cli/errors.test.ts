@@ -138,6 +138,27 @@ export default defineConfig({
     expect(run.stderr).toMatch(/^error: 1 problem in the configuration:\n {2}\.diploid\.conf\.js:7 branches\[1\]\.branch: .*never/);
   });
 
+  it('refuses a GitHub repo path without its owner, and an unknown host, naming the file and the path', async () => {
+    const dir = writeOpsRepo({
+      '.diploid.conf.js': `import { defineConfig } from 'diploid';
+export default defineConfig({
+  project: 'shop',
+  git: { hosts: { hub: { provider: 'github', token: { env: 'GITHUB_TOKEN' } } } },
+  ops: { path: 'ops' },
+  repos: { web: { path: 'acme/web' }, api: { path: 'acme/api', host: 'lab' } },
+  environments: { production: {} },
+});
+`,
+      'services/api.js': "import { defineService } from 'diploid';\nexport default defineService({ name: 'api', image: 'nginx' });\n",
+    });
+    const run = await runCli(['validate', '.'], dir);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('2 problems in the configuration');
+    expect(run.stderr).toMatch(/\.diploid\.conf\.js(:\d+)? ops\.path: "ops" is not a GitHub repository path; expected "owner\/name"/);
+    expect(run.stderr).toMatch(/\.diploid\.conf\.js(:\d+)? repos\.api\.host: unknown git host "lab"/);
+    expect(run.stderr).not.toMatch(/repos\.web\.(path|host):/);
+  });
+
   it('says ok with what it checked', async () => {
     const dir = writeOpsRepo({ '.diploid.conf.js': MINIMAL_CONFIG, 'services/api.js': "import { defineService } from 'diploid';\nexport default defineService({ name: 'api', image: 'nginx' });\n" });
     const run = await runCli(['validate', '.'], dir);

@@ -1,12 +1,20 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { kubeConfigFrom } from '../../cluster/kube-client.js';
-import { EventQueue } from '../../controller/event-queue.js';
+import { ensureNamespace } from '../../cluster/namespace.js';
+import { ConfigMapDeliveryLog } from '../../controller/delivery-log.js';
+import { ClusterInbox } from '../../controller/inbox.js';
+import { LeaseElector } from '../../controller/lease.js';
 import { ControllerLoop } from '../../controller/loop.js';
 import { DEFAULT_CONTROLLER_NAMESPACE } from '../../controller/manifests.js';
 import { readResyncRequests } from '../../controller/resync.js';
-import { createReconciler, readOpsConfig, routesFor } from '../../controller/runtime.js';
+import { SwappableStatusReporter } from '../../controller/reporter.js';
+import { createReconciler, readOpsConfig, routesFor, statusReporterFor } from '../../controller/runtime.js';
 import { ConfigMapStatusStore } from '../../controller/status-store.js';
 import { startWebhookServer } from '../../controller/webhook-server.js';
+import type { WebhookRoute } from '../../hosts/routes.js';
 import { UserError } from '../../errors.js';
 import { readSecret } from '../../hosts/token.js';
 import { durationMs } from '../../plan/targets.js';
@@ -31,6 +39,7 @@ interface ControllerOptions {
   builderImage?: string;
   plainHttpRegistry: string[];
   once?: boolean;
+  leaseDuration: string;
 }
 
 /** Adds `diploid controller`: webhook server, reconciler and periodic resync in one process. */
@@ -53,6 +62,7 @@ export function registerControllerCommand(program: Command, output: Output): voi
     .option('--builder-image <image>', 'image of build Jobs (default: controller.builderImage or kaniko)')
     .option('--plain-http-registry <host>', 'registry host reached over plain HTTP (repeatable)', collect, [])
     .option('--once', 'run one resync pass and exit (for a CronJob, or to check the setup)')
+    .option('--lease-duration <duration>', 'how long a dead leader holds the leader Lease before another replica takes over', '15s')
     .action(async (options: ControllerOptions) => {
       const log = (line: string) => output.err(`${new Date().toISOString()} ${line}\n`);
       const urls = Object.fromEntries(options.repoUrl.map(parseRepoUrl));
@@ -66,8 +76,11 @@ export function registerControllerCommand(program: Command, output: Output): voi
       const resyncMs = durationMs(resync);
       if (!Number.isFinite(resyncMs) || resyncMs <= 0) throw new UserError(`--resync expects a duration such as 30s, 5m or 1h, got "${resync}"`);
       const kube = kubeConfigFrom(options.kubeconfig);
+      // Statuses, the delivery log and build Jobs live there: without it every reconcile would fail.
+      if (await ensureNamespace(kube, namespace)) log(`controller: created namespace ${namespace}`);
       const settings = { ops, locations, cacheDir, namespace, plainHttpRegistries: options.plainHttpRegistry, log, ...(options.builderImage === undefined ? {} : { builderImage: options.builderImage }) };
-      const reconciler = createReconciler(kube, config, settings);
+      const reporter = new SwappableStatusReporter(statusReporterFor(config, log));
+      const reconciler = createReconciler(kube, config, settings, reporter);
       const store = new ConfigMapStatusStore(kube, namespace);
       const resyncRequests = () => readResyncRequests({ ops, locations, cacheDir, store });
 
@@ -88,24 +101,63 @@ export function registerControllerCommand(program: Command, output: Output): voi
         return;
       }
 
-      const queue = new EventQueue();
+      // Every replica serves webhooks and hands requests over through the cluster; only the Lease's holder reconciles.
+      const inbox = new ClusterInbox(kube, namespace);
       let server: Awaited<ReturnType<typeof startWebhookServer>> | undefined;
+      let routes: Map<string, WebhookRoute> | undefined;
+      let master = '';
       if (options.webhooks) {
-        const master = await readSecret(secretSource(options, config.webhooks?.secret), 'webhook master secret');
-        const routes = routesFor(config, master);
-        server = await startWebhookServer({ routes, queue, port: options.port, host: options.host, log });
+        master = await readSecret(secretSource(options, config.webhooks?.secret), 'webhook master secret');
+        routes = new Map(routesFor(config, master));
+        const deliveries = new ConfigMapDeliveryLog(kube, namespace);
+        server = await startWebhookServer({ routes, queue: inbox, deliveries, port: options.port, host: options.host, log });
         log(`webhooks: listening on ${server.url} for ${routes.size} repos`);
       }
-      const loop = new ControllerLoop({ queue, reconciler, resync: resyncRequests, resyncMs, log });
-      loop.start();
-      log(`controller: following ${ops}, statuses in namespace ${namespace}, resync every ${resync}`);
+      // Repos, hosts and routes follow the ops config without a restart: read again at every resync
+      // interval, into a cache of its own (git must not fetch one mirror twice at once).
+      const reload = setInterval(() => {
+        void readOpsConfig({ ops, locations, cacheDir: join(cacheDir, 'config-reload') })
+          .then((next) => {
+            if (routes !== undefined) {
+              const fresh = routesFor(next, master);
+              for (const path of [...routes.keys()]) if (!fresh.has(path)) routes.delete(path);
+              for (const [path, route] of fresh) routes.set(path, route);
+            }
+            reporter.swap(statusReporterFor(next, log));
+          })
+          .catch((error: unknown) => log(`controller: keeping the previous repos and hosts; cannot read the ops config: ${error instanceof Error ? error.message : String(error)}`));
+      }, resyncMs);
+      reload.unref();
+      const identity = `${process.env.HOSTNAME ?? hostname()}-${randomBytes(3).toString('hex')}`;
+      const leaseMs = durationMs(options.leaseDuration);
+      if (!Number.isFinite(leaseMs) || leaseMs < 1000) throw new UserError(`--lease-duration expects a duration of at least 1s, such as 15s, got "${options.leaseDuration}"`);
+      const elector = new LeaseElector(kube, namespace, identity, { log, durationMs: leaseMs });
+      let loop: ControllerLoop | undefined;
+      let stopping: Promise<void> = Promise.resolve();
+      elector.run(
+        () => {
+          // A new loop per term: its first resync catches up with whatever the previous leader left.
+          loop = new ControllerLoop({ inbox, reconciler, resync: resyncRequests, resyncMs, log });
+          loop.start();
+        },
+        () => {
+          const ending = loop;
+          loop = undefined;
+          stopping = ending?.stop() ?? Promise.resolve();
+        },
+      );
+      log(`controller ${identity}: following ${ops}, statuses in namespace ${namespace}, resync every ${resync}`);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', () => resolve());
         process.once('SIGTERM', () => resolve());
       });
       log('controller: stopping');
+      clearInterval(reload);
       await server?.close();
-      await loop.stop();
+      await loop?.stop();
+      await stopping;
+      // Given up at once, so the other replica need not wait for the Lease to expire.
+      await elector.stop(true);
     });
 }
 

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { kubernetesSchemaProblems } from '../../backends/kubernetes/schema-problems.js';
 import { ConfigError } from '../../errors.js';
 import { configSchema } from '../../model/config.js';
+import { checkRepoTargets } from '../../hosts/targets.js';
 import { checkBranchRules } from '../../plan/branch-rules.js';
 import { checkApp, environmentNames, resolveApp, type SourceDocument } from '../../resolve/index.js';
 import { loadForCommand } from '../load.js';
@@ -15,7 +16,7 @@ export function registerValidateCommand(program: Command, output: Output): void 
     .option('--repos <dir>', 'folder with one sub-folder per service repo, named as in repos')
     .action(async (opsDir: string, options: { repos?: string }) => {
       const { sources } = await loadForCommand(opsDir, options.repos, output);
-      const problems = [...checkApp(sources), ...branchRuleProblems(sources.config)];
+      const problems = [...checkApp(sources), ...branchRuleProblems(sources.config), ...repoTargetProblems(sources.config)];
       if (problems.length > 0) throw new ConfigError(problems);
       const environments = environmentNames(sources);
       // Valid for diploid; now valid for the API server too, object by object.
@@ -24,6 +25,17 @@ export function registerValidateCommand(program: Command, output: Output): void 
       if (refused.length > 0) throw new ConfigError(refused);
       output.out(`ok: ${sources.services.length} service files, ${environments.length} environments (${environments.join(', ')})\n`);
     });
+}
+
+/**
+ * Repos the controller could not reach through their git host: an unknown host, a path the
+ * host cannot have (a GitHub path without its owner). Only when hosts are configured: without
+ * them, repos are read from folders or URLs given on the command line.
+ */
+function repoTargetProblems(config: SourceDocument) {
+  const parsed = configSchema.safeParse(config.value);
+  if (!parsed.success || Object.keys(parsed.data.git?.hosts ?? {}).length === 0) return [];
+  return checkRepoTargets(parsed.data).problems.map((problem) => ({ file: config.file, ...problem }));
 }
 
 /** Rules that can never match, or name unknown environments; only for a config that is valid. */

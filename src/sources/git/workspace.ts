@@ -41,7 +41,7 @@ export class Workspace {
     try {
       return await this.cache.open(OPS_REPO, this.options.ops);
     } catch (error) {
-      if (error instanceof GitError) throw new UserError(`cannot read the ops repo from ${this.options.ops}: ${error.stderr.trim()}`);
+      if (error instanceof GitError) throw new UserError(`cannot read the ops repo from ${this.options.ops}: ${error.stderr.trim()}`, { cause: error });
       throw error;
     }
   }

@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { ApplyError } from '../../../src/cluster/apply.js';
 import { buildJobName, buildJobObjects, gitContext, jobOutcome } from '../../../src/cluster/build-job.js';
 import { parseImageRef } from '../../../src/cluster/registry.js';
-import { backoffMs, classifyError, RetryableError, TerminalError } from '../../../src/controller/errors.js';
+import { backoffMs, classifyError } from '../../../src/controller/errors.js';
+import { RetryableError, TerminalError } from '../../../src/errors.js';
+import { GitError } from '../../../src/sources/git/git.js';
 import { requestFromEvent, resyncRequests } from '../../../src/controller/requests.js';
 import { conditionsFor, currentEnvironments, parseStatus, statusConfigMap, statusObjectName, type EnvironmentStatus } from '../../../src/controller/status.js';
 import { ConfigError, UserError } from '../../../src/errors.js';
@@ -80,9 +82,14 @@ describe('retryable and terminal errors', () => {
     expect(classifyError(new k8s.ApiException(429, 'slow down', {}, {})).retryable).toBe(true);
     expect(classifyError(new k8s.ApiException(422, 'invalid', {}, {}))).toMatchObject({ retryable: false, reason: 'ObjectRefused' });
     expect(classifyError(new k8s.ApiException(403, 'forbidden', {}, {}))).toMatchObject({ retryable: false, reason: 'Forbidden' });
-    expect(classifyError(new ApplyError('Deployment a/b', '422 field is immutable', []))).toMatchObject({ retryable: false, reason: 'ObjectRefused' });
-    expect(classifyError(new ApplyError('Deployment a/b', '500 etcd timeout', [])).retryable).toBe(true);
+    expect(classifyError(new ApplyError('Deployment a/b', 'field is immutable', [], 422))).toMatchObject({ retryable: false, reason: 'ObjectRefused' });
+    expect(classifyError(new ApplyError('Deployment a/b', 'etcd timeout', [], 500)).retryable).toBe(true);
     expect(classifyError(new ApplyError('Deployment a/b', 'fetch failed', [])).retryable).toBe(true);
+    // Classified by the status kept on the error, not by its text: a message starting with a 4xx number changes nothing.
+    expect(classifyError(new ApplyError('Deployment a/b', '422 looks like a refusal', [], 503)).retryable).toBe(true);
+    // Git out of reach, even wrapped in a user-facing error, is retried; the wrapper keeps the cause.
+    const wrapped = new UserError('cannot read the ops repo', { cause: new GitError(['fetch'], 'unable to access', 128) });
+    expect(classifyError(wrapped).retryable).toBe(true);
     expect(classifyError(new ConfigError([{ file: 'f', path: 'p', message: 'bad' }]))).toMatchObject({ retryable: false, reason: 'ConfigInvalid' });
     expect(classifyError(new UserError('nope')).retryable).toBe(false);
     expect(classifyError(new TerminalError('BuildFailed', 'x'))).toMatchObject({ retryable: false, reason: 'BuildFailed' });

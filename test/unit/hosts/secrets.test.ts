@@ -5,7 +5,6 @@ import { constantTimeEqual } from '../../../src/hosts/signature.js';
 import { resolveRepoTargets } from '../../../src/hosts/targets.js';
 import { readSecret } from '../../../src/hosts/token.js';
 import { deriveWebhookSecret, generateMasterSecret } from '../../../src/hosts/webhook-secret.js';
-import { diffHeads } from '../../../src/hosts/branch-heads.js';
 
 describe('webhook secrets', () => {
   it('derives a stable secret per host and repo, that differs between repos and masters', () => {
@@ -86,16 +85,5 @@ describe('classifying failures', () => {
     expect(classifyFailure({ ...base, status: 422, message: 'bad url' })).toMatchObject({ kind: 'rejected', retryable: false });
     expect(classifyFailure({ ...base, status: 503 })).toMatchObject({ kind: 'unavailable', retryable: true });
     expect(classifyFailure({ ...base, status: 403 }).message).toMatch(/needs the "api" scope and the Maintainer role/);
-  });
-});
-
-describe('branch head diffs', () => {
-  it('reports created, moved and deleted branches, sorted', () => {
-    const known = new Map([['main', 'a'], ['gone', 'b'], ['same', 'c']]);
-    expect(diffHeads(known, [{ branch: 'same', sha: 'c' }, { branch: 'main', sha: 'd' }, { branch: 'new', sha: 'e' }])).toEqual([
-      { branch: 'gone', before: 'b' },
-      { branch: 'main', before: 'a', after: 'd' },
-      { branch: 'new', after: 'e' },
-    ]);
   });
 });
