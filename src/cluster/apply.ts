@@ -1,7 +1,7 @@
 import * as k8s from '@kubernetes/client-node';
 import type { KubeObject } from '../backends/kubernetes/objects.js';
 import { UserError } from '../errors.js';
-import { reasonOf, statusOf } from './kube-client.js';
+import { objectClient, reasonOf, statusOf } from './kube-client.js';
 
 /** The field manager diploid's server-side applies run under. */
 export const FIELD_MANAGER = 'diploid';
@@ -35,7 +35,7 @@ export function describeObject(object: { kind: string; metadata: { name?: string
  * `diploid`. An object counts as unchanged when the server kept its resourceVersion.
  */
 export async function applyObjects(config: k8s.KubeConfig, objects: readonly KubeObject[]): Promise<AppliedObject[]> {
-  const client = k8s.KubernetesObjectApi.makeApiClient(config);
+  const client = objectClient(config);
   const applied: AppliedObject[] = [];
   for (const object of objects) {
     const name = describeObject(object);

@@ -26,8 +26,9 @@ export interface DeployOptions {
   readonly wait: boolean;
   readonly timeoutMs: number;
   /**
-   * Apply only objects whose desired content changed since the last inventory (a push); false
-   * applies everything (a resync), which is also what undoes drift made by hand.
+   * Apply only objects whose desired content changed since the last inventory (a push), and wait
+   * for the rollout of those workloads only; false applies and waits for everything (a resync),
+   * which is also what undoes drift made by hand.
    */
   readonly onlyChanged?: boolean;
 }
@@ -45,7 +46,7 @@ export async function deployEnvironment(config: k8s.KubeConfig, objects: readonl
   const applied = [...(await applyObjects(config, changed)), ...skipped];
   const configured = new Set(applied.filter((item) => item.outcome === 'configured').map((item) => item.object));
   const drifted = objects.filter((object) => { const entry = entryOf(object); return configured.has(describeObject(object)) && recorded.get(inventoryKey(entry)) === entry.hash; }).map(describeObject);
-  const failures = options.wait ? await waitForRollout(config, objects, { timeoutMs: options.timeoutMs }) : [];
+  const failures = options.wait ? await waitForRollout(config, changed, { timeoutMs: options.timeoutMs }) : [];
   const next = inventoryOf(objects);
   const pruneNow = options.prune && failures.length === 0;
   const pruned = pruneNow ? await pruneInventory(config, previous, next) : [];

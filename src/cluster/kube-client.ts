@@ -14,6 +14,21 @@ export function kubeConfigFrom(path?: string): k8s.KubeConfig {
   return config;
 }
 
+const objectClients = new WeakMap<k8s.KubeConfig, k8s.KubernetesObjectApi>();
+
+/**
+ * One generic object client per kubeconfig: it caches the API discovery it does to map a kind to
+ * its resource, so sharing it saves a discovery request per API group on every apply and wait.
+ */
+export function objectClient(config: k8s.KubeConfig): k8s.KubernetesObjectApi {
+  let client = objectClients.get(config);
+  if (client === undefined) {
+    client = k8s.KubernetesObjectApi.makeApiClient(config);
+    objectClients.set(config, client);
+  }
+  return client;
+}
+
 /** HTTP status of a failed API call, if it was one. */
 export function statusOf(error: unknown): number | undefined {
   return error instanceof k8s.ApiException ? error.code : undefined;
