@@ -2,21 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import { ConfigMapDeliveryLog } from '../src/controller/delivery-log.js';
-import { EventQueue } from '../src/controller/event-queue.js';
-import { ControllerLoop } from '../src/controller/loop.js';
-import { readResyncRequests } from '../src/controller/resync.js';
-import { createReconciler } from '../src/controller/runtime.js';
-import { ConfigMapStatusStore } from '../src/controller/status-store.js';
-import { condition } from '../src/controller/status.js';
-import { startWebhookServer } from '../src/controller/webhook-server.js';
-import { webhookPath, webhookRoutes } from '../src/hosts/routes.js';
-import { githubSignature } from '../src/hosts/signature.js';
-import { deriveWebhookSecret } from '../src/hosts/webhook-secret.js';
-import { sandboxCounters } from '../src/sources/sandbox/sandbox.js';
 import { up } from '../testbed/bed.js';
 import { serviceName, writeOpsRepo, type AppShape } from './generate.js';
-import { median } from './measure.js';
+import { fileURLToPath } from 'node:url';
 
 /** One size's figures: a first deploy, then pushes that each change one service's image. */
 export interface PushResult {
@@ -29,6 +17,8 @@ export interface PushResult {
   /** The controller process's resident memory after the last push, and after the first. */
   readonly rssMiB: number;
   readonly rssAfterFirstPushMiB: number;
+  /** After each push, to show whether memory stays flat. */
+  readonly rss: readonly number[];
 }
 
 export interface PushOptions {
@@ -38,7 +28,6 @@ export interface PushOptions {
   readonly stateDir: string;
 }
 
-const MASTER = 'bench-master-secret-0123456789abcdef0123';
 const NAMESPACE = 'bench-production';
 const PODS_PER_NODE = 250;
 
@@ -79,17 +68,18 @@ async function deleteNamespace(kube: k8s.KubeConfig, name: string): Promise<void
   }
 }
 
-/** The service file with one replica (pods are what kwok must play) and the given image tag. */
-function serviceText(ops: string, index: number, tag: string): string {
-  const file = join(ops, 'services', `${serviceName(index)}.js`);
-  return readFileSync(file, 'utf8').replace(/image: '([^:']+):[^']*'/, `image: '$1:${tag}'`);
+/** The service file with one replica (each pod is one kwok must play). */
+function oneReplica(ops: string, index: number): string {
+  return readFileSync(join(ops, 'services', `${serviceName(index)}.js`), 'utf8').replace('replicas: 2', 'replicas: 1');
 }
+
+const child = fileURLToPath(new URL('./push-child.mjs', import.meta.url));
 
 /**
  * Pushes to an ops repo of `services` services on the bed and times, from the signed webhook
  * delivery, until the environment's status is Ready at the pushed commit and the changed
- * Deployment's new ReplicaSet is available. The controller runs in this process, wired as
- * `diploid controller` wires it (webhook server, delivery log, queue, loop, reconciler).
+ * Deployment's new ReplicaSet is available. The bed is started here (or reused when up); the
+ * controller runs in a child process on the build (`push-child.mjs`), so its memory is its own.
  */
 export async function benchPush(services: number, options: PushOptions): Promise<PushResult> {
   const { state } = await up({ stateDir: options.stateDir, log: (line) => process.stderr.write(`[testbed] ${line}\n`) });
@@ -105,89 +95,23 @@ export async function benchPush(services: number, options: PushOptions): Promise
   const shape: AppShape = { services, environments: 1 };
   const ops = join(options.work, `push-ops-${services}`);
   writeOpsRepo(ops, shape);
-  for (let i = 0; i < services; i++) writeFileSync(join(ops, 'services', `${serviceName(i)}.js`), serviceText(ops, i, '1.0').replace('replicas: 2', 'replicas: 1'));
+  for (let i = 0; i < services; i++) writeFileSync(join(ops, 'services', `${serviceName(i)}.js`), oneReplica(ops, i));
   git(ops, 'init', '-q', '-b', 'main');
   git(ops, 'add', '-A');
   git(ops, 'commit', '-q', '-m', 'services');
   const url = `${state.git.url}/bench-ops-${services}-${Date.now()}.git`;
   git(ops, 'push', '-q', url, 'main');
-
   const cacheDir = join(options.work, `push-cache-${services}`);
   rmSync(cacheDir, { recursive: true, force: true });
   mkdirSync(cacheDir, { recursive: true });
-  const log = (line: string) => {
-    if (process.env.DIPLOID_BENCH_VERBOSE !== undefined) process.stderr.write(`${line}\n`);
-  };
-  const locations = { urls: { ops: url } };
-  const config = { project: 'bench' } as Parameters<typeof createReconciler>[1];
-  const reconciler = createReconciler(kube, config, { ops: url, locations, cacheDir, namespace: system, log });
-  const store = new ConfigMapStatusStore(kube, system);
-  const queue = new EventQueue();
-  const target = { hostName: 'bed', host: { provider: 'github' as const, token: { env: 'UNUSED' } }, repo: { name: 'ops', path: 'bench/ops' } };
-  const server = await startWebhookServer({ routes: webhookRoutes([target], MASTER), queue, deliveries: new ConfigMapDeliveryLog(kube, system), port: 0, log });
-  const loop = new ControllerLoop({ queue, reconciler, resync: () => readResyncRequests({ ops: url, locations, cacheDir, store }), resyncMs: 3_600_000, log });
-  const apps = kube.makeApiClient(k8s.AppsV1Api);
-
-  const deliver = async (before: string, after: string, id: string): Promise<void> => {
-    const payload = Buffer.from(JSON.stringify({ ref: 'refs/heads/main', before, after, created: false, deleted: false, repository: { full_name: 'bench/ops' } }));
-    const response = await fetch(`${server.url}${webhookPath('bed', 'ops')}`, {
-      method: 'POST',
-      body: payload,
-      headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': id, 'x-hub-signature-256': githubSignature(payload, deriveWebhookSecret(MASTER, 'bed', 'bench/ops')) },
-    });
-    if (response.status >= 300) throw new Error(`the webhook answered ${response.status}: ${await response.text()}`);
-  };
-  const readyAt = async (commit: string, changed: string | undefined, image: string | undefined, timeoutMs: number): Promise<void> => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const status = await store.get('production');
-      if (status?.commit === commit && condition(status, 'Ready')?.status === 'True') {
-        if (changed === undefined) return;
-        const live = await apps.readNamespacedDeployment({ name: changed, namespace: NAMESPACE });
-        const s = live.status;
-        const done = live.spec?.template.spec?.containers[0]?.image === image && (s?.observedGeneration ?? 0) >= (live.metadata?.generation ?? 1) && s?.updatedReplicas === 1 && s?.availableReplicas === 1 && (s?.replicas ?? 0) === 1;
-        if (done) return;
-      }
-      if (Date.now() > deadline) throw new Error(`not Ready at ${commit} in ${timeoutMs / 1000}s: ${JSON.stringify(status?.conditions)}`);
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  };
-
-  loop.start();
   try {
-    let before = '0'.repeat(40);
-    let head = git(ops, 'rev-parse', 'HEAD');
-    let started = performance.now();
-    await deliver(before, head, `first-${services}`);
-    await readyAt(head, undefined, undefined, 1_800_000);
-    const firstDeployMs = performance.now() - started;
-    const times: number[] = [];
-    const evaluations: number[] = [];
-    let rssAfterFirstPushMiB = 0;
-    for (let push = 1; push <= options.pushes; push++) {
-      const index = (push * 37) % services;
-      const name = serviceName(index);
-      const tag = `1.${push}`;
-      writeFileSync(join(ops, 'services', `${name}.js`), serviceText(ops, index, tag));
-      git(ops, 'commit', '-q', '-am', `${name} ${tag}`);
-      before = head;
-      head = git(ops, 'rev-parse', 'HEAD');
-      git(ops, 'push', '-q', url, 'main');
-      const image = /image: '([^']+)'/.exec(readFileSync(join(ops, 'services', `${name}.js`), 'utf8'))![1];
-      const evaluated = sandboxCounters.files;
-      started = performance.now();
-      await deliver(before, head, `push-${services}-${push}`);
-      await readyAt(head, name, image, 600_000);
-      times.push(performance.now() - started);
-      evaluations.push(sandboxCounters.files - evaluated);
-      if (push === 1) rssAfterFirstPushMiB = process.memoryUsage().rss / 1048576;
-      process.stderr.write(`  ${services} services, push ${push}: ${times.at(-1)!.toFixed(0)} ms, ${evaluations.at(-1)} files evaluated\n`);
-    }
-    global.gc?.();
-    return { services, firstDeployMs, pushMs: times, p50Ms: median(times), evaluationsPerPush: median(evaluations), rssMiB: process.memoryUsage().rss / 1048576, rssAfterFirstPushMiB };
+    const out = execFileSync(process.execPath, [...(process.env.DIPLOID_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), child, options.root, String(services), String(options.pushes), ops, url, state.kubernetes.kubeconfig, cacheDir], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    return JSON.parse(out.trim().split('\n').at(-1)!) as PushResult;
   } finally {
-    await server.close();
-    await loop.stop();
     await deleteNamespace(kube, NAMESPACE).catch(() => undefined);
   }
 }
