@@ -42,8 +42,9 @@ const log = (line) => {
   if (verbose) process.stderr.write(`${new Date().toISOString()} ${line}\n`);
 };
 
-const kube = new k8s.KubeConfig();
-kube.loadFromFile(kubeconfig);
+// As `diploid controller --kubeconfig FILE` reads it.
+const { kubeConfigFrom } = await dist('cluster/kube-client.js');
+const kube = kubeConfigFrom(kubeconfig);
 const locations = { urls: { ops: url } };
 const reconciler = createReconciler(kube, { project: 'bench' }, { ops: url, locations, cacheDir, namespace: system, log });
 const store = new ConfigMapStatusStore(kube, system);
@@ -76,7 +77,7 @@ async function readyAt(commit, changed, image, timeoutMs) {
       if (done) return;
     }
     if (Date.now() > deadline) throw new Error(`not Ready at ${commit} in ${timeoutMs / 1000}s: ${JSON.stringify(status?.conditions)}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 
