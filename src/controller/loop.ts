@@ -25,6 +25,9 @@ export interface ControllerLoopOptions {
   readonly log?: (line: string) => void;
   /** Retries of a retryable failure before waiting for the next resync instead. */
   readonly maxAttempts?: number;
+  /** One reconcile or resync pass running longer than this makes the loop unhealthy (liveness fails). */
+  readonly maxBusyMs?: number;
+  readonly now?: () => number;
 }
 
 interface Work {
@@ -46,6 +49,8 @@ export class ControllerLoop {
   private resyncDue = true;
   private timers = new Set<NodeJS.Timeout>();
   private readonly inFlight = new Set<string>();
+  /** When the work in hand started; undefined while idle. */
+  private busySince: number | undefined;
   private running: Promise<void> | undefined;
   private readonly log: (line: string) => void;
 
@@ -63,6 +68,15 @@ export class ControllerLoop {
     }, this.options.resyncMs);
     timer.unref();
     this.timers.add(timer);
+  }
+
+  /**
+   * False when one piece of work has run longer than `maxBusyMs` (default 45 minutes: longer than
+   * a build's and a rollout's own timeouts), i.e. the worker is stuck: liveness then restarts the pod.
+   */
+  healthy(): boolean {
+    const now = this.options.now?.() ?? Date.now();
+    return this.busySince === undefined || now - this.busySince <= (this.options.maxBusyMs ?? 45 * 60_000);
   }
 
   /** Runs a resync pass as soon as the current work is done (as the timer does). */
@@ -134,7 +148,7 @@ export class ControllerLoop {
     while (!this.stopped) {
       if (this.resyncDue) {
         this.resyncDue = false;
-        await this.resyncPass();
+        await this.busy(() => this.resyncPass());
         continue;
       }
       const next = this.work.shift();
@@ -142,7 +156,16 @@ export class ControllerLoop {
         await new Promise<void>((resolve) => (this.wake = resolve));
         continue;
       }
-      await this.handle(next);
+      await this.busy(() => this.handle(next));
+    }
+  }
+
+  private async busy(work: () => Promise<void>): Promise<void> {
+    this.busySince = this.options.now?.() ?? Date.now();
+    try {
+      await work();
+    } finally {
+      this.busySince = undefined;
     }
   }
 

@@ -171,8 +171,11 @@ export class Reconciler {
       if ('outcome' in planned) return planned.outcome;
       // Name what is deployed, whichever request found it: a resync of the ops repo may deploy a service repo's new commit.
       const deployed = deployedCommits(push, planned.commits, previous?.commits);
-      if (previous?.expiredAt !== undefined && request.resync === true && !deployed.moved) {
-        return { environment: plan.name, result: 'skipped', reason: 'Expired', message: `expired at ${previous.expiredAt}; a new push brings it back`, jobsCreated: 0 };
+      // An expired preview comes back only for a new commit on its own branch (by webhook, or found
+      // by a resync); not for a push to the base branch that happens to feed it.
+      const revives = push.branch === plan.branch && (request.resync !== true || deployed.moved);
+      if (previous?.expiredAt !== undefined && !revives) {
+        return { environment: plan.name, result: 'skipped', reason: 'Expired', message: `expired at ${previous.expiredAt}; a new push to ${plan.branch ?? 'its branch'} brings it back`, jobsCreated: 0 };
       }
       report.retarget(deployed.targets);
       attempted = {

@@ -26,6 +26,8 @@ export interface WebhookHandlerOptions {
   readonly maxBodyBytes?: number;
   /** One line per delivery; never receives secrets or bodies. */
   readonly log?: (line: string) => void;
+  /** What `/healthz` reports besides the endpoint answering: false (a stuck worker) answers 503. */
+  readonly healthy?: () => boolean;
 }
 
 /**
@@ -38,7 +40,10 @@ export function createWebhookHandler(options: WebhookHandlerOptions): (req: Inco
 
   return (req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
-    if (path === '/healthz') return reply(res, req.method === 'GET' ? 200 : 405, 'ok');
+    if (path === '/healthz') {
+      if (req.method !== 'GET') return reply(res, 405, 'use GET');
+      return options.healthy?.() === false ? reply(res, 503, 'the worker is stuck') : reply(res, 200, 'ok');
+    }
     const route = options.routes.get(path);
     if (route === undefined) return reply(res, 404, 'no webhook here');
     if (req.method !== 'POST') {

@@ -43,7 +43,7 @@ beforeAll(async () => {
     '.diploid.conf.js': `import { defineConfig } from 'diploid';
 export default defineConfig({
   project: '${project}',
-  repos: { app: { path: 'team/app' } },
+  repos: { app: { path: 'team/app', services: ['web'] } },
   environments: { production: {} },
   branches: [{ branch: 'main', environment: 'production' }],
 });

@@ -18,6 +18,7 @@ let root: GitRoot;
 let web: TestRepo;
 let api: TestRepo;
 let webUrl: string;
+let apiUrl: string;
 let system: TestNamespace;
 let controller: ControllerHarness;
 let skewMs = 0;
@@ -42,7 +43,7 @@ beforeAll(async () => {
   root = new GitRoot();
   const opsUrl = freshGitRepoUrl('ops');
   webUrl = freshGitRepoUrl('web');
-  const apiUrl = freshGitRepoUrl('api');
+  apiUrl = freshGitRepoUrl('api');
   const ops = root.repo('ops', {
     '.diploid.conf.js': `import { defineConfig } from 'diploid';
 export default defineConfig({
@@ -69,6 +70,8 @@ export default defineConfig({
     namespace: system.name,
     cacheDir: root.cache,
     now: () => new Date(Date.now() + skewMs),
+    // kwok rolls a Deployment out in a second or two; a rollout that cannot finish fails in 20s.
+    deployTimeoutMs: 20_000,
   });
   await controller.start();
   await controller.waitForLog(/^production: deployed/);
@@ -161,5 +164,31 @@ describe('the controller keeps its promises', { timeout: 240_000 }, () => {
     controller.resync();
     await controller.waitForLog(/^feature-x: skipped \(Expired\)/, mark);
     expect(await going()).toBe(true);
+  });
+
+  it('a rollout that cannot finish is RolloutFailed, and the previous version keeps serving', async () => {
+    const before = await apps().readNamespacedDeployment({ name: 'api', namespace: production });
+    const servingImage = before.spec?.template.spec?.containers[0]?.env?.find((item) => item.name === 'VERSION')?.value;
+    const previous = api.head();
+    // No node has 1000 CPUs: the new pod is never scheduled.
+    const next = api.commit('huge', { 'diploid.service.js': `import { defineService } from 'diploid';\nexport default defineService({ name: 'api', image: 'busybox:1.36', port: 8080, env: { VERSION: 'a2' }, resources: { cpu: '1000..1000' } });\n` });
+    api.git('push', '-q', apiUrl, 'main');
+    expect(api.git('ls-remote', apiUrl, 'refs/heads/main').split(/\s/)[0]).toBe(next);
+    const mark = controller.logs.length;
+    const reportsBefore = controller.reports.length;
+    expect((await controller.push('api', 'huge', { ref: 'refs/heads/main', before: previous, after: next })).status).toBe(202);
+    const line = await controller.waitForLog(/^production: stalled \(RolloutFailed\)/, mark);
+    expect(line).toMatch(/the previous version keeps serving: Deployment .*\/api: not ready after 20s/);
+    expect(line).toMatch(/Insufficient cpu|Unschedulable/);
+    // The old ReplicaSet still serves: its pod is available, running the previous version.
+    const sets = (await apps().listNamespacedReplicaSet({ namespace: production })).items.filter((item) => item.metadata?.name?.startsWith('api-'));
+    const old = sets.find((item) => item.spec?.template?.spec?.containers[0]?.env?.find((env) => env.name === 'VERSION')?.value === servingImage);
+    expect(old?.status?.availableReplicas).toBe(1);
+    expect((await apps().readNamespacedDeployment({ name: 'api', namespace: production })).status?.availableReplicas).toBe(1);
+    const saved = await new ConfigMapStatusStore(kubeConfig(), system.name).get('production');
+    expect(condition(saved, 'Stalled')).toMatchObject({ status: 'True', reason: 'RolloutFailed' });
+    expect(controller.reports.slice(reportsBefore).filter((item) => item.target.sha === next && item.status.environment === 'production').map((item) => item.status.phase)).toEqual(['pending', 'failed']);
+    // The preview that expired earlier is fed by this branch too, but stays down: it is not its own branch.
+    await controller.waitForLog(/^feature-x: skipped \(Expired\)/, mark);
   });
 });

@@ -109,7 +109,7 @@ beforeAll(async () => {
 export default defineConfig({
   project: '${project}',
   git: { hosts: { hub: { provider: 'github', apiUrl: 'http://127.0.0.1:9', token: { env: 'DIPLOID_TEST_GH_TOKEN' } } } },
-  repos: { app: { path: 'team/app' } },
+  repos: { app: { path: 'team/app', services: ['web'] } },
   environments: { production: {} },
   branches: [{ branch: 'main', environment: 'production' }],
 });
@@ -200,13 +200,13 @@ describe('two controller replicas', { timeout: 240_000 }, () => {
 
   it('a repo added to the ops config gets its webhook route without a restart', async () => {
     const otherUrl = freshGitRepoUrl('other');
-    const other = root.repo('other', service('o1'));
+    const other = root.repo('other', { 'diploid.service.js': `import { defineService } from 'diploid';\nexport default defineService({ name: 'other', image: 'busybox:1.36', port: 8080 });\n` });
     other.git('push', '-q', otherUrl, 'main');
     const replica = startReplica('c', [`--repo-url=other=${otherUrl}`, '--resync=2s']);
     await waitForLine(replica, /webhooks: listening on/);
     const push = { ref: 'refs/heads/main', before: '0'.repeat(40), after: other.head() };
     expect(await deliver(replica, 'o-1', push, 'other')).toBe(404);
-    const config = readFileSync(join(ops.dir, '.diploid.conf.js'), 'utf8').replace("repos: { app: { path: 'team/app' } }", "repos: { app: { path: 'team/app' }, other: { path: 'team/other' } }");
+    const config = readFileSync(join(ops.dir, '.diploid.conf.js'), 'utf8').replace("repos: { app: { path: 'team/app', services: ['web'] } }", "repos: { app: { path: 'team/app', services: ['web'] }, other: { path: 'team/other' } }");
     ops.commit('add the other repo', { '.diploid.conf.js': config });
     ops.git('push', '-q', opsUrl, 'main');
     await eventually('the route of the new repo', async () => (await deliver(replica, `o-${uniqueSuffix()}`, push, 'other')) === 202, 60_000, 500);

@@ -104,13 +104,15 @@ export function registerControllerCommand(program: Command, output: Output): voi
       // Every replica serves webhooks and hands requests over through the cluster; only the Lease's holder reconciles.
       const inbox = new ClusterInbox(kube, namespace);
       let server: Awaited<ReturnType<typeof startWebhookServer>> | undefined;
+      let loop: ControllerLoop | undefined;
       let routes: Map<string, WebhookRoute> | undefined;
       let master = '';
       if (options.webhooks) {
         master = await readSecret(secretSource(options, config.webhooks?.secret), 'webhook master secret');
         routes = new Map(routesFor(config, master));
         const deliveries = new ConfigMapDeliveryLog(kube, namespace);
-        server = await startWebhookServer({ routes, queue: inbox, deliveries, port: options.port, host: options.host, log });
+        // Liveness follows the worker: the leader's loop stuck on one piece of work fails /healthz.
+        server = await startWebhookServer({ routes, queue: inbox, deliveries, port: options.port, host: options.host, log, healthy: () => loop?.healthy() ?? true });
         log(`webhooks: listening on ${server.url} for ${routes.size} repos`);
       }
       // Repos, hosts and routes follow the ops config without a restart: read again at every resync
@@ -132,7 +134,6 @@ export function registerControllerCommand(program: Command, output: Output): voi
       const leaseMs = durationMs(options.leaseDuration);
       if (!Number.isFinite(leaseMs) || leaseMs < 1000) throw new UserError(`--lease-duration expects a duration of at least 1s, such as 15s, got "${options.leaseDuration}"`);
       const elector = new LeaseElector(kube, namespace, identity, { log, durationMs: leaseMs });
-      let loop: ControllerLoop | undefined;
       let stopping: Promise<void> = Promise.resolve();
       elector.run(
         () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EventQueue } from '../../../src/controller/event-queue.js';
 import { ControllerLoop } from '../../../src/controller/loop.js';
+import { startWebhookServer } from '../../../src/controller/webhook-server.js';
 import type { Reconciler, ReconcileRequest, ReconcileResult } from '../../../src/controller/reconciler.js';
 
 function fakeReconciler(results: (request: ReconcileRequest) => ReconcileResult) {
@@ -43,5 +44,38 @@ describe('the controller loop', () => {
     await loop.stop();
     expect(calls.map((call) => `${call.repo}:${call.branch}`)).toEqual(['ops:main', 'web:flaky', 'web:flaky']);
     expect(calls[0]?.resync).toBe(true);
+  });
+
+  it('is unhealthy while one piece of work runs past maxBusyMs, and /healthz says so with 503', async () => {
+    let clock = 0;
+    let release: () => void = () => {};
+    let started = false;
+    const reconciler = {
+      reconcile: () => {
+        started = true;
+        return new Promise((resolve) => (release = () => resolve({ outcomes: [], notes: [] })));
+      },
+      expire: async () => [],
+    } as unknown as Reconciler;
+    const loop = new ControllerLoop({ queue: new EventQueue(), reconciler, resync: async () => [{ repo: 'ops', branch: 'main', to: 'a', resync: true }], resyncMs: 60_000, maxBusyMs: 1_000, now: () => clock });
+    const server = await startWebhookServer({ routes: new Map(), queue: new EventQueue(), port: 0, healthy: () => loop.healthy() });
+    try {
+      loop.start();
+      await until(() => started);
+      // Busy, but not for long yet: healthy.
+      expect(loop.healthy()).toBe(true);
+      expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+      // The resync's reconcile never returns: past maxBusyMs, the worker counts as stuck.
+      clock = 5_000;
+      expect(loop.healthy()).toBe(false);
+      expect((await fetch(`${server.url}/healthz`)).status).toBe(503);
+      release();
+      await until(() => loop.healthy());
+      expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    } finally {
+      release();
+      await loop.stop();
+      await server.close();
+    }
   });
 });
