@@ -47,6 +47,11 @@ export function inventoryOf(objects: readonly KubeObject[]): InventoryEntry[] {
   return sortEntries(objects.map(entryOf));
 }
 
+/** Entries already made, sorted by key as an inventory is (sorts the array given). Pure. */
+export function sortInventory(entries: InventoryEntry[]): InventoryEntry[] {
+  return sortEntries(entries);
+}
+
 /** Entries of `next`, plus those of `previous` it lacks: what is in the cluster after a deploy that pruned nothing. Pure. */
 export function inventoryUnion(previous: readonly InventoryEntry[], next: readonly InventoryEntry[]): InventoryEntry[] {
   const known = new Set(next.map(inventoryKey));
