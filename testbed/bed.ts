@@ -9,7 +9,10 @@ import { binDir } from './config.js';
 import { ensureBinaries } from './build.js';
 import { startControlPlane } from './control-plane.js';
 import { startGitServer } from './git.js';
+import { startIngress } from './ingress.js';
 import { probe } from './net.js';
+import { releaseMachineLock, startRealNode } from './node.js';
+import { cleanUpNode } from './node-cleanup.js';
 import { isRunning, processStartTime, type ProcessRecord, stopDaemon } from './processes.js';
 import { startRegistry } from './registry.js';
 import { type Part, parts, readState, stateFile, type TestbedState, writeState } from './state.js';
@@ -21,6 +24,8 @@ export interface UpOptions {
   readonly log: Log;
   /** Record the current process as the bed's owner (see `reapOrphans`). */
   readonly owned?: boolean;
+  /** Start the real node too (default: yes, unless DIPLOID_TESTBED_REAL_NODE=0). */
+  readonly realNode?: boolean;
 }
 
 /**
@@ -28,7 +33,7 @@ export interface UpOptions {
  * part answers (one that is partly dead or had a part fail is stopped and started afresh).
  * A part that cannot start is recorded in `problems` with its reason; the others still start.
  */
-export async function up({ stateDir, log, owned = false }: UpOptions): Promise<{ state: TestbedState; alreadyUp: boolean }> {
+export async function up({ stateDir, log, owned = false, realNode = process.env['DIPLOID_TESTBED_REAL_NODE'] !== '0' }: UpOptions): Promise<{ state: TestbedState; alreadyUp: boolean }> {
   const existing = await status(stateDir);
   if (existing.state !== undefined) {
     if (existing.state.complete && existing.parts.every((p) => p.ok)) {
@@ -75,6 +80,18 @@ export async function up({ stateDir, log, owned = false }: UpOptions): Promise<{
     await ensureBinaries(log);
     state.kubernetes = await startControlPlane(stateDir, started, log);
   });
+  if (realNode) {
+    await attempt('node', async () => {
+      if (state.kubernetes === undefined || state.registry === undefined) throw new Error('it needs the control plane and the registry, and one of them did not start');
+      state.node = await startRealNode(stateDir, state.kubernetes, state.registry, started, log);
+    });
+    await attempt('ingress', async () => {
+      if (state.node === undefined || state.kubernetes === undefined) throw new Error('it needs the real node, which did not start');
+      state.ingress = await startIngress(stateDir, state.kubernetes, started, log);
+    });
+  } else {
+    state.skipped = ['node', 'ingress'];
+  }
   state.complete = true;
   writeState(state);
   return { state, alreadyUp: false };
@@ -89,6 +106,11 @@ export async function down({ stateDir, log, keepFiles = false }: Omit<UpOptions,
   if (state === undefined) {
     log(`no bed in ${stateDir}`);
   } else {
+    if (state.processes.some((p) => nodeProcesses.has(p.name))) {
+      // The node's parts stop in an order of their own, with the machine-wide clean-up between.
+      await cleanUpNode({ dir: join(stateDir, 'node'), log, processes: state.processes });
+    }
+    releaseMachineLock(stateDir);
     for (const record of [...state.processes].reverse()) {
       const outcome = await stopDaemon(record);
       log(`${record.name} (pid ${record.pid}): ${outcome}`);
@@ -114,6 +136,10 @@ export async function status(stateDir: string): Promise<{ state: TestbedState | 
   if (state === undefined) return { state, parts: [] };
   const result: PartStatus[] = [];
   for (const part of parts) {
+    if (state.skipped?.includes(part) === true) {
+      result.push({ part, ok: true, detail: 'not started (DIPLOID_TESTBED_REAL_NODE=0)' });
+      continue;
+    }
     const problem = state.problems[part];
     if (problem !== undefined) {
       result.push({ part, ok: false, detail: `could not start: ${problem}` });
@@ -129,7 +155,12 @@ export async function status(stateDir: string): Promise<{ state: TestbedState | 
   return { state, parts: result };
 }
 
+/** Processes of the real node. */
+const nodeProcesses = new Set(['containerd', 'kubelet', 'kube-proxy', 'coredns']);
+
 function partOf(processName: string): Part {
+  if (nodeProcesses.has(processName)) return 'node';
+  if (processName === 'traefik') return 'ingress';
   if (processName === 'registry') return 'registry';
   if (processName === 'git') return 'git';
   return 'kubernetes';
@@ -141,6 +172,16 @@ async function checkEndpoint(part: Part, state: TestbedState): Promise<PartStatu
       if (state.kubernetes === undefined) return { part, ok: false, detail: 'not started (yet)' };
       const { status } = await probe(`${state.kubernetes.server}/readyz`, { Authorization: `Bearer ${state.kubernetes.token}` });
       return { part, ok: status === 200, detail: `${state.kubernetes.server} /readyz: ${status}; KUBECONFIG=${state.kubernetes.kubeconfig}` };
+    }
+    if (part === 'ingress') {
+      if (state.ingress === undefined) return { part, ok: false, detail: 'not started (yet)' };
+      const { status } = await probe(state.ingress.ping);
+      return { part, ok: status === 200, detail: `traefik at ${state.ingress.url} (class ${state.ingress.className}): ping ${status}` };
+    }
+    if (part === 'node') {
+      if (state.node === undefined) return { part, ok: false, detail: 'not started (yet)' };
+      const { status } = await probe(state.node.kubeletHealthz);
+      return { part, ok: status === 200, detail: `${state.node.nodeName}: kubelet ${status}; pods on ${state.node.podSubnet}, DNS ${state.node.dnsServer}` };
     }
     if (part === 'registry') {
       if (state.registry === undefined) return { part, ok: false, detail: 'not started (yet)' };
@@ -168,6 +209,9 @@ export function envLines(state: TestbedState): string[] {
   }
   if (state.git !== undefined) {
     lines.push(`export DIPLOID_TESTBED_GIT_URL=${quote(state.git.url)}`);
+  }
+  if (state.ingress !== undefined) {
+    lines.push(`export DIPLOID_TESTBED_INGRESS_URL=${quote(state.ingress.url)}`);
   }
   for (const [part, problem] of Object.entries(state.problems)) {
     lines.push(`# ${part} is NOT available: ${problem.split('\n')[0]}`);

@@ -33,6 +33,12 @@ stamp_key() {
   case "$1" in
     etcd) echo "etcd $ETCD_VERSION" ;;
     kwok) echo "kwok $KWOK_VERSION" ;;
+    containerd | containerd-shim-runc-v2 | ctr) echo "$1 $CONTAINERD_VERSION" ;;
+    crane) echo "crane $CRANE_VERSION" ;;
+    crictl) echo "crictl $CRICTL_VERSION" ;;
+    traefik) echo "traefik $TRAEFIK_VERSION" ;;
+    coredns) echo "coredns $COREDNS_VERSION" ;;
+    pause) echo "pause 1" ;;
     *) echo "$1 $K8S_VERSION $K8S_STAGING_VERSION" ;;
   esac
 }
@@ -73,7 +79,7 @@ count_packages() {
 
 build_kubernetes() {
   local wanted=() name
-  for name in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
+  for name in kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy; do
     is_fresh "$name" || wanted+=("$name")
   done
   [[ ${#wanted[@]} -eq 0 ]] && { say "kubernetes $K8S_VERSION binaries are cached"; return; }
@@ -179,6 +185,170 @@ build_kwok() {
   mark_fresh kwok
 }
 
+build_containerd() {
+  local wanted=() name
+  for name in containerd containerd-shim-runc-v2 ctr; do is_fresh "$name" || wanted+=("$name"); done
+  [[ ${#wanted[@]} -eq 0 ]] && { say "containerd $CONTAINERD_VERSION is cached"; return; }
+  say "building ${wanted[*]} from containerd $CONTAINERD_VERSION (cold: about 3 minutes)"
+  local dir="$src/containerd"
+  mkdir -p "$dir"
+  # No replace directives in containerd's go.mod, so `go install` works. Pure Go: the snapshotters
+  # that need cgo are left out (the bed uses overlayfs).
+  local pkgs=()
+  for name in "${wanted[@]}"; do pkgs+=("github.com/containerd/containerd/v2/cmd/$name@$CONTAINERD_VERSION"); done
+  (cd "$dir" && GOBIN="$dir/bin" run_with_progress "containerd" "$logs/containerd.log" "?" \
+    env GOFLAGS=-buildvcs=false go install -v -tags "no_btrfs no_devmapper no_zfs" \
+      -ldflags "-s -w -X github.com/containerd/containerd/v2/version.Version=$CONTAINERD_VERSION" "${pkgs[@]}") \
+    || die "building containerd failed (log: $logs/containerd.log)"
+  for name in "${wanted[@]}"; do mv -f "$dir/bin/$name" "$bin/$name"; mark_fresh "$name"; done
+}
+
+build_crane() {
+  is_fresh crane && { say "crane $CRANE_VERSION is cached"; return; }
+  say "building crane $CRANE_VERSION"
+  local dir="$src/crane"
+  mkdir -p "$dir"
+  (cd "$dir" && GOBIN="$dir/bin" run_with_progress "crane" "$logs/crane.log" "?" \
+    env GOFLAGS=-buildvcs=false go install -v -ldflags "-s -w" "github.com/google/go-containerregistry/cmd/crane@$CRANE_VERSION") \
+    || die "building crane failed (log: $logs/crane.log)"
+  mv -f "$dir/bin/crane" "$bin/crane"
+  mark_fresh crane
+}
+
+build_crictl() {
+  is_fresh crictl && { say "crictl $CRICTL_VERSION is cached"; return; }
+  say "building crictl $CRICTL_VERSION"
+  local dir="$src/crictl"
+  mkdir -p "$dir"
+  (cd "$dir" && GOBIN="$dir/bin" run_with_progress "crictl" "$logs/crictl.log" "?" \
+    env GOFLAGS=-buildvcs=false go install -v -ldflags "-s -w" "sigs.k8s.io/cri-tools/cmd/crictl@$CRICTL_VERSION") \
+    || die "building crictl failed (log: $logs/crictl.log)"
+  mv -f "$dir/bin/crictl" "$bin/crictl"
+  mark_fresh crictl
+}
+
+build_coredns() {
+  is_fresh coredns && { say "coredns $COREDNS_VERSION is cached"; return; }
+  say "building coredns $COREDNS_VERSION (the plugins the bed uses)"
+  local dir="$src/coredns"
+  mkdir -p "$dir"
+  # CoreDNS's own main links every plugin (cloud DNS SDKs included); its documented way to pick
+  # plugins is a main that imports coremain plus the wanted plugins, which register themselves.
+  cat >"$dir/go.mod" <<GOMOD
+module diploid.local/testbed-coredns
+
+go 1.26
+
+require github.com/coredns/coredns $COREDNS_VERSION
+GOMOD
+  cat >"$dir/main.go" <<'GO'
+// Command coredns is CoreDNS with the plugins the test bed's cluster DNS needs.
+package main
+
+import (
+	"github.com/coredns/coredns/core/dnsserver"
+	"github.com/coredns/coredns/coremain"
+
+	_ "github.com/coredns/coredns/plugin/bind"
+	_ "github.com/coredns/coredns/plugin/cache"
+	_ "github.com/coredns/coredns/plugin/errors"
+	_ "github.com/coredns/coredns/plugin/forward"
+	_ "github.com/coredns/coredns/plugin/health"
+	_ "github.com/coredns/coredns/plugin/kubernetes"
+	_ "github.com/coredns/coredns/plugin/log"
+	_ "github.com/coredns/coredns/plugin/loop"
+	_ "github.com/coredns/coredns/plugin/ready"
+)
+
+// The directive list decides plugin order; it lives in dnsserver whatever is linked in.
+var _ = dnsserver.Directives
+
+func main() { coremain.Run() }
+GO
+  (cd "$dir" && run_with_progress "coredns" "$logs/coredns.log" "$(count_packages .)" go build -v -ldflags "-s -w" -o "$bin/coredns.tmp" .) \
+    || die "building coredns failed (log: $logs/coredns.log)"
+  mv -f "$bin/coredns.tmp" "$bin/coredns"
+  mark_fresh coredns
+}
+
+build_traefik() {
+  is_fresh traefik && { say "traefik $TRAEFIK_VERSION is cached"; return; }
+  say "building traefik $TRAEFIK_VERSION (cold: about 10 minutes)"
+  local dir="$src/traefik"
+  mkdir -p "$dir"
+  # Traefik's go.mod replaces two modules with its own forks and excludes one version; `go install`
+  # refuses both, so a wrapper module requires Traefik and repeats them, read from its go.mod.
+  local gomod
+  gomod="$(cd "$dir" && GOFLAGS= go mod download -json "github.com/traefik/traefik/v3@$TRAEFIK_VERSION" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')"
+  [[ -f "$gomod" ]] || die "could not download github.com/traefik/traefik/v3@$TRAEFIK_VERSION"
+  grep -q '=> \./' "$gomod" && die "traefik $TRAEFIK_VERSION replaces a module with a local path; pick another version"
+  {
+    printf 'module diploid.local/testbed-traefik\n\ngo 1.26\n\nrequire github.com/traefik/traefik/v3 %s\n\n' "$TRAEFIK_VERSION"
+    sed -n '/^replace (/,/^)/p; /^replace [^(]/p; /^exclude /p' "$gomod"
+  } >"$dir/go.mod"
+  local version_pkg="github.com/traefik/traefik/v3/pkg/version"
+  (cd "$dir" && run_with_progress "traefik" "$logs/traefik.log" "$(count_packages github.com/traefik/traefik/v3/cmd/traefik)" \
+    go build -v -ldflags "-s -w -X $version_pkg.Version=$TRAEFIK_VERSION -X $version_pkg.Codename=testbed" -o "$bin/traefik.tmp" github.com/traefik/traefik/v3/cmd/traefik) \
+    || die "building traefik failed (log: $logs/traefik.log)"
+  mv -f "$bin/traefik.tmp" "$bin/traefik"
+  # The CRDs it serves: Gateway API's (the version Traefik tests against) and its own Middleware & co.
+  local moddir
+  moddir="$(cd "$dir" && GOFLAGS= go mod download -json "github.com/traefik/traefik/v3@$TRAEFIK_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+  rm -rf "$cache/traefik-crds"; mkdir -p "$cache/traefik-crds"
+  cp "$moddir/docs/content/reference/dynamic-configuration/kubernetes-crd-definition-v1.yml" "$cache/traefik-crds/traefik.yml"
+  cp "$moddir"/integration/fixtures/k8s/00-experimental-*.yml "$cache/traefik-crds/gateway-api.yml"
+  chmod u+w "$cache/traefik-crds"/*
+  mark_fresh traefik
+}
+
+build_pause() {
+  is_fresh pause && { say "pause is cached"; return; }
+  say "building pause (the pod sandbox's process)"
+  local dir="$src/pause"
+  mkdir -p "$dir"
+  # What registry.k8s.io/pause runs: sleep until told to stop, reaping orphans as PID 1 must.
+  printf 'module diploid.local/testbed-pause\n\ngo 1.26\n' >"$dir/go.mod"
+  cat >"$dir/main.go" <<'GO'
+// Command pause holds a pod's namespaces open, as registry.k8s.io/pause does.
+package main
+
+import (
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	signals := make(chan os.Signal, 8)
+	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM, syscall.SIGCHLD)
+	for s := range signals {
+		if s != syscall.SIGCHLD {
+			os.Exit(0)
+		}
+		for {
+			var status syscall.WaitStatus
+			if pid, err := syscall.Wait4(-1, &status, syscall.WNOHANG, nil); pid <= 0 || err != nil {
+				break
+			}
+		}
+	}
+}
+GO
+  (cd "$dir" && go build -ldflags "-s -w" -o "$bin/pause.tmp" .) || die "building pause failed"
+  mv -f "$bin/pause.tmp" "$bin/pause"
+  mark_fresh pause
+}
+
+build_images() {
+  # Keyed by images.sh itself: changing the recipe remakes the layers.
+  local stamp="$cache/images/.stamp" want="images $(sha256sum "$here/images.sh" | cut -c1-16)"
+  if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then say "images are cached"; return; fi
+  say "making the bed's image layers from Debian packages"
+  rm -rf "$cache/images"; mkdir -p "$cache/images"
+  PAUSE_BINARY="$bin/pause" bash "$here/images.sh" build "$cache/images" || die "making the images failed"
+  echo "$want" >"$stamp"
+}
+
 # Everything runs from one function, so bash has parsed the whole file before it starts (editing
 # the script during a long build can't derail the running one).
 main() {
@@ -192,9 +362,10 @@ main() {
   start=$SECONDS
   say "cache: $cache ($(go env GOVERSION))"
   # Smallest first, so a failure in a quick build shows before the long one.
-  build_kwok
-  build_etcd
-  build_kubernetes
+  local step steps=("$@")
+  # With arguments, build only those steps (kwok etcd pause crane crictl coredns containerd images kubernetes traefik).
+  [[ ${#steps[@]} -eq 0 ]] && steps=(kwok etcd pause crane crictl coredns containerd images kubernetes traefik)
+  for step in "${steps[@]}"; do "build_$step"; done
   say "all binaries ready in $bin ($((SECONDS - start))s)"
 }
 

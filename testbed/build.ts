@@ -1,8 +1,9 @@
 /** Makes sure the bed's binaries are built, running build.sh only when some are missing. */
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Binary, binDir, binaries, kwokStagesDir, readVersions, testbedDir } from './config.js';
+import { type Binary, binDir, binaries, imagesDir, kwokStagesDir, readVersions, testbedDir } from './config.js';
 
 /** The binaries whose cached build is missing or was made from other versions. */
 export function missingBinaries(): Binary[] {
@@ -10,6 +11,12 @@ export function missingBinaries(): Binary[] {
   const expected = (name: Binary): string => {
     if (name === 'etcd') return versions.ETCD_VERSION;
     if (name === 'kwok') return versions.KWOK_VERSION;
+    if (name === 'containerd' || name === 'containerd-shim-runc-v2' || name === 'ctr') return versions.CONTAINERD_VERSION;
+    if (name === 'crane') return versions.CRANE_VERSION;
+    if (name === 'crictl') return versions.CRICTL_VERSION;
+    if (name === 'coredns') return versions.COREDNS_VERSION;
+    if (name === 'pause') return '1';
+    if (name === 'traefik') return versions.TRAEFIK_VERSION;
     return versions.K8S_VERSION;
   };
   const missing = binaries.filter((name) => {
@@ -22,6 +29,14 @@ export function missingBinaries(): Binary[] {
   // kwok's stage files come with its build.
   if (!existsSync(kwokStagesDir()) && !missing.includes('kwok')) missing.push('kwok');
   return missing;
+}
+
+/** True when build.sh has made the image layers from the current images.sh (same key as build.sh). */
+export function imagesBuilt(): boolean {
+  const stamp = join(imagesDir(), '.stamp');
+  if (!existsSync(stamp)) return false;
+  const recipe = createHash('sha256').update(readFileSync(join(testbedDir, 'images.sh'))).digest('hex').slice(0, 16);
+  return readFileSync(stamp, 'utf8').trim() === `images ${recipe}`;
 }
 
 /**
@@ -53,8 +68,9 @@ export function runBuild(): Promise<void> {
 /** Builds what is missing, if anything. */
 export async function ensureBinaries(log: (message: string) => void): Promise<void> {
   const missing = missingBinaries();
-  if (missing.length === 0) return;
-  log(`building ${missing.join(', ')} (the first build takes 10-25 minutes)`);
+  if (missing.length === 0 && imagesBuilt()) return;
+  const what = [...missing, ...(imagesBuilt() ? [] : ['the image layers'])];
+  log(`building ${what.join(', ')} (the first build takes 35-55 minutes)`);
   await runBuild();
   const still = missingBinaries();
   if (still.length > 0) throw new Error(`build.sh finished but ${still.join(', ')} still missing from ${binDir()}`);

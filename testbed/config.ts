@@ -18,6 +18,11 @@ export interface Versions {
   readonly K8S_STAGING_VERSION: string;
   readonly ETCD_VERSION: string;
   readonly KWOK_VERSION: string;
+  readonly CONTAINERD_VERSION: string;
+  readonly CRANE_VERSION: string;
+  readonly CRICTL_VERSION: string;
+  readonly COREDNS_VERSION: string;
+  readonly TRAEFIK_VERSION: string;
 }
 
 export function readVersions(): Versions {
@@ -37,6 +42,11 @@ export function readVersions(): Versions {
     K8S_STAGING_VERSION: get('K8S_STAGING_VERSION'),
     ETCD_VERSION: get('ETCD_VERSION'),
     KWOK_VERSION: get('KWOK_VERSION'),
+    CONTAINERD_VERSION: get('CONTAINERD_VERSION'),
+    CRANE_VERSION: get('CRANE_VERSION'),
+    CRICTL_VERSION: get('CRICTL_VERSION'),
+    COREDNS_VERSION: get('COREDNS_VERSION'),
+    TRAEFIK_VERSION: get('TRAEFIK_VERSION'),
   };
 }
 
@@ -57,6 +67,11 @@ export function kwokStagesDir(): string {
   return join(cacheDir(), 'kwok-stages');
 }
 
+/** Folder of the image layers build.sh makes for the real node (see images.sh). */
+export function imagesDir(): string {
+  return join(cacheDir(), 'images');
+}
+
 /**
  * The state folder of the bed that `scripts/testbed` manages: pids, logs, certificates,
  * kubeconfig, registry storage and git repositories. Overridable so parallel beds don't collide.
@@ -73,5 +88,15 @@ export const binaries = [
   'kube-scheduler',
   'kubectl',
   'kwok',
+  'kubelet',
+  'kube-proxy',
+  'containerd',
+  'containerd-shim-runc-v2',
+  'ctr',
+  'crane',
+  'crictl',
+  'coredns',
+  'pause',
+  'traefik',
 ] as const;
 export type Binary = (typeof binaries)[number];

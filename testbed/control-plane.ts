@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { binDir, kwokStagesDir } from './config.js';
 import { freePorts, probe } from './net.js';
+import { network, nodeKindLabel } from './node-config.js';
 import { type ProcessRecord, startDaemon, waitUntil } from './processes.js';
 
 const run = promisify(execFile);
@@ -85,8 +86,12 @@ export async function startControlPlane(
     '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
     `--service-account-key-file=${saKey}`,
     `--service-account-signing-key-file=${saKey}`,
-    '--service-cluster-ip-range=10.96.0.0/16',
+    `--service-cluster-ip-range=${network.serviceCidr}`,
     '--allow-privileged=true',
+    // The real node's kubelet listens on loopback (its --node-ip) for logs and exec.
+    '--kubelet-preferred-address-types=InternalIP',
+    // Namespaces of real-node tests carry a default toleration and node selector (testbed.ts).
+    '--enable-admission-plugins=PodNodeSelector,PodTolerationRestriction',
     // Loopback can't be a Service endpoint, and a machine without a default route has no other
     // address; nothing in the bed needs the `kubernetes` Service's endpoints.
     '--endpoint-reconciler-type=none',
@@ -118,7 +123,7 @@ export async function startControlPlane(
     `--service-account-private-key-file=${saKey}`,
     `--root-ca-file=${ca}`,
     '--use-service-account-credentials=false',
-    '--service-cluster-ip-range=10.96.0.0/16',
+    `--service-cluster-ip-range=${network.serviceCidr}`,
     '--profiling=false',
   ], { stateDir });
   started(kcm);
@@ -220,6 +225,7 @@ function fakeNode(): string {
         'kubernetes.io/arch': 'amd64',
         'node-role.kubernetes.io/agent': '',
         type: 'kwok',
+        [nodeKindLabel]: 'kwok',
       },
     },
     spec: {},

@@ -3,12 +3,14 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ControlPlane } from './control-plane.js';
 import type { GitServer } from './git.js';
+import type { IngressController } from './ingress.js';
+import type { RealNode } from './node.js';
 import type { ProcessRecord } from './processes.js';
 import type { Registry } from './registry.js';
 
 /** The bed's independent parts; one failing doesn't stop the others. */
-export type Part = 'kubernetes' | 'registry' | 'git';
-export const parts: readonly Part[] = ['kubernetes', 'registry', 'git'];
+export type Part = 'kubernetes' | 'registry' | 'git' | 'node' | 'ingress';
+export const parts: readonly Part[] = ['kubernetes', 'registry', 'git', 'node', 'ingress'];
 
 export interface TestbedState {
   readonly stateDir: string;
@@ -18,8 +20,14 @@ export interface TestbedState {
   kubernetes?: ControlPlane;
   registry?: Registry;
   git?: GitServer;
+  /** The real node (kubelet, containerd, kube-proxy, CoreDNS), next to kwok's fake one. */
+  node?: RealNode;
+  /** Traefik, serving Ingress and Gateway API objects of class `traefik` on loopback. */
+  ingress?: IngressController;
   /** Why a part could not start: tests that need it fail with this reason. */
   problems: Partial<Record<Part, string>>;
+  /** Parts left out on purpose (DIPLOID_TESTBED_REAL_NODE=0): healthy by absence. */
+  skipped?: Part[];
   /** False while `up` is still starting things. */
   complete: boolean;
   /**

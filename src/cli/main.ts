@@ -18,6 +18,7 @@ const COMMANDS: ReadonlyArray<readonly [string, () => Promise<Register>]> = [
   ['webhooks', async () => (await import('./commands/webhooks.js')).registerWebhookCommands],
   ['controller', async () => (await import('./commands/controller.js')).registerControllerCommand],
   ['init', async () => (await import('./commands/init.js')).registerInitCommand],
+  ['secrets', async () => (await import('./commands/secrets.js')).registerSecretsCommands],
 ];
 
 /** Runs the CLI; the one place that catches errors, prints them and picks the exit code. */

@@ -1,13 +1,17 @@
 import type * as k8s from '@kubernetes/client-node';
 import type { KubeObject } from '../backends/kubernetes/objects.js';
 import { applyObjects, describeObject, type AppliedObject } from './apply.js';
-import { entryOf, inventoryConfigMap, inventoryKey, inventoryUnion, pruneInventory, readInventory, sortInventory, type InventoryEntry } from './inventory.js';
+import { entryOf, inventoryConfigMap, inventoryKey, inventoryUnion, pruneInventory, readInventory, sortInventory, type InventoryEntry } from './environment-inventory.js';
+import { keepsNoOldPods, restorePreviousRevision } from './rollback.js';
 import { waitForRollout, type RolloutFailure } from './rollout.js';
 
 export interface DeployResult {
   readonly applied: readonly AppliedObject[];
   readonly pruned: readonly string[];
-  /** Workloads whose new version did not become ready; their previous version keeps serving. */
+  /**
+   * Workloads whose new version did not become ready; their previous version keeps serving (a
+   * `Recreate` Deployment, which keeps no old pods, is restored to its previous revision).
+   */
   readonly failures: readonly RolloutFailure[];
   /**
    * Objects the server held differently from what diploid applied last, although diploid's
@@ -53,7 +57,8 @@ export async function deployEnvironment(config: k8s.KubeConfig, objects: readonl
   const applied = [...(await applyObjects(config, changed)), ...skipped];
   const configured = new Set(applied.filter((item) => item.outcome === 'configured').map((item) => item.object));
   const drifted = objects.filter((object) => configured.has(describeObject(object)) && unchangedSinceLast(object)).map(describeObject);
-  const failures = options.wait ? await waitForRollout(config, changed, { timeoutMs: options.timeoutMs }) : [];
+  const waited = options.wait ? await waitForRollout(config, changed, { timeoutMs: options.timeoutMs }) : [];
+  const failures = await Promise.all(waited.map((failure) => restoreIfNothingServes(config, objects, failure, options.timeoutMs)));
   const next = sortInventory([...entries.values()]);
   const pruneNow = options.prune && failures.length === 0;
   const pruned = pruneNow ? await pruneInventory(config, previous, next) : [];
@@ -61,4 +66,18 @@ export async function deployEnvironment(config: k8s.KubeConfig, objects: readonl
   const inventory = pruneNow ? next : inventoryUnion(previous, next);
   await applyObjects(config, [inventoryConfigMap(options.namespace, inventory)]);
   return { applied, pruned, failures, drifted, inventory };
+}
+
+/**
+ * A failed `Recreate` Deployment has no old pods left: put its previous revision back and wait
+ * for it, saying so in the failure's reason.
+ */
+async function restoreIfNothingServes(config: k8s.KubeConfig, objects: readonly KubeObject[], failure: RolloutFailure, timeoutMs: number): Promise<RolloutFailure> {
+  const object = objects.find((candidate) => describeObject(candidate) === failure.object);
+  if (object === undefined || !keepsNoOldPods(object)) return failure;
+  const revision = await restorePreviousRevision(config, object);
+  if (revision === undefined) return { ...failure, reason: `${failure.reason}; a Recreate Deployment keeps no old pods, and there is no previous revision to restore` };
+  const again = await waitForRollout(config, [object], { timeoutMs });
+  const outcome = again.length === 0 ? 'which runs again' : `which did not become ready either: ${again[0]?.reason ?? ''}`;
+  return { ...failure, reason: `${failure.reason}; a Recreate Deployment keeps no old pods, so diploid restored revision ${revision}, ${outcome}` };
 }

@@ -1,125 +1,63 @@
-import { createHash } from 'node:crypto';
+/**
+ * An inventory: the list of objects a set of applies made, kept in a ConfigMap so that what is
+ * no longer declared can be pruned (Flux's `inventory.Diff(old, new)`), never by listing kinds
+ * with a label selector. Losing it only means nothing is pruned once.
+ */
 import * as k8s from '@kubernetes/client-node';
 import type { KubeObject } from '../backends/kubernetes/objects.js';
-import { stableStringify } from '../plan/resolve-state.js';
-import { describeObject } from './apply.js';
+import { applyObjects } from './apply.js';
 import { objectClient, statusOf } from './kube-client.js';
 
-/** One object diploid applied: enough to find it again, and a hash of what was applied. */
+/** One object, by what identifies it. */
 export interface InventoryEntry {
   readonly apiVersion: string;
   readonly kind: string;
   readonly namespace?: string;
   readonly name: string;
-  /** Hash of the applied content: the same hash means the object's desired state did not change. */
-  readonly hash: string;
 }
 
-/**
- * Kinds never pruned, whatever the inventory says: a claim holds data, and a namespace holds
- * everything in it (claims included). Removing them is a person's decision.
- */
-const NEVER_PRUNED = new Set(['PersistentVolumeClaim', 'PersistentVolume', 'Namespace']);
+const KEY = 'inventory.json';
 
-/** Name of the ConfigMap, in an environment's namespace, holding the inventory of its last successful deploy. */
-export const INVENTORY_NAME = 'diploid-inventory';
-const INVENTORY_KEY = 'inventory.json';
+export function entryOf(object: KubeObject): InventoryEntry {
+  return { apiVersion: object.apiVersion, kind: object.kind, ...(object.metadata.namespace === undefined ? {} : { namespace: object.metadata.namespace }), name: object.metadata.name };
+}
 
-/** The same object across API versions (`autoscaling/v2` and a later one): group, kind, namespace, name. Pure. */
-export function inventoryKey(entry: Pick<InventoryEntry, 'apiVersion' | 'kind' | 'namespace' | 'name'>): string {
+export function entryKey(entry: InventoryEntry): string {
+  // The group, not the version: a CRD served under a new version is the same object.
   const group = entry.apiVersion.includes('/') ? entry.apiVersion.split('/')[0] : '';
   return `${group}/${entry.kind}/${entry.namespace ?? ''}/${entry.name}`;
 }
 
-/** One object's inventory entry. Pure. */
-export function entryOf(object: KubeObject): InventoryEntry {
-  return {
-    apiVersion: object.apiVersion,
-    kind: object.kind,
-    ...(object.metadata.namespace === undefined ? {} : { namespace: object.metadata.namespace }),
-    name: object.metadata.name,
-    hash: createHash('sha256').update(stableStringify(object)).digest('hex').slice(0, 16),
-  };
+/** Entries of `previous` that `current` no longer has, in `previous`'s order. */
+export function inventoryDiff(previous: readonly InventoryEntry[], current: readonly InventoryEntry[]): InventoryEntry[] {
+  const keep = new Set(current.map(entryKey));
+  return previous.filter((entry) => !keep.has(entryKey(entry)));
 }
 
-/** The inventory of a set of objects, sorted by key. Pure. */
-export function inventoryOf(objects: readonly KubeObject[]): InventoryEntry[] {
-  return sortEntries(objects.map(entryOf));
-}
-
-/** Entries already made, sorted by key as an inventory is (sorts the array given). Pure. */
-export function sortInventory(entries: InventoryEntry[]): InventoryEntry[] {
-  return sortEntries(entries);
-}
-
-/** Entries of `next`, plus those of `previous` it lacks: what is in the cluster after a deploy that pruned nothing. Pure. */
-export function inventoryUnion(previous: readonly InventoryEntry[], next: readonly InventoryEntry[]): InventoryEntry[] {
-  const known = new Set(next.map(inventoryKey));
-  return sortEntries([...next, ...previous.filter((entry) => !known.has(inventoryKey(entry)))]);
-}
-
-function sortEntries(entries: InventoryEntry[]): InventoryEntry[] {
-  return entries.sort((a, b) => (inventoryKey(a) < inventoryKey(b) ? -1 : inventoryKey(a) > inventoryKey(b) ? 1 : 0));
-}
-
-/** What to delete: in the old inventory, not in the new one, and not a kind that holds data. Pure. */
-export function inventoryDiff(previous: readonly InventoryEntry[], next: readonly InventoryEntry[]): InventoryEntry[] {
-  const kept = new Set(next.map(inventoryKey));
-  return previous.filter((entry) => !kept.has(inventoryKey(entry)) && !NEVER_PRUNED.has(entry.kind));
-}
-
-/** Reads the inventory of an environment's last successful deploy; empty when there is none (or it is not ours). */
-export async function readInventory(config: k8s.KubeConfig, namespace: string): Promise<InventoryEntry[]> {
-  const core = config.makeApiClient(k8s.CoreV1Api);
-  let map: k8s.V1ConfigMap;
+/** The inventory kept in ConfigMap `name` of `namespace`; empty when there is none yet. */
+export async function readInventory(config: k8s.KubeConfig, namespace: string, name: string): Promise<InventoryEntry[]> {
   try {
-    map = await core.readNamespacedConfigMap({ name: INVENTORY_NAME, namespace });
+    const map = await config.makeApiClient(k8s.CoreV1Api).readNamespacedConfigMap({ name, namespace });
+    const parsed = JSON.parse(map.data?.[KEY] ?? '[]') as unknown;
+    return Array.isArray(parsed) ? (parsed as InventoryEntry[]) : [];
   } catch (error) {
     if (statusOf(error) === 404) return [];
     throw error;
   }
-  try {
-    const value = JSON.parse(map.data?.[INVENTORY_KEY] ?? '[]') as unknown;
-    return Array.isArray(value) ? value.filter(isEntry) : [];
-  } catch {
-    return [];
-  }
 }
 
-function isEntry(value: unknown): value is InventoryEntry {
-  const entry = value as Partial<InventoryEntry> | null;
-  return entry !== null && typeof entry === 'object' && typeof entry.apiVersion === 'string' && typeof entry.kind === 'string' && typeof entry.name === 'string' && typeof entry.hash === 'string';
+export async function writeInventory(config: k8s.KubeConfig, namespace: string, name: string, entries: readonly InventoryEntry[], labels: Record<string, string>): Promise<void> {
+  await applyObjects(config, [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace, labels: { 'app.kubernetes.io/managed-by': 'diploid', ...labels } }, data: { [KEY]: `${JSON.stringify(entries, null, 1)}\n` } }]);
 }
 
-/** The ConfigMap that keeps an inventory in the environment's namespace. Pure. */
-export function inventoryConfigMap(namespace: string, entries: readonly InventoryEntry[]): KubeObject {
-  return {
-    apiVersion: 'v1',
-    kind: 'ConfigMap',
-    metadata: { name: INVENTORY_NAME, namespace, labels: { 'app.kubernetes.io/managed-by': 'diploid', 'app.kubernetes.io/component': 'inventory' } },
-    data: { [INVENTORY_KEY]: `${JSON.stringify(entries)}\n` },
-  };
-}
-
-/**
- * Deletes what the old inventory has and the new one lacks. An object that is gone already is
- * skipped, and so is one that no longer carries diploid's managed-by label (someone took it over).
- */
-export async function pruneInventory(config: k8s.KubeConfig, previous: readonly InventoryEntry[], next: readonly InventoryEntry[]): Promise<string[]> {
+/** Deletes one object; gone already is fine. Returns whether it was there. */
+export async function deleteEntry(config: k8s.KubeConfig, entry: InventoryEntry): Promise<boolean> {
   const client = objectClient(config);
-  const deleted: string[] = [];
-  for (const entry of inventoryDiff(previous, next)) {
-    const ref = { apiVersion: entry.apiVersion, kind: entry.kind, metadata: { name: entry.name, ...(entry.namespace === undefined ? {} : { namespace: entry.namespace }) } };
-    try {
-      const live = await client.read(ref);
-      if (live.metadata?.labels?.['app.kubernetes.io/managed-by'] !== 'diploid') continue;
-      await client.delete(ref);
-      deleted.push(describeObject(ref));
-    } catch (error) {
-      // Gone already, or its kind no longer served (a CRD removed): nothing to delete.
-      if (statusOf(error) === 404) continue;
-      throw error;
-    }
+  try {
+    await client.delete({ apiVersion: entry.apiVersion, kind: entry.kind, metadata: { name: entry.name, ...(entry.namespace === undefined ? {} : { namespace: entry.namespace }) } });
+    return true;
+  } catch (error) {
+    if (statusOf(error) === 404) return false;
+    throw error;
   }
-  return deleted;
 }

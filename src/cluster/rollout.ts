@@ -138,5 +138,18 @@ async function podTrouble(core: k8s.CoreV1Api, object: KubeObject): Promise<stri
       if (waiting?.reason !== undefined) return `pod ${pod.metadata?.name}: container ${container.name} ${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''}`;
     }
   }
+  // Running but never ready: the kubelet's last probe failure says why.
+  for (const pod of pods?.items ?? []) {
+    const unready = pod.status?.containerStatuses?.find((container) => container.state?.running !== undefined && !container.ready);
+    if (unready === undefined || pod.metadata?.name === undefined) continue;
+    const events = await core.listNamespacedEvent({ namespace: object.metadata.namespace, fieldSelector: `involvedObject.name=${pod.metadata.name},reason=Unhealthy` }).catch(() => undefined);
+    const last = [...(events?.items ?? [])].sort((a, b) => eventTime(a) - eventTime(b)).at(-1);
+    return `pod ${pod.metadata.name}: container ${unready.name} runs but is not ready${last?.message ? `: ${last.message.trim()}` : ''}`;
+  }
   return undefined;
+}
+
+function eventTime(event: k8s.CoreV1Event): number {
+  const when = event.lastTimestamp ?? event.eventTime ?? event.firstTimestamp;
+  return when === undefined ? 0 : new Date(when).getTime();
 }

@@ -4,6 +4,7 @@ import type { KubeObject } from '../backends/kubernetes/objects.js';
 import type { BuildRequest } from '../cluster/build-job.js';
 import { TerminalError } from '../errors.js';
 import { previewApp } from '../plan/preview-app.js';
+import { annotateSecretVersions, secretsDirOf } from '../secrets/versions.js';
 import { resolveState, stableStringify } from '../plan/resolve-state.js';
 import type { AppState, EnvironmentPlan } from '../plan/types.js';
 import type { ResolvedApp } from '../resolve/model.js';
@@ -17,6 +18,8 @@ export interface DesiredEnvironment {
   /** Same objects, same revision: the reconciler skips a revision it already deployed. */
   readonly revision: string;
   readonly warnings: readonly string[];
+  /** What is done to rendered objects before they are applied (secret versions); kept to compile again. */
+  readonly annotate: (objects: readonly KubeObject[]) => readonly KubeObject[];
 }
 
 /**
@@ -29,7 +32,9 @@ export function desiredEnvironment(plan: EnvironmentPlan, state: AppState): Desi
   if (!resolved.ok) {
     throw new TerminalError('ConfigInvalid', resolved.problems.map((problem) => `${problem.file}${problem.path === '' ? '' : ` ${problem.path}`}: ${problem.message}`).join('; '));
   }
-  return compiled(previewApp(resolved.app, plan), resolved.builds);
+  // Each Secret's content version goes on what uses it, so a changed secret rolls its pods.
+  const annotate = (objects: readonly KubeObject[]) => annotateSecretVersions(objects, state.repos.ops?.objects, secretsDirOf(state.sources.config.value), plan.preview?.base ?? plan.name);
+  return compiled(previewApp(resolved.app, plan), resolved.builds, annotate);
 }
 
 /**
@@ -45,12 +50,13 @@ export function withHeldBack(desired: DesiredEnvironment, keep: ReadonlyMap<stri
       return ref === undefined ? service : { ...service, image: { ...service.image, ref } };
     });
   const builds = new Map(desired.builds.filter((build) => !keep.has(build.build.service)).map((build) => [build.build.service, build.build]));
-  const held = compiled({ ...desired.app, services }, builds);
+  const held = compiled({ ...desired.app, services }, builds, desired.annotate);
   return { ...held, warnings: [...desired.warnings, ...held.warnings.filter((warning) => !desired.warnings.includes(warning))] };
 }
 
-function compiled(app: ResolvedApp, buildsByService: ReadonlyMap<string, BuildRequest['build']>): DesiredEnvironment {
-  const { objects, warnings } = compileKubernetes(app);
+function compiled(app: ResolvedApp, buildsByService: ReadonlyMap<string, BuildRequest['build']>, annotate: (objects: readonly KubeObject[]) => readonly KubeObject[]): DesiredEnvironment {
+  const { objects: rendered, warnings } = compileKubernetes(app);
+  const objects = annotate(rendered);
   const builds = app.services
     .map((service) => {
       const build = buildsByService.get(service.name);
@@ -60,5 +66,5 @@ function compiled(app: ResolvedApp, buildsByService: ReadonlyMap<string, BuildRe
     })
     .filter((build): build is NonNullable<typeof build> => build !== undefined);
   const revision = createHash('sha256').update(stableStringify(objects)).digest('hex').slice(0, 20);
-  return { app, objects, builds, revision, warnings };
+  return { app, objects, builds, revision, warnings, annotate };
 }

@@ -8,6 +8,7 @@ import type { Deployer } from './deployer.js';
 import { desiredEnvironment, type DesiredEnvironment } from './desired.js';
 import type { EnvironmentOutcome, EnvironmentReport, StatusFields } from './environment-report.js';
 import { classifyError } from './errors.js';
+import type { EnvironmentSecretsHook } from './ops-hooks.js';
 import { condition, type EnvironmentStatus } from './status.js';
 
 /** What one environment's reconcile works with. */
@@ -20,6 +21,8 @@ export interface RunContext {
   readonly previous: EnvironmentStatus | undefined;
   readonly workspace: Workspace;
   readonly report: EnvironmentReport;
+  /** Writes the environment's Secrets from the ops repo, before its objects. */
+  readonly secrets?: EnvironmentSecretsHook;
 }
 
 /** The plan phase's verdict: work to do, or an outcome that ends the reconcile here. */
@@ -36,6 +39,7 @@ export async function planPhase(context: RunContext): Promise<Planned> {
     ...(commit === undefined ? { without: { repo: push.repo, branch: push.branch } } : { commits: { [push.repo]: commit } }),
   });
   const desired = desiredEnvironment(plan, state);
+  await context.secrets?.({ workspace: context.workspace, opsCommit: state.repos.ops?.commit ?? '', project: desired.app.project, environment: plan.name, filesOf: plan.preview?.base ?? plan.name, namespace: desired.app.environment.namespace, objects: desired.objects });
   if (previous?.appliedRevision === desired.revision && condition(previous, 'Ready')?.status === 'True' && !context.resync) {
     return { outcome: { environment: plan.name, result: 'unchanged', reason: 'UpToDate', message: `revision ${desired.revision} is already deployed`, jobsCreated: 0 } };
   }

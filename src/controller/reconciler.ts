@@ -13,6 +13,7 @@ import { buildPhase, deployPhase, heldBackPhase, planPhase, reportPhase, type Ru
 import { GitBranchHeads, pinToHead, type BranchHeads } from './head-pin.js';
 import { TerminalError } from '../errors.js';
 import { classifyError } from './errors.js';
+import type { AddonsHook, EnvironmentSecretsHook } from './ops-hooks.js';
 import type { StatusReporter } from './reporter.js';
 import { conditionsFor, currentEnvironments } from './status.js';
 import type { StatusStore } from './status-store.js';
@@ -33,6 +34,10 @@ export interface ReconcilerOptions {
   readonly now?: () => Date;
   /** One line per step; never secrets. */
   readonly log?: (line: string) => void;
+  /** Writes an environment's Secrets from the ops repo, before its objects. */
+  readonly secrets?: EnvironmentSecretsHook;
+  /** Applies the cluster's add-ons, before any environment. */
+  readonly addons?: AddonsHook;
 }
 
 /** What to reconcile: a push (from a webhook, or a branch head found by resync). */
@@ -94,6 +99,10 @@ export class Reconciler {
     }
     const { plan } = planned;
     for (const note of plan.notes) this.log(`push ${request.repo} ${request.branch}: ${note}`);
+    // Add-ons first: an environment's objects may be custom resources of an add-on.
+    const addons = await this.options.addons?.(workspace).then(() => undefined, (error: unknown) => classifyError(error));
+    if (addons !== undefined) this.log(`push ${request.repo} ${request.branch}: add-ons failed (${addons.retryable ? 'will retry' : 'terminal'}), no environment reconciled: ${addons.message}`);
+    if (addons !== undefined) return { outcomes: [], notes: plan.notes, error: { retryable: addons.retryable, message: `add-ons: ${addons.message}` } };
     const outcomes: EnvironmentOutcome[] = [];
     for (const environment of plan.environments) {
       if (skip.has(environment.name)) {
@@ -163,7 +172,7 @@ export class Reconciler {
       return report.failed(fields, new TerminalError('ConfigInvalid', message));
     }
 
-    const context: RunContext = { plan, push, resync: request.resync === true, previous, workspace, report };
+    const context: RunContext = { plan, push, resync: request.resync === true, previous, workspace, report, ...(this.options.secrets === undefined ? {} : { secrets: this.options.secrets }) };
     const jobs = { created: 0 };
     let attempted = fields;
     try {

@@ -10,6 +10,7 @@ import type { RepoLocations } from '../sources/git/locate.js';
 import { Workspace } from '../sources/git/workspace.js';
 import { JobImageBuilder } from './builder.js';
 import { KubeDeployer } from './deployer.js';
+import { kubeAddonsHook, kubeSecretsHook } from './ops-hooks.js';
 import { Reconciler } from './reconciler.js';
 import { HostStatusReporter, noopStatusReporter, type StatusReporter } from './reporter.js';
 import { ConfigMapStatusStore } from './status-store.js';
@@ -87,5 +88,7 @@ export function createReconciler(kube: k8s.KubeConfig, config: ConfigSpec, setti
     deployer: new KubeDeployer(kube),
     reporter,
     log: settings.log,
+    secrets: kubeSecretsHook(kube, settings.namespace, settings.log),
+    addons: kubeAddonsHook(kube, { controllerNamespace: settings.namespace, project: config.project, cacheDir: settings.cacheDir, log: settings.log }),
   });
 }

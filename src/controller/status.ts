@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { KubeObject } from '../backends/kubernetes/objects.js';
-import type { InventoryEntry } from '../cluster/inventory.js';
+import type { InventoryEntry } from '../cluster/environment-inventory.js';
 import type { CurrentEnvironment } from '../plan/types.js';
 
 /** The condition types every environment carries, as Flux's controllers use them. */

@@ -155,6 +155,26 @@ export const configSchema = z.strictObject({
     .optional(),
   /** Globs of service files in the ops repo. */
   services: z.array(z.string()).optional(),
+  /** Secret values kept in the ops repo, encrypted with age in SOPS' file format (`diploid secrets`). */
+  secrets: z
+    .strictObject({
+      /** age public keys every secret file is encrypted to, by a name of your choosing: the cluster's and each editor's. */
+      recipients: z.record(z.string().min(1), z.string().regex(/^age1[02-9ac-hj-np-z]{58}$/, 'an age public key (age1... , 62 characters)')),
+      /** Folder of the encrypted files, relative to the ops repo; `secrets` by default. */
+      dir: z.string().min(1).optional(),
+      /** Secret in the controller's namespace holding the cluster's private key (key `age.key`); `diploid-age-key` by default. */
+      keySecret: dnsLabel.optional(),
+    })
+    .optional(),
+  /** Cluster add-ons applied before any environment: CRDs, their controllers, then custom resources. */
+  addons: z
+    .strictObject({
+      /** Folder of plain manifests (`*.yaml`), relative to the ops repo; `addons` by default. */
+      dir: z.string().min(1).optional(),
+      /** Manifests fetched from a URL, each pinned by the sha256 of its content. */
+      remote: z.array(z.strictObject({ url: z.url(), sha256: z.string().regex(/^[0-9a-f]{64}$/, 'the sha256 of the content, 64 lower-case hex digits') })).optional(),
+    })
+    .optional(),
   /** Helper images diploid uses in generated steps. */
   images: z
     .strictObject({

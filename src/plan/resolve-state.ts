@@ -3,6 +3,7 @@ import { resolveApp } from '../resolve/index.js';
 import { own } from '../resolve/own.js';
 import type { ResolvedApp, ResolvedService } from '../resolve/model.js';
 import type { AppSources } from '../resolve/sources.js';
+import { referencedSecrets, secretsDirOf, secretVersions } from '../secrets/versions.js';
 import { contentTag } from './content-tag.js';
 import type { AppState, ImageBuild } from './types.js';
 
@@ -74,7 +75,8 @@ function resolveUncached(state: AppState, environment: string, preview?: Preview
   const fingerprints = new Map<string, string>();
   const appPart = appFingerprint(app);
   for (const service of app.services) {
-    fingerprints.set(service.name, serviceFingerprint(appPart, service));
+    // A secret file changed in git changes the services that use it (by object id, never by value).
+    fingerprints.set(service.name, serviceFingerprint(appPart, service) + secretVersions(state.repos.ops?.objects, secretsDirOf(sources.config.value), preview?.base ?? environment, referencedSecrets(service)));
     const image = service.image;
     const tag = tags[service.name];
     const commit = commits[service.name];

@@ -106,3 +106,23 @@ describe('data-only service files', () => {
     expect(aliases.stderr).toMatch(/^error: 1 problem in the configuration:\n {2}web\/diploid\.service\.yaml(:\d+)? cannot be loaded: .*alias/i);
   });
 });
+
+describe('a hostile ops-repo branch', () => {
+  it('its config and service files reach nothing either', async () => {
+    process.env.GITLAB_TOKEN = 'glpat-must-never-appear';
+    const gather = `const loot = {};
+for (const [name, attempt] of Object.entries({ env: () => process.env, ctor: () => globalThis.constructor.constructor('return process')().env })) {
+  try { loot[name] = attempt(); } catch { loot[name] = 'blocked'; }
+}`;
+    const dir = writeOpsRepo({
+      '.diploid.conf.js': `${gather}\nexport default { project: 'shop', shared: { LOOT: JSON.stringify(loot) }, environments: { production: {} } };\n`,
+      'services/api.js': `${gather}\nexport default { name: 'api', image: 'nginx', env: { CONFIG_LOOT: { $shared: 'LOOT' }, FILE_LOOT: JSON.stringify(loot) } };\n`,
+    });
+    const run = await runCli(['render', '.', '--env', 'production', '--output', 'json'], dir);
+    expect(run.stderr).toBe('');
+    expect(run.stdout).not.toContain('glpat');
+    const env = ((JSON.parse(run.stdout) as { items: Array<{ kind: string; spec: { template: { spec: { containers: Array<{ env: Array<{ name: string; value: string }> }> } } } }> }).items.find((item) => item.kind === 'Deployment')?.spec.template.spec.containers[0]?.env ?? []);
+    const blocked = JSON.stringify({ env: 'blocked', ctor: 'blocked' });
+    expect(Object.fromEntries(env.map((item) => [item.name, item.value]))).toMatchObject({ CONFIG_LOOT: blocked, FILE_LOOT: blocked });
+  });
+});

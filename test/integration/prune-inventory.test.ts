@@ -9,7 +9,7 @@ import { compileKubernetes } from '../../src/backends/kubernetes/index.js';
 import type { KubeObject } from '../../src/backends/kubernetes/objects.js';
 import { describeObject } from '../../src/cluster/apply.js';
 import { deployEnvironment } from '../../src/cluster/deploy.js';
-import { INVENTORY_NAME, readInventory } from '../../src/cluster/inventory.js';
+import { INVENTORY_NAME, readInventory } from '../../src/cluster/environment-inventory.js';
 import { resolveApp } from '../../src/resolve/index.js';
 import { loadOpsDir } from '../../src/sources/load-dir.js';
 import { runCli, writeOpsRepo } from '../support/ops-repo.js';

@@ -43,7 +43,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   } catch (error) {
     // up() records per-part failures itself; this is anything else. Tests will all fail with it.
     const reason = `the test bed failed to start: ${error instanceof Error ? error.message : String(error)}`;
-    info = { stateDir, binDir: binDir(), reused: false, problems: { kubernetes: reason, registry: reason, git: reason } };
+    info = { stateDir, binDir: binDir(), reused: false, problems: { kubernetes: reason, registry: reason, git: reason, node: reason, ingress: reason } };
   }
   for (const [part, problem] of Object.entries(info.problems)) {
     log(`!!! ${part.toUpperCase()} IS NOT AVAILABLE; tests that need it will FAIL: ${problem}`);
@@ -58,7 +58,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
 }
 
 function toInfo(state: TestbedState, reused: boolean): TestbedInfo {
-  const { kubernetes, registry, git } = state;
+  const { kubernetes, registry, git, node, ingress } = state;
   return {
     stateDir: state.stateDir,
     binDir: binDir(),
@@ -74,5 +74,7 @@ function toInfo(state: TestbedState, reused: boolean): TestbedInfo {
     }),
     ...(registry && { registry: { host: registry.host, url: registry.url } }),
     ...(git && { git: { url: git.url } }),
+    ...(node && { node: { nodeName: node.nodeName, podSubnet: node.podSubnet, dnsServer: node.dnsServer } }),
+    ...(ingress && { ingress: { url: ingress.url, className: ingress.className, gateway: ingress.gateway } }),
   };
 }

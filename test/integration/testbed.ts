@@ -25,6 +25,15 @@ export interface TestbedInfo {
   readonly registry?: { readonly host: string; readonly url: string };
   /** http://127.0.0.1:port; repositories are `${url}/<name>.git`. */
   readonly git?: { readonly url: string };
+  /** The real node: a kubelet that runs containers (kwok's node runs none). */
+  readonly node?: {
+    readonly nodeName: string;
+    /** Pod addresses, reachable from the host. */
+    readonly podSubnet: string;
+    readonly dnsServer: string;
+  };
+  /** Traefik: send requests to `url` with a route's Host header; Ingress class `className`. */
+  readonly ingress?: { readonly url: string; readonly className: string; readonly gateway: { readonly name: string; readonly namespace: string } };
   /** Why a part is unavailable, by part name. */
   readonly problems: Readonly<Record<string, string>>;
 }
@@ -65,6 +74,18 @@ export function requireGit(): NonNullable<TestbedInfo['git']> {
   return git;
 }
 
+export function requireRealNode(): NonNullable<TestbedInfo['node']> {
+  const { node } = testbed();
+  if (node === undefined) throw unavailable('node');
+  return node;
+}
+
+export function requireIngress(): NonNullable<TestbedInfo['ingress']> {
+  const { ingress } = testbed();
+  if (ingress === undefined) throw unavailable('ingress');
+  return ingress;
+}
+
 /** A client-node KubeConfig for the bed's admin user. */
 export function kubeConfig(): k8s.KubeConfig {
   const kc = new k8s.KubeConfig();
@@ -85,14 +106,38 @@ export interface TestNamespace {
 }
 
 /**
- * Creates a namespace named `<prefix>-<random>`, labelled `diploid.dev/test=true`. Called inside
- * a test, it is deleted when the test finishes; called elsewhere (a `beforeAll`), the caller
- * deletes it.
+ * Which node a test's pods run on: `kwok` (the default: pods are marked Ready, no container
+ * runs, hundreds fit) or `real` (the kubelet runs real containers from the bed's images).
  */
-export async function freshNamespace(prefix = 'test'): Promise<TestNamespace> {
+export type NodeKind = 'kwok' | 'real';
+
+/**
+ * Namespace annotations that send every pod of a namespace to the real node: the API server's
+ * PodNodeSelector and PodTolerationRestriction admission plugins add the node selector and the
+ * toleration of the real node's taint to each pod. Pods elsewhere tolerate nothing, so they stay
+ * on kwok's node. Objects diploid renders stay exactly as rendered.
+ */
+export function nodeKindAnnotations(kind: NodeKind): Record<string, string> {
+  if (kind === 'kwok') return {};
+  return {
+    'scheduler.alpha.kubernetes.io/node-selector': 'diploid.dev/node-kind=real',
+    'scheduler.alpha.kubernetes.io/defaultTolerations': JSON.stringify([
+      { key: 'diploid.dev/real-node', operator: 'Equal', value: 'true', effect: 'NoSchedule' },
+    ]),
+  };
+}
+
+/**
+ * Creates a namespace named `<prefix>-<random>` (or exactly `name`), labelled
+ * `diploid.dev/test=true`, whose pods run on the node kind asked for. Called inside a test, it is
+ * deleted when the test finishes; called elsewhere (a `beforeAll`), the caller deletes it.
+ */
+export async function freshNamespace(prefix = 'test', options: { node?: NodeKind; name?: string } = {}): Promise<TestNamespace> {
   const core = kubeConfig().makeApiClient(k8s.CoreV1Api);
-  const name = `${prefix}-${uniqueSuffix()}`.toLowerCase().slice(0, 63);
-  await core.createNamespace({ body: { metadata: { name, labels: { 'diploid.dev/test': 'true' } } } });
+  if (options.node === 'real') requireRealNode();
+  const name = options.name ?? `${prefix}-${uniqueSuffix()}`.toLowerCase().slice(0, 63);
+  const annotations = nodeKindAnnotations(options.node ?? 'kwok');
+  await core.createNamespace({ body: { metadata: { name, labels: { 'diploid.dev/test': 'true' }, annotations } } });
   // Pods are refused until the namespace's default service account exists.
   await eventually(`service account default in ${name}`, async () => {
     await core.readNamespacedServiceAccount({ name: 'default', namespace: name });

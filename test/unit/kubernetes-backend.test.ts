@@ -55,3 +55,38 @@ describe('validateObjects', () => {
     expect(await validateObjects([{ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' } }])).toEqual([{ object: 'Widget/w', message: 'no schema known for example.com/v1 Widget' }]);
   });
 });
+
+describe('the cors preset on a Traefik ingress class', () => {
+  const withClass = (className: string): AppSources => ({
+    config: { file: '.diploid.conf.js', value: { project: 'p', ingress: { domain: 'p.test', className }, environments: { production: {} } } },
+    services: [
+      { document: { file: 'services/web.js', value: { name: 'web', image: 'web:1', port: 8080, routes: ['@'] } }, origin: { kind: 'ops' as const } },
+      { document: { file: 'services/api.js', value: { name: 'api', image: 'api:1', port: 8080, routes: ['api'], cors: { origins: ['https://p.test'], credentials: true } } }, origin: { kind: 'ops' as const } },
+    ],
+  });
+
+  it('answers CORS with a headers Middleware the Ingress refers to, not nginx annotations', async () => {
+    const { objects, warnings } = compileKubernetes(resolveApp(withClass('traefik'), { environment: 'production' }));
+    expect(warnings).toEqual([]);
+    const middleware = objects.find((object) => object.kind === 'Middleware') as KubeObject & { spec: { headers: Record<string, unknown> } };
+    expect(middleware.apiVersion).toBe('traefik.io/v1alpha1');
+    expect(middleware.metadata).toMatchObject({ name: 'api-cors', namespace: 'p-production' });
+    expect(middleware.spec.headers).toMatchObject({
+      accessControlAllowOriginList: ['https://p.test'],
+      accessControlAllowCredentials: true,
+      addVaryHeader: true,
+    });
+    const api = objects.find((object) => object.kind === 'Ingress' && object.metadata.name === 'api');
+    expect(api?.metadata.annotations).toEqual({ 'traefik.ingress.kubernetes.io/router.middlewares': 'p-production-api-cors@kubernetescrd' });
+    // Applied before the Ingress that names it; valid against Traefik's CRD schema.
+    expect(objects.indexOf(middleware)).toBeLessThan(objects.indexOf(api as KubeObject));
+    expect(await validateObjects(objects)).toEqual([]);
+  });
+
+  it('keeps ingress-nginx annotations, and no Middleware, for nginx classes', () => {
+    const { objects } = compileKubernetes(resolveApp(withClass('nginx'), { environment: 'production' }));
+    expect(objects.some((object) => object.kind === 'Middleware')).toBe(false);
+    const api = objects.find((object) => object.kind === 'Ingress' && object.metadata.name === 'api');
+    expect(api?.metadata.annotations?.['nginx.ingress.kubernetes.io/enable-cors']).toBe('true');
+  });
+});

@@ -9,6 +9,7 @@ import { clusterService } from './network.js';
 import { sortObjects, type KubeObject } from './objects.js';
 import { reusedServices } from './reuse.js';
 import { autoscaler, disruptionBudget } from './scaling.js';
+import { corsMiddleware } from './traefik.js';
 import { workload } from './workload.js';
 
 export type { KubeObject } from './objects.js';
@@ -41,6 +42,7 @@ function serviceObjects(app: ResolvedApp, service: ResolvedService, warn: (messa
     work,
     autoscaler(app, service, work),
     disruptionBudget(app, service),
+    corsMiddleware(app, service),
     route,
   ];
   return candidates.filter((object): object is NonNullable<typeof object> => object !== undefined) as KubeObject[];

@@ -2,16 +2,22 @@ import type { IIngress } from 'kubernetes-models/networking.k8s.io/v1/Ingress';
 import type { IIngressRule } from 'kubernetes-models/networking.k8s.io/v1/IngressRule';
 import type { ResolvedApp, ResolvedRoute, ResolvedService } from '../../resolve/model.js';
 import { serviceLabels, sortKeys } from './labels.js';
+import { corsMiddlewareRef, isTraefikClass, TRAEFIK_MIDDLEWARES } from './traefik.js';
 
 const NGINX = 'nginx.ingress.kubernetes.io';
 
-/** One Ingress per service with routes; CORS and gRPC become ingress-nginx annotations. */
+/**
+ * One Ingress per service with routes; CORS and gRPC become ingress-nginx annotations, or for a
+ * Traefik class, CORS is a Middleware (traefik.ts) the Ingress refers to.
+ */
 export function ingress(app: ResolvedApp, service: ResolvedService, warn: (message: string) => void): IIngress | undefined {
   if (service.routes.length === 0) return undefined;
   const annotations: Record<string, string> = {};
   const nginx = app.ingress.className === undefined || app.ingress.className.includes('nginx');
-  if (service.cors !== undefined) {
-    if (!nginx) warn(`service "${service.name}": cors is set as ingress-nginx annotations, which ingress class "${app.ingress.className}" ignores; answer CORS in the app or use ingress.api "gateway"`);
+  if (service.cors !== undefined && isTraefikClass(app.ingress.className)) {
+    annotations[TRAEFIK_MIDDLEWARES] = corsMiddlewareRef(app, service);
+  } else if (service.cors !== undefined) {
+    if (!nginx) warn(`service "${service.name}": cors is set as ingress-nginx annotations, which ingress class "${app.ingress.className}" ignores; answer CORS in the app, use a nginx or traefik class, or ingress.api "gateway"`);
     Object.assign(annotations, {
       [`${NGINX}/enable-cors`]: 'true',
       [`${NGINX}/cors-allow-origin`]: service.cors.origins.join(', '),

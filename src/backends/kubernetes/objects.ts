@@ -20,6 +20,7 @@ const KIND_ORDER = [
   'DaemonSet',
   'HorizontalPodAutoscaler',
   'PodDisruptionBudget',
+  'Middleware',
   'Ingress',
   'HTTPRoute',
 ];

@@ -119,7 +119,9 @@ function placementOf(app: ResolvedApp, service: ResolvedService): Pick<IPodSpec,
   if (service.placement === 'spread') {
     return {
       topologySpreadConstraints: [
-        { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule', labelSelector },
+        // Honor: a node whose taints the pods don't tolerate is no place to spread to; counting
+        // it (the default) leaves replicas Pending on any cluster with a tainted node.
+        { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule', nodeTaintsPolicy: 'Honor', labelSelector },
         { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector },
       ],
     };

@@ -8,6 +8,7 @@ type ModelClass = new (data: unknown) => ValidatingModel;
 /** Module of the `kubernetes-models` class for an apiVersion and kind. */
 function modelModule(apiVersion: string, kind: string): string {
   if (apiVersion.startsWith('gateway.networking.k8s.io/')) return `@kubernetes-models/gateway-api/${apiVersion}/${kind}`;
+  if (apiVersion.startsWith('traefik.io/')) return `@kubernetes-models/traefik/${apiVersion}/${kind}`;
   return `kubernetes-models/${apiVersion}/${kind}`;
 }
 

@@ -10,7 +10,10 @@ import {
   SECRET_MOUNT,
   secretInstructions,
 } from '../../controller/manifests.js';
+import { addonsRbac } from '../../addons/rbac.js';
 import { toYaml } from '../../backends/serialize.js';
+import { DEFAULT_KEY_SECRET, KEY_SECRET_KEY } from '../../secrets/layout.js';
+import { secretsRbac } from '../../secrets/rbac.js';
 import { UserError } from '../../errors.js';
 import type { ConfigSpec } from '../../model/config.js';
 import { loadConfigForCommand } from '../load.js';
@@ -53,6 +56,7 @@ export function registerInitCommand(program: Command, output: Output): void {
         secretEnv,
         project: config.project,
       });
+      objects.push(...opsExtras(config, namespace));
       const advice = [
         `The controller reads its secrets from Secret ${namespace}/${options.secretName}, which diploid never writes. Create it:`,
         '',
@@ -62,6 +66,7 @@ export function registerInitCommand(program: Command, output: Output): void {
         `Optional: Secret ${namespace}/diploid-registry (type kubernetes.io/dockerconfigjson) lets build Jobs push to the registry;`,
         `Secret ${namespace}/diploid-git (keys username, password) lets them clone private repos.`,
         '',
+        ...keyAdvice(config, namespace),
       ].join('\n');
       if (options.dryRun === true) {
         output.out(objects.map((object) => toYaml(object)).join('---\n'));
@@ -109,3 +114,20 @@ function withoutCredentials(url: string): string {
   return url;
 }
 
+/** Rights for what the ops repo asks beyond environments: writing its Secrets, installing its add-ons. */
+function opsExtras(config: ConfigSpec, namespace: string) {
+  const who = { namespace, project: config.project, serviceAccount: 'diploid-controller' };
+  return [...(config.secrets === undefined ? [] : secretsRbac(who)), ...(config.addons === undefined ? [] : addonsRbac(who))];
+}
+
+/** How to give the controller the cluster's private key, when the ops repo keeps secrets. */
+function keyAdvice(config: ConfigSpec, namespace: string): string[] {
+  if (config.secrets === undefined) return [];
+  const name = config.secrets.keySecret ?? DEFAULT_KEY_SECRET;
+  return [
+    `The controller decrypts the ops repo's secrets with the cluster's private key (from \`diploid secrets keygen\`; keep a copy in your safe):`,
+    '',
+    `kubectl -n ${namespace} create secret generic ${name} --from-file=${KEY_SECRET_KEY}=cluster.key`,
+    '',
+  ];
+}

@@ -11,8 +11,8 @@ import type { Output } from '../output.js';
 import { collect, defaultCacheDir, parseRepoUrl } from '../options.js';
 
 interface PlanOptions {
-  repo: string;
-  branch: string;
+  repo?: string;
+  branch?: string;
   from?: string;
   to?: string;
   deleted?: boolean;
@@ -39,8 +39,9 @@ export function registerPlanCommand(program: Command, output: Output): void {
   program
     .command('plan')
     .description('Show what a push changes: environments to create, update or delete, images to build, services to deploy or reuse.')
-    .requiredOption('--repo <name>', `the pushed repo: a name under repos, or "${OPS_REPO}" for the ops repo`)
-    .requiredOption('--branch <name>', 'the pushed branch')
+    .option('--repo <name>', `the pushed repo: a name under repos, or "${OPS_REPO}" for the ops repo`)
+    .option('--branch <name>', 'the pushed branch')
+    .option('--from-scratch [ops-dir]', 'instead: what rebuilding the cluster from the ops repo (default: .) needs from outside git')
     .option('--from <sha>', 'the branch head before the push (omit, or all zeros, for a new branch)')
     .option('--to <sha>', 'the branch head after the push')
     .option('--deleted', 'the branch was deleted (same as --to 0000000...)')
@@ -51,7 +52,9 @@ export function registerPlanCommand(program: Command, output: Output): void {
     .option('--cache <dir>', 'cache of clones and checked-out trees (default: $DIPLOID_CACHE or ~/.cache/diploid)')
     .option('--current <file>', 'JSON list of the environments that exist now ({ name, namespace, branch, preview, updatedAt })')
     .addOption(new Option('-o, --output <format>', 'format').choices(['text', 'json']).default('text'))
-    .action(async (options: PlanOptions) => {
+    .action(async (options: PlanOptions & { fromScratch?: string | true }) => {
+      if (options.fromScratch !== undefined) return (await import('./from-scratch.js')).printRebuildPlan(options.fromScratch === true ? '.' : options.fromScratch, options.output, output);
+      if (options.repo === undefined || options.branch === undefined) throw new UserError('pass --repo NAME and --branch BRANCH (the push to plan), or --from-scratch');
       if (options.to === undefined && options.deleted !== true && options.closed !== true) throw new UserError('pass --to SHA (the new head), or --deleted / --closed');
       const urls = Object.fromEntries(options.repoUrl.map(parseRepoUrl));
       const locations = { ...(options.gitRoot === undefined ? {} : { gitRoot: options.gitRoot }), urls };

@@ -1,5 +1,11 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { kubernetesSchemaProblems } from '../../backends/kubernetes/schema-problems.js';
+import { SecretFileError } from '../../secrets/errors.js';
+import { secretsDir } from '../../secrets/layout.js';
+import { parseSopsFile } from '../../secrets/sops-file.js';
+import { listSecretFiles } from '../secret-store.js';
 import { ConfigError } from '../../errors.js';
 import { configSchema } from '../../model/config.js';
 import { checkRepoTargets } from '../../hosts/targets.js';
@@ -16,7 +22,7 @@ export function registerValidateCommand(program: Command, output: Output): void 
     .option('--repos <dir>', 'folder with one sub-folder per service repo, named as in repos')
     .action(async (opsDir: string, options: { repos?: string }) => {
       const { sources } = await loadForCommand(opsDir, options.repos, output);
-      const problems = [...checkApp(sources), ...branchRuleProblems(sources.config), ...repoTargetProblems(sources.config)];
+      const problems = [...checkApp(sources), ...branchRuleProblems(sources.config), ...repoTargetProblems(sources.config), ...secretFileProblems(opsDir, sources.config)];
       if (problems.length > 0) throw new ConfigError(problems);
       const environments = environmentNames(sources);
       // Valid for diploid; now valid for the API server too, object by object.
@@ -42,4 +48,20 @@ function repoTargetProblems(config: SourceDocument) {
 function branchRuleProblems(config: SourceDocument) {
   const parsed = configSchema.safeParse(config.value);
   return parsed.success ? checkBranchRules(parsed.data, config.file) : [];
+}
+
+/** Secret files that are not encrypted SOPS files (read, never decrypted: no key is needed). */
+function secretFileProblems(opsDir: string, config: SourceDocument) {
+  const parsed = configSchema.safeParse(config.value);
+  if (!parsed.success) return [];
+  const dir = secretsDir(parsed.data);
+  return listSecretFiles(opsDir, parsed.data).flatMap((file) => {
+    try {
+      parseSopsFile(readFileSync(join(opsDir, dir, file), 'utf8'), `${dir}/${file}`);
+      return [];
+    } catch (error) {
+      if (!(error instanceof SecretFileError)) throw error;
+      return [{ file: error.file, path: error.path, message: error.problem }];
+    }
+  });
 }

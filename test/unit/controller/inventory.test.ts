@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../../src/backends/kubernetes/objects.js';
-import { entryOf, inventoryDiff, inventoryOf, inventoryUnion } from '../../../src/cluster/inventory.js';
+import { entryOf, inventoryDiff, inventoryOf, inventoryUnion } from '../../../src/cluster/environment-inventory.js';
 
 const object = (apiVersion: string, kind: string, name: string, spec: unknown = {}): KubeObject => ({ apiVersion, kind, metadata: { name, namespace: 'ns' }, spec } as KubeObject);
 

@@ -1,0 +1,70 @@
+/**
+ * What the reconciler does besides environments, from the ops repo: the Secrets of an
+ * environment, written before its objects, and the cluster's add-ons, applied before any
+ * environment. Each is one function the reconciler calls at one place.
+ */
+import type * as k8s from '@kubernetes/client-node';
+import type { KubeObject } from '../backends/kubernetes/objects.js';
+import { applyAddons } from '../cluster/addons-apply.js';
+import { MissingClusterKeyError, writeEnvironmentSecrets } from '../cluster/secrets-sync.js';
+import { loadAddons } from '../addons/load.js';
+import { NoMatchingKeyError } from '../secrets/errors.js';
+import type { Workspace } from '../sources/git/workspace.js';
+import { RetryableError } from '../errors.js';
+
+/** One environment about to be deployed. */
+export interface EnvironmentSecretsRequest {
+  readonly workspace: Workspace;
+  /** The ops commit the environment is deployed from. */
+  readonly opsCommit: string;
+  readonly project: string;
+  readonly environment: string;
+  /** Whose secret files it gets: its own, or a preview's base environment's. */
+  readonly filesOf: string;
+  readonly namespace: string;
+  /** The environment's objects (its Namespace is applied first when Secrets are written). */
+  readonly objects: readonly KubeObject[];
+}
+
+/** Writes an environment's Secrets; throws to stop its deploy. */
+export type EnvironmentSecretsHook = (request: EnvironmentSecretsRequest) => Promise<void>;
+
+/** Applies the add-ons of the ops repo's default branch; throws to stop every environment. */
+export type AddonsHook = (workspace: Workspace) => Promise<void>;
+
+/** Secrets decrypted with the key in the controller's namespace and written by server-side apply. */
+export function kubeSecretsHook(kube: k8s.KubeConfig, controllerNamespace: string, log: (line: string) => void): EnvironmentSecretsHook {
+  return async (request) => {
+    const tree = await (await request.workspace.ops()).tree(request.opsCommit, '');
+    const { config } = await request.workspace.config(request.opsCommit);
+    const namespaceObject = request.objects.find((object) => object.kind === 'Namespace');
+    try {
+      const result = await writeEnvironmentSecrets(kube, { tree, config, project: request.project, environment: request.environment, filesOf: request.filesOf, namespace: request.namespace, controllerNamespace, ...(namespaceObject === undefined ? {} : { namespaceObject }) });
+      for (const item of result.written) if (item.outcome !== 'unchanged') log(`${request.environment}: secret ${item.secret} ${item.outcome} (keys ${item.keys.join(', ')})`);
+      for (const item of result.pruned) log(`${request.environment}: pruned secret ${item}`);
+    } catch (error) {
+      // Both are fixed in the cluster as well as in git (the key Secret replaced): retried, with backoff.
+      if (error instanceof MissingClusterKeyError || error instanceof NoMatchingKeyError) throw new RetryableError(error.message, { cause: error });
+      throw error;
+    }
+  };
+}
+
+/**
+ * Add-ons from the ops repo's default branch head. A commit applied successfully less than
+ * `freshMs` ago is not applied again: a resync pass reconciles many pushes in a row.
+ */
+export function kubeAddonsHook(kube: k8s.KubeConfig, options: { controllerNamespace: string; project: string; cacheDir: string; log: (line: string) => void; freshMs?: number; timeoutMs?: number }): AddonsHook {
+  let last: { commit: string; at: number } | undefined;
+  return async (workspace) => {
+    const ops = await workspace.ops();
+    const head = (await ops.branches()).get(await ops.defaultBranch());
+    if (head === undefined) return;
+    if (last?.commit === head && Date.now() - last.at < (options.freshMs ?? 60_000)) return;
+    const { config } = await workspace.config(head);
+    const addons = await loadAddons(await ops.tree(head, ''), config, options.cacheDir);
+    const result = await applyAddons(kube, addons, { inventoryNamespace: options.controllerNamespace, project: options.project, timeoutMs: options.timeoutMs ?? 300_000 });
+    if (result.applied.length > 0 || result.pruned.length > 0) options.log(`add-ons at ops@${head.slice(0, 12)}: ${result.applied.filter((item) => item.outcome !== 'unchanged').length} of ${result.applied.length} objects changed, ${result.pruned.length} pruned`);
+    last = { commit: head, at: Date.now() };
+  };
+}
