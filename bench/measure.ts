@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,8 +7,14 @@ import { fileURLToPath } from 'node:url';
 /** What one run of a command cost, process start to exit. */
 export interface Sample {
   readonly ms: number;
-  /** Peak resident set size, in MiB. */
+  /**
+   * Peak resident set size, in MiB, of the process tree: the larger of the process's own peak and
+   * the highest sum over it and its children (the sandbox that evaluates config files) seen while
+   * sampling every 10 ms. A child that lived between two samples is missed, so this is a floor.
+   */
   readonly rssMiB: number;
+  /** The process's own peak, without children. */
+  readonly ownRssMiB: number;
 }
 
 export interface Invocation {
@@ -28,6 +34,7 @@ export async function measure(invocation: Invocation): Promise<Sample> {
   const rssFile = join(tmpdir(), `diploid-bench-rss-${process.pid}-${Math.random().toString(36).slice(2)}`);
   const out = openSync(invocation.stdoutFile, 'w');
   let stderr = '';
+  let treePeakKiB = 0;
   const started = performance.now();
   try {
     const code = await new Promise<number | null>((resolve, reject) => {
@@ -37,13 +44,19 @@ export async function measure(invocation: Invocation): Promise<Sample> {
         env: { ...process.env, ...invocation.env, DIPLOID_BENCH_RSS_FILE: rssFile },
       });
       child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const sampler = setInterval(() => {
+        if (child.pid !== undefined) treePeakKiB = Math.max(treePeakKiB, treeRssKiB(child.pid));
+      }, 10);
       child.on('error', reject);
-      child.on('close', resolve);
+      child.on('close', (exit) => {
+        clearInterval(sampler);
+        resolve(exit);
+      });
     });
     const ms = performance.now() - started;
     if (code !== 0) throw new Error(`node ${invocation.args.join(' ')} exited with ${code}:\n${stderr.slice(-2000)}`);
     const rssKiB = Number(readFileSync(rssFile, 'utf8'));
-    return { ms, rssMiB: rssKiB / 1024 };
+    return { ms, rssMiB: Math.max(rssKiB, treePeakKiB) / 1024, ownRssMiB: rssKiB / 1024 };
   } finally {
     closeSync(out);
     rmSync(rssFile, { force: true });
@@ -54,4 +67,19 @@ export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/** Resident memory of a process and all its descendants now, in KiB (Linux /proc; 0 elsewhere). */
+function treeRssKiB(pid: number): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    let total = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      const children = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim();
+      for (const child of children === '' ? [] : children.split(' ')) total += treeRssKiB(Number(child));
+    }
+    return total;
+  } catch {
+    return 0;
+  }
 }

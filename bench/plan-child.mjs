@@ -9,11 +9,15 @@ const [root, opsDir, cacheDir, from, to, environment, runs] = process.argv.slice
 const dist = (path) => import(pathToFileURL(join(root, 'dist', path)).href);
 const { Workspace } = await dist('sources/git/index.js');
 const { planEnvironment } = await dist('plan/index.js');
+const { sandboxCounters } = await dist('sources/sandbox/sandbox.js');
 
 const started = performance.now();
 const workspace = new Workspace({ cacheDir, ops: opsDir, locations: {} });
 const before = await workspace.state({ branch: 'main', commits: { ops: from } });
+const evaluatedBefore = sandboxCounters.files;
 const after = await workspace.state({ branch: 'main', commits: { ops: to } });
+// Files of the second commit evaluated in a sandbox: only the one the push changed, when the cache works.
+const evaluatedAfter = sandboxCounters.files - evaluatedBefore;
 const loadMs = performance.now() - started;
 
 const target = { name: environment, branch: 'main', reason: 'benchmark' };
@@ -26,4 +30,4 @@ for (let i = 0; i < Number(runs) + 1; i++) {
 }
 const [first, ...rest] = times;
 rest.sort((a, b) => a - b);
-process.stdout.write(`${JSON.stringify({ loadMs, firstMs: first, medianMs: rest[Math.floor(rest.length / 2)] ?? first, services: after.sources.services.length, deploy: plan?.deploy ?? [], action: plan?.action ?? 'none' })}\n`);
+process.stdout.write(`${JSON.stringify({ loadMs, evaluatedBefore, evaluatedAfter, firstMs: first, medianMs: rest[Math.floor(rest.length / 2)] ?? first, services: after.sources.services.length, deploy: plan?.deploy ?? [], action: plan?.action ?? 'none' })}\n`);

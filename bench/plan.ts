@@ -25,6 +25,9 @@ export type PlanResult =
       readonly warmPlanMs: number;
       /** `diploid plan` as a user runs it, process start to exit, with a warm clone cache. */
       readonly commandMs: number;
+      /** Files evaluated in a sandbox to load the first commit, then the second (one file changed). */
+      readonly evaluatedBefore: number;
+      readonly evaluatedAfter: number;
     };
 
 export interface PlanOptions {
@@ -82,7 +85,7 @@ export async function benchPlan(options: PlanOptions): Promise<PlanResult> {
   for (let i = 0; i < options.runs; i++) commands.push((await measure({ args, cwd: options.work, stdoutFile })).ms);
   const output = readFileSync(stdoutFile, 'utf8');
 
-  const inProcess: Array<{ loadMs: number; firstMs: number; medianMs: number; deploy: string[] }> = [];
+  const inProcess: Array<{ loadMs: number; firstMs: number; medianMs: number; deploy: string[]; evaluatedBefore: number; evaluatedAfter: number }> = [];
   for (let i = 0; i < options.runs; i++) {
     const line = execFileSync(process.execPath, [child, options.root, ops, cache, from, to, environment, '5'], { encoding: 'utf8' });
     inProcess.push(JSON.parse(line) as (typeof inProcess)[number]);
@@ -98,5 +101,7 @@ export async function benchPlan(options: PlanOptions): Promise<PlanResult> {
     planMs: median(inProcess.map((r) => r.firstMs)),
     warmPlanMs: median(inProcess.map((r) => r.medianMs)),
     commandMs: median(commands),
+    evaluatedBefore: inProcess[0]!.evaluatedBefore,
+    evaluatedAfter: inProcess[0]!.evaluatedAfter,
   };
 }

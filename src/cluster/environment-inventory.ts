@@ -3,7 +3,7 @@ import * as k8s from '@kubernetes/client-node';
 import type { KubeObject } from '../backends/kubernetes/objects.js';
 import { stableStringify } from '../plan/resolve-state.js';
 import { describeObject } from './apply.js';
-import { statusOf } from './kube-client.js';
+import { objectClient, statusOf } from './kube-client.js';
 
 /** One object diploid applied: enough to find it again, and a hash of what was applied. */
 export interface InventoryEntry {
@@ -45,6 +45,11 @@ export function entryOf(object: KubeObject): InventoryEntry {
 /** The inventory of a set of objects, sorted by key. Pure. */
 export function inventoryOf(objects: readonly KubeObject[]): InventoryEntry[] {
   return sortEntries(objects.map(entryOf));
+}
+
+/** Entries already made, sorted by key as an inventory is (sorts the array given). Pure. */
+export function sortInventory(entries: InventoryEntry[]): InventoryEntry[] {
+  return sortEntries(entries);
 }
 
 /** Entries of `next`, plus those of `previous` it lacks: what is in the cluster after a deploy that pruned nothing. Pure. */
@@ -101,7 +106,7 @@ export function inventoryConfigMap(namespace: string, entries: readonly Inventor
  * skipped, and so is one that no longer carries diploid's managed-by label (someone took it over).
  */
 export async function pruneInventory(config: k8s.KubeConfig, previous: readonly InventoryEntry[], next: readonly InventoryEntry[]): Promise<string[]> {
-  const client = k8s.KubernetesObjectApi.makeApiClient(config);
+  const client = objectClient(config);
   const deleted: string[] = [];
   for (const entry of inventoryDiff(previous, next)) {
     const ref = { apiVersion: entry.apiVersion, kind: entry.kind, metadata: { name: entry.name, ...(entry.namespace === undefined ? {} : { namespace: entry.namespace }) } };

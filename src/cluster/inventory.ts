@@ -6,7 +6,7 @@
 import * as k8s from '@kubernetes/client-node';
 import type { KubeObject } from '../backends/kubernetes/objects.js';
 import { applyObjects } from './apply.js';
-import { statusOf } from './kube-client.js';
+import { objectClient, statusOf } from './kube-client.js';
 
 /** One object, by what identifies it. */
 export interface InventoryEntry {
@@ -52,7 +52,7 @@ export async function writeInventory(config: k8s.KubeConfig, namespace: string, 
 
 /** Deletes one object; gone already is fine. Returns whether it was there. */
 export async function deleteEntry(config: k8s.KubeConfig, entry: InventoryEntry): Promise<boolean> {
-  const client = k8s.KubernetesObjectApi.makeApiClient(config);
+  const client = objectClient(config);
   try {
     await client.delete({ apiVersion: entry.apiVersion, kind: entry.kind, metadata: { name: entry.name, ...(entry.namespace === undefined ? {} : { namespace: entry.namespace }) } });
     return true;

@@ -7,8 +7,11 @@ import type { ReconcileRequest } from './reconciler.js';
 
 /** Reads where a branch points now, in git (after fetching), not in what a webhook said. */
 export interface BranchHeads {
-  /** The branch's head commit, or undefined when the repo has no such branch. */
-  head(repo: string, branch: string): Promise<string | undefined>;
+  /**
+   * The branch's head commit, or undefined when the repo has no such branch. `workspace`, when
+   * given, is a fresh one the reconcile goes on with: its one fetch then serves the whole push.
+   */
+  head(repo: string, branch: string, workspace?: Workspace): Promise<string | undefined>;
 }
 
 /** What pinning did to a request. */
@@ -45,9 +48,9 @@ export function pinToHead(request: ReconcileRequest, head: string | undefined): 
 export class GitBranchHeads implements BranchHeads {
   constructor(private readonly options: { readonly ops: string; readonly locations: RepoLocations; readonly cacheDir: string }) {}
 
-  async head(repo: string, branch: string): Promise<string | undefined> {
+  async head(repo: string, branch: string, fresh?: Workspace): Promise<string | undefined> {
     // A fresh workspace fetches: a cached branch list could be older than the delivery.
-    const workspace = new Workspace({ cacheDir: this.options.cacheDir, ops: this.options.ops, locations: this.options.locations });
+    const workspace = fresh ?? new Workspace({ cacheDir: this.options.cacheDir, ops: this.options.ops, locations: this.options.locations });
     const ops = await workspace.ops();
     if (repo === OPS_REPO) return (await ops.branches()).get(branch);
     const opsHead = (await ops.branches()).get(await ops.defaultBranch());

@@ -84,8 +84,10 @@ export class Reconciler {
    */
   async reconcile(asked: ReconcileRequest, skip: ReadonlySet<string> = new Set()): Promise<ReconcileResult> {
     let request: ReconcileRequest;
+    // One workspace per reconcile: one fetch per repo, and each state loaded once for the pin, the plan and the deploy.
+    const workspace = new Workspace({ cacheDir: this.options.cacheDir, ops: this.options.ops, locations: this.options.locations });
     try {
-      const pinned = pinToHead(asked, asked.closed === true ? undefined : await this.heads.head(asked.repo, asked.branch));
+      const pinned = pinToHead(asked, asked.closed === true ? undefined : await this.heads.head(asked.repo, asked.branch, workspace));
       request = pinned.request;
       if (pinned.note !== undefined) this.log(`push ${asked.repo} ${asked.branch}: ${pinned.note}`);
     } catch (error) {
@@ -96,7 +98,7 @@ export class Reconciler {
     const current = currentEnvironments(await this.options.store.list());
     let planned;
     try {
-      planned = await planPush({ cacheDir: this.options.cacheDir, ops: this.options.ops, locations: this.options.locations, push: request, current });
+      planned = await planPush({ cacheDir: this.options.cacheDir, ops: this.options.ops, locations: this.options.locations, push: request, current, workspace });
     } catch (error) {
       const classified = classifyPlanError(error);
       this.log(`push ${request.repo} ${request.branch}: cannot plan (${classified.retryable ? 'will retry' : 'terminal'}): ${classified.message}`);
@@ -104,7 +106,6 @@ export class Reconciler {
     }
     const { plan } = planned;
     for (const note of plan.notes) this.log(`push ${request.repo} ${request.branch}: ${note}`);
-    const workspace = new Workspace({ cacheDir: this.options.cacheDir, ops: this.options.ops, locations: this.options.locations });
     // Add-ons first: an environment's objects may be custom resources of an add-on.
     const addons = await this.options.addons?.(workspace).then(() => undefined, (error: unknown) => classifyError(error));
     if (addons !== undefined) this.log(`push ${request.repo} ${request.branch}: add-ons failed (${addons.retryable ? 'will retry' : 'terminal'}), no environment reconciled: ${addons.message}`);

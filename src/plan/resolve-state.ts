@@ -19,8 +19,30 @@ export interface PreviewEnvironment {
   readonly base: string;
 }
 
+/**
+ * Results by state object: a push resolves the same loaded state for the plan and again for the
+ * deploy, and at 1000 services each resolution costs a few hundred ms. States are immutable
+ * values, so the memo changes no answer; it goes with the state.
+ */
+const resolved = new WeakMap<AppState, Map<string, ResolvedState>>();
+
 /** Resolves `environment` of a state; built images get their content tags. */
 export function resolveState(state: AppState, environment: string, preview?: PreviewEnvironment): ResolvedState {
+  const key = JSON.stringify([environment, preview?.name ?? null, preview?.namespace ?? null, preview?.base ?? null]);
+  let byKey = resolved.get(state);
+  if (byKey === undefined) {
+    byKey = new Map();
+    resolved.set(state, byKey);
+  }
+  let result = byKey.get(key);
+  if (result === undefined) {
+    result = resolveUncached(state, environment, preview);
+    byKey.set(key, result);
+  }
+  return result;
+}
+
+function resolveUncached(state: AppState, environment: string, preview?: PreviewEnvironment): ResolvedState {
   if (state.problems.length > 0) return { ok: false, problems: state.problems };
   const sources = preview === undefined ? state.sources : withPreviewEnvironment(state.sources, preview);
   const first = attempt(sources, () => resolveApp(sources, { environment }));

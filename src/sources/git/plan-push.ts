@@ -29,6 +29,8 @@ export interface PlanPushOptions {
   readonly push: PushRequest;
   /** Environments that exist now; without it, an environment exists when the push had a `before`. */
   readonly current?: readonly CurrentEnvironment[];
+  /** A workspace to read through (the controller's, for one push), so its fetches and states are shared; a new one by default. */
+  readonly workspace?: Workspace;
 }
 
 /**
@@ -37,7 +39,7 @@ export interface PlanPushOptions {
  * files fail validation fails alone; the others are still planned.
  */
 export async function planPush(options: PlanPushOptions): Promise<{ plan: Plan; warnings: readonly string[] }> {
-  const workspace = new Workspace({ cacheDir: options.cacheDir, ops: options.ops, locations: options.locations });
+  const workspace = options.workspace ?? new Workspace({ cacheDir: options.cacheDir, ops: options.ops, locations: options.locations });
   const request = options.push;
   const ops = await workspace.ops();
   const opsBranches = await ops.branches();

@@ -103,11 +103,19 @@ export function sandboxCommand(limits: SandboxLimits): { file: string; args: str
 }
 
 /**
+ * Files handed to a sandbox so far in this process, and how many times one was started: read by
+ * the benchmarks to show that a push re-evaluates only the files it changed.
+ */
+export const sandboxCounters = { files: 0, calls: 0 };
+
+/**
  * Evaluates files of one tree in a disposable sandbox process and returns each file's default
  * export as plain data, in the order asked. A file that times out, exhausts memory or floods the
  * output fails alone, located; the others are evaluated in a fresh process.
  */
 export async function evaluateInSandbox(tree: TreeReader, paths: readonly string[], limits: SandboxLimits = DEFAULT_SANDBOX_LIMITS): Promise<Evaluation[]> {
+  sandboxCounters.files += new Set(paths).size;
+  sandboxCounters.calls++;
   const results = new Map<string, Evaluation>();
   let remaining = [...new Set(paths)];
   while (remaining.length > 0) {

@@ -1,0 +1,122 @@
+// One size of the push benchmark, run by `bench/push.ts` with plain `node` against dist/ so that
+// the memory figures are the controller's own (no TypeScript loader in the process). The
+// controller is wired as `diploid controller` wires it: webhook server, delivery log, queue,
+// loop, reconciler. Prints one line of JSON.
+//   node bench/push-child.mjs ROOT SERVICES PUSHES OPS_DIR GIT_URL KUBECONFIG CACHE_DIR
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import * as k8s from '@kubernetes/client-node';
+
+const [root, servicesText, pushesText, ops, url, kubeconfig, cacheDir] = process.argv.slice(2);
+const services = Number(servicesText);
+const pushes = Number(pushesText);
+const dist = (path) => import(pathToFileURL(join(root, 'dist', path)).href);
+const { ConfigMapDeliveryLog } = await dist('controller/delivery-log.js');
+const { EventQueue } = await dist('controller/event-queue.js');
+const { ControllerLoop } = await dist('controller/loop.js');
+const { readResyncRequests } = await dist('controller/resync.js');
+const { createReconciler } = await dist('controller/runtime.js');
+const { ConfigMapStatusStore } = await dist('controller/status-store.js');
+const { condition } = await dist('controller/status.js');
+const { startWebhookServer } = await dist('controller/webhook-server.js');
+const { webhookPath, webhookRoutes } = await dist('hosts/routes.js');
+const { githubSignature } = await dist('hosts/signature.js');
+const { deriveWebhookSecret } = await dist('hosts/webhook-secret.js');
+const { sandboxCounters } = await dist('sources/sandbox/sandbox.js');
+
+const MASTER = 'bench-master-secret-0123456789abcdef0123';
+const NAMESPACE = 'bench-production';
+const system = `bench-system-${services}`;
+const serviceName = (index) => `svc-${String(index).padStart(4, '0')}`;
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
+const rssMiB = () => process.memoryUsage().rss / 1048576;
+const git = (...args) => execFileSync('git', args, { cwd: ops, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 'bench', GIT_AUTHOR_EMAIL: 'b@example.com', GIT_COMMITTER_NAME: 'bench', GIT_COMMITTER_EMAIL: 'b@example.com' } }).trim();
+const verbose = process.env.DIPLOID_BENCH_VERBOSE !== undefined;
+const log = (line) => {
+  if (verbose) process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+};
+
+// As `diploid controller --kubeconfig FILE` reads it.
+const { kubeConfigFrom } = await dist('cluster/kube-client.js');
+const kube = kubeConfigFrom(kubeconfig);
+const locations = { urls: { ops: url } };
+const reconciler = createReconciler(kube, { project: 'bench' }, { ops: url, locations, cacheDir, namespace: system, log });
+const store = new ConfigMapStatusStore(kube, system);
+const queue = new EventQueue();
+const target = { hostName: 'bed', host: { provider: 'github', token: { env: 'UNUSED' } }, repo: { name: 'ops', path: 'bench/ops' } };
+const server = await startWebhookServer({ routes: webhookRoutes([target], MASTER), queue, deliveries: new ConfigMapDeliveryLog(kube, system), port: 0, log });
+const loop = new ControllerLoop({ queue, reconciler, resync: () => readResyncRequests({ ops: url, locations, cacheDir, store }), resyncMs: 3_600_000, log });
+const apps = kube.makeApiClient(k8s.AppsV1Api);
+
+async function deliver(before, after, id) {
+  const payload = Buffer.from(JSON.stringify({ ref: 'refs/heads/main', before, after, created: false, deleted: false, repository: { full_name: 'bench/ops' } }));
+  const response = await fetch(`${server.url}${webhookPath('bed', 'ops')}`, {
+    method: 'POST',
+    body: payload,
+    headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': id, 'x-hub-signature-256': githubSignature(payload, deriveWebhookSecret(MASTER, 'bed', 'bench/ops')) },
+  });
+  if (response.status >= 300) throw new Error(`the webhook answered ${response.status}: ${await response.text()}`);
+}
+
+/**
+ * Status Ready at the commit and, for a push, the changed Deployment's new ReplicaSet available.
+ * The small Deployment is polled first; the status (which carries the inventory: 400 KB at 1000
+ * services) only once the rollout is done, so the poll itself does not slow the controller it shares a process with.
+ */
+async function readyAt(commit, changed, image, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  let rolledOut = changed === undefined;
+  for (;;) {
+    if (!rolledOut) {
+      const live = await apps.readNamespacedDeployment({ name: changed, namespace: NAMESPACE });
+      const s = live.status;
+      rolledOut = live.spec?.template.spec?.containers[0]?.image === image && (s?.observedGeneration ?? 0) >= (live.metadata?.generation ?? 1) && s?.updatedReplicas === 1 && s?.availableReplicas === 1 && (s?.replicas ?? 0) === 1;
+    }
+    if (rolledOut) {
+      const status = await store.get('production');
+      if (status?.commit === commit && condition(status, 'Ready')?.status === 'True') return;
+    }
+    if (Date.now() > deadline) throw new Error(`not Ready at ${commit} in ${timeoutMs / 1000}s (rolled out: ${rolledOut})`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+loop.start();
+let before = '0'.repeat(40);
+let head = git('rev-parse', 'HEAD');
+let started = performance.now();
+await deliver(before, head, `first-${services}-${Date.now()}`);
+await readyAt(head, undefined, undefined, 1_800_000);
+const firstDeployMs = performance.now() - started;
+const times = [];
+const evaluations = [];
+const rss = [];
+for (let push = 1; push <= pushes; push++) {
+  const index = (push * 37) % services;
+  const name = serviceName(index);
+  const file = join(ops, 'services', `${name}.js`);
+  writeFileSync(file, readFileSync(file, 'utf8').replace(/image: '([^:']+):[^']*'/, `image: '$1:1.${push}'`));
+  git('commit', '-q', '-am', `${name} 1.${push}`);
+  before = head;
+  head = git('rev-parse', 'HEAD');
+  git('push', '-q', url, 'main');
+  const image = /image: '([^']+)'/.exec(readFileSync(file, 'utf8'))[1];
+  const evaluated = sandboxCounters.files;
+  started = performance.now();
+  await deliver(before, head, `push-${services}-${push}-${Date.now()}`);
+  await readyAt(head, name, image, 600_000);
+  times.push(performance.now() - started);
+  evaluations.push(sandboxCounters.files - evaluated);
+  rss.push(rssMiB());
+  process.stderr.write(`  ${services} services, push ${push}: ${times.at(-1).toFixed(0)} ms, ${evaluations.at(-1)} files evaluated, RSS ${rss.at(-1).toFixed(0)} MiB\n`);
+}
+await server.close();
+await loop.stop();
+process.stdout.write(`${JSON.stringify({ services, firstDeployMs, pushMs: times, p50Ms: median(times), evaluationsPerPush: median(evaluations), rssMiB: rss.at(-1), rssAfterFirstPushMiB: rss[0], rss })}\n`);
+process.exit(0);
