@@ -7,6 +7,7 @@ import { githubSignature } from '../../../src/hosts/signature.js';
 import type { RepoTarget } from '../../../src/hosts/targets.js';
 import { deriveWebhookSecret } from '../../../src/hosts/webhook-secret.js';
 import { githubExamples, gitlabFixture } from '../hosts/helpers.js';
+import { random } from './mutate.js';
 
 /**
  * A seeded, bounded fuzz of the webhook endpoint, over real HTTP: forged deliveries (mutated
@@ -30,18 +31,6 @@ const secrets = {
 };
 const githubPush = Buffer.from(JSON.stringify(githubExamples('push').find((payload) => payload.ref === 'refs/heads/master')!));
 const gitlabPush = gitlabFixture('push');
-
-/** mulberry32: small, seeded, good enough to pick mutations. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Delivery {
   readonly path: string;
