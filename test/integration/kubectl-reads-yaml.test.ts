@@ -1,13 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import * as k8s from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { kubernetesBackend } from '../../src/backends/kubernetes/backend.js';
 import { compileKubernetes } from '../../src/backends/kubernetes/index.js';
 import { environmentNames, resolveApp } from '../../src/resolve/index.js';
 import { loadOpsDir } from '../../src/sources/load-dir.js';
 import { goldenCases, SHOP_EXAMPLE } from '../support/golden.js';
-import { eventually, kubeConfig, requireKubernetes, testbed } from './testbed.js';
+import { installHttpRouteCrd, requireKubernetes, testbed } from './testbed.js';
 
 const cases = [...goldenCases(), { name: 'examples/shop', opsDir: join(SHOP_EXAMPLE, 'ops') }];
 
@@ -16,30 +15,7 @@ const cases = [...goldenCases(), { name: 'examples/shop', opsDir: join(SHOP_EXAM
  * test is about reading YAML, not about Gateway API validation (kubernetes-models checks the
  * schema in the golden tests), so an HTTPRoute CRD that keeps every field is enough here.
  */
-beforeAll(async () => {
-  const api = kubeConfig().makeApiClient(k8s.ApiextensionsV1Api);
-  const name = 'httproutes.gateway.networking.k8s.io';
-  await api
-    .createCustomResourceDefinition({
-      body: {
-        // Groups under k8s.io are protected: the real Gateway API CRDs carry this approval too.
-        metadata: { name, annotations: { 'api-approved.kubernetes.io': 'https://github.com/kubernetes-sigs/gateway-api/pull/2466' } },
-        spec: {
-          group: 'gateway.networking.k8s.io',
-          names: { kind: 'HTTPRoute', plural: 'httproutes', singular: 'httproute', listKind: 'HTTPRouteList' },
-          scope: 'Namespaced',
-          versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', x_kubernetes_preserve_unknown_fields: true } } }],
-        },
-      },
-    })
-    .catch((error: unknown) => {
-      if (!(error instanceof k8s.ApiException && error.code === 409)) throw error;
-    });
-  await eventually('the HTTPRoute CRD to be established', async () => {
-    const crd = await api.readCustomResourceDefinition({ name });
-    return crd.status?.conditions?.some((condition) => condition.type === 'Established' && condition.status === 'True');
-  });
-});
+beforeAll(installHttpRouteCrd);
 
 /**
  * The rendered YAML is meant for kubectl, a YAML 1.1 reader: parsed by the real kubectl, every

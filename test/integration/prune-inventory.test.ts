@@ -13,7 +13,7 @@ import { INVENTORY_NAME, readInventory } from '../../src/cluster/environment-inv
 import { resolveApp } from '../../src/resolve/index.js';
 import { loadOpsDir } from '../../src/sources/load-dir.js';
 import { runCli, writeOpsRepo } from '../support/ops-repo.js';
-import { eventually, isNotFound, kubeConfig, requireKubernetes, uniqueSuffix } from './testbed.js';
+import { installHttpRouteCrd, isNotFound, kubeConfig, requireKubernetes, uniqueSuffix } from './testbed.js';
 
 const namespaces: string[] = [];
 afterAll(async () => {
@@ -22,29 +22,7 @@ afterAll(async () => {
 });
 
 /** A bare cluster has no Gateway API: a CRD that keeps every field stands in for the real one (the schema is checked in golden tests). */
-beforeAll(async () => {
-  const api = kubeConfig().makeApiClient(k8s.ApiextensionsV1Api);
-  const name = 'httproutes.gateway.networking.k8s.io';
-  await api
-    .createCustomResourceDefinition({
-      body: {
-        metadata: { name, annotations: { 'api-approved.kubernetes.io': 'https://github.com/kubernetes-sigs/gateway-api/pull/2466' } },
-        spec: {
-          group: 'gateway.networking.k8s.io',
-          names: { kind: 'HTTPRoute', plural: 'httproutes', singular: 'httproute', listKind: 'HTTPRouteList' },
-          scope: 'Namespaced',
-          versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', x_kubernetes_preserve_unknown_fields: true } } }],
-        },
-      },
-    })
-    .catch((error: unknown) => {
-      if (!(error instanceof k8s.ApiException && error.code === 409)) throw error;
-    });
-  await eventually('the HTTPRoute CRD to be established', async () => {
-    const crd = await api.readCustomResourceDefinition({ name });
-    return crd.status?.conditions?.some((condition) => condition.type === 'Established' && condition.status === 'True');
-  });
-});
+beforeAll(installHttpRouteCrd);
 
 const SERVICES: Record<string, string> = {
   'services/web.js': `import { defineService } from 'diploid';\nexport default defineService({ name: 'web', image: 'busybox:1.36', port: 8080, routes: ['www'] });\n`,

@@ -193,3 +193,33 @@ export async function eventually<T>(
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
+
+/**
+ * Installs a stand-in HTTPRoute CRD (the Gateway API's group and kind, any fields accepted) and
+ * waits until it is Established: enough for the API server to take and serve the routes diploid
+ * renders. Already there (another test file installed it) is fine.
+ */
+export async function installHttpRouteCrd(): Promise<void> {
+  const api = kubeConfig().makeApiClient(k8s.ApiextensionsV1Api);
+  const name = 'httproutes.gateway.networking.k8s.io';
+  await api
+    .createCustomResourceDefinition({
+      body: {
+        // Groups under k8s.io are protected: the real Gateway API CRDs carry this approval too.
+        metadata: { name, annotations: { 'api-approved.kubernetes.io': 'https://github.com/kubernetes-sigs/gateway-api/pull/2466' } },
+        spec: {
+          group: 'gateway.networking.k8s.io',
+          names: { kind: 'HTTPRoute', plural: 'httproutes', singular: 'httproute', listKind: 'HTTPRouteList' },
+          scope: 'Namespaced',
+          versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', x_kubernetes_preserve_unknown_fields: true } } }],
+        },
+      },
+    })
+    .catch((error: unknown) => {
+      if (!(error instanceof k8s.ApiException && error.code === 409)) throw error;
+    });
+  await eventually('the HTTPRoute CRD to be established', async () => {
+    const crd = await api.readCustomResourceDefinition({ name });
+    return crd.status?.conditions?.some((condition) => condition.type === 'Established' && condition.status === 'True');
+  });
+}
