@@ -114,8 +114,16 @@ function appFingerprint(app: ResolvedApp): string {
 
 /** Equal to `stableStringify({ app, service })`: keys sorted, so `app` comes first. */
 function serviceFingerprint(appPart: string, service: ResolvedService): string {
-  return `{"app":${appPart},"service":${stableStringify(service)}}`;
+  let text = serviceTexts.get(service);
+  if (text === undefined) {
+    text = stableStringify(service);
+    serviceTexts.set(service, text);
+  }
+  return `{"app":${appPart},"service":${text}}`;
 }
+
+/** A resolved service reused from an earlier resolution (see resolve/memo.ts) is serialized once. */
+const serviceTexts = new WeakMap<ResolvedService, string>();
 
 /**
  * `JSON.stringify` with every object's keys sorted. Written out rather than as a replacer, which

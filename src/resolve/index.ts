@@ -5,6 +5,7 @@ import { FragmentExpander } from './fragments.js';
 import { checkKubernetesRules } from './kubernetes-rules.js';
 import { mergeService, validateSources, type MergedService, type ValidatedSources } from './layers.js';
 import type { ResolvedApp, ResolvedPort, ResolvedRoute, ResolvedService } from './model.js';
+import { entryHolds, inputKey, memoBucket, TrackedMap, TrackedSet, type InputKey, type MemoEntry } from './memo.js';
 import { hasOwn, own } from './own.js';
 import { resolvePorts } from './ports.js';
 import { expandSpa } from './presets/spa.js';
@@ -84,30 +85,69 @@ function resolveEnvironment(validated: ValidatedSources, options: ResolveOptions
   checkSharedValues(validated, problems);
 
   const fragments = new FragmentExpander(config.fragments ?? {}, configFile, problems);
+  const addressPorts = options.addressPorts ?? 'service';
+  // Services whose inputs are those of an earlier clean resolution reuse its results (see memo.ts).
+  const bucket = memoBucket(config, configFile, name, addressPorts);
+  const problemsBefore = problems.list.length;
+  const keys = new Map<string, InputKey>();
+  for (const [serviceName, layers] of validated.services) keys.set(serviceName, inputKey(layers));
+  const ownEntry = (serviceName: string) => {
+    const entry = bucket.get(serviceName);
+    return entry !== undefined && entry.key === keys.get(serviceName) ? entry : undefined;
+  };
   const merged = new Map<string, MergedService>();
   const dockerfiles = new Map<string, string>();
   for (const serviceName of [...validated.services.keys()].sort()) {
+    const known = ownEntry(serviceName);
+    if (known !== undefined) {
+      if (known.dockerfile !== undefined) dockerfiles.set(serviceName, known.dockerfile);
+      merged.set(serviceName, known.merged);
+      continue;
+    }
     const service = mergeService(validated, serviceName, name, fragments);
     const spa = expandSpa(service.spec, images);
     if (spa.dockerfile !== undefined) dockerfiles.set(serviceName, spa.dockerfile);
     merged.set(serviceName, { ...service, spec: { ...spa.spec, name: serviceName } });
   }
   const ports = new Map<string, readonly ResolvedPort[]>();
-  for (const service of merged.values()) ports.set(service.name, resolvePorts(service, problems));
+  for (const service of merged.values()) ports.set(service.name, ownEntry(service.name)?.ports ?? resolvePorts(service, problems));
   const routes = new Map<string, readonly ResolvedRoute[]>();
-  const context: ResolveContext = { config, configFile, environment, services: merged, invalid: validated.invalid, ports, routes, problems, addressPorts: options.addressPorts ?? 'service' };
-  for (const service of merged.values()) routes.set(service.name, resolveRoutes(context, service, ports.get(service.name) ?? []));
+  const context: ResolveContext = { config, configFile, environment, services: merged, invalid: validated.invalid, ports, routes, problems, addressPorts };
+  for (const service of merged.values()) routes.set(service.name, ownEntry(service.name)?.routes ?? resolveRoutes(context, service, ports.get(service.name) ?? []));
 
   const services: ResolvedService[] = [];
+  const reused = new Set<string>();
+  const fresh: MemoEntry[] = [];
   for (const service of merged.values()) {
     const dockerfile = dockerfiles.get(service.name);
-    const resolved = resolveService(context, service, {
-      imageTag: own(options.imageTags, service.name) ?? DEFAULT_IMAGE_TAG,
+    const imageTag = own(options.imageTags, service.name) ?? DEFAULT_IMAGE_TAG;
+    const known = bucket.get(service.name);
+    if (entryHolds(known, keys.get(service.name) ?? '', imageTag, (other) => (validated.invalid.has(other) ? undefined : keys.get(other)), (other) => validated.invalid.has(other))) {
+      services.push(known.resolved);
+      reused.add(service.name);
+      fresh.push(known);
+      continue;
+    }
+    const reads = new Set<string>();
+    const invalidReads = new Map<string, boolean>();
+    const tracked = { services: new TrackedMap(merged, reads), ports: new TrackedMap(ports, reads), routes: new TrackedMap(routes, reads), invalid: new TrackedSet(validated.invalid, invalidReads) };
+    const resolved = resolveService({ ...context, ...tracked }, service, {
+      imageTag,
       ...(dockerfile === undefined ? {} : { inlineDockerfile: dockerfile }),
     });
-    if (resolved !== undefined) services.push(resolved);
+    if (resolved === undefined) continue;
+    services.push(resolved);
+    if (tracked.services.all || tracked.ports.all || tracked.routes.all || tracked.invalid.all) continue;
+    const readKeys = new Map<string, InputKey | undefined>();
+    for (const other of reads) readKeys.set(other, validated.invalid.has(other) ? undefined : keys.get(other));
+    fresh.push({ key: keys.get(service.name) ?? '', imageTag, merged: service, dockerfile, ports: ports.get(service.name) ?? [], routes: routes.get(service.name) ?? [], resolved, reads: readKeys, invalidReads });
   }
-  checkKubernetesRules(context, services, envConfig.namespace === undefined);
+  checkKubernetesRules(context, services, envConfig.namespace === undefined, reused);
+  // Only a clean resolution is remembered: a reused service then never hides a problem.
+  if (problems.list.length === problemsBefore) {
+    bucket.clear();
+    for (const entry of fresh) bucket.set(entry.merged.name, entry);
+  }
   return {
     project: config.project,
     environment,

@@ -23,7 +23,7 @@ import { describeValue, joinPath } from './problems.js';
  * resolver accepts is refused later at apply time. The names are the backend's own (shared
  * functions in model/kubernetes-names), not re-derived here.
  */
-export function checkKubernetesRules(context: ResolveContext, services: readonly ResolvedService[], namespaceIsDefault: boolean): void {
+export function checkKubernetesRules(context: ResolveContext, services: readonly ResolvedService[], namespaceIsDefault: boolean, alreadyChecked: ReadonlySet<string> = new Set()): void {
   const { environment, config, configFile, problems } = context;
   if (namespaceIsDefault && environment.namespace.length > MAX_LABEL) {
     problems.add(
@@ -34,7 +34,8 @@ export function checkKubernetesRules(context: ResolveContext, services: readonly
   }
   for (const service of services) {
     const merged = context.services.get(service.name);
-    if (merged === undefined) continue;
+    // A service reused from a clean resolution of the same inputs passed these checks then.
+    if (merged === undefined || alreadyChecked.has(service.name)) continue;
     checkNames(context, merged, service);
     checkMounts(context, merged, service);
     checkConfigMapSizes(context, merged, service);

@@ -7,6 +7,14 @@ type Issue = z.core.$ZodIssue;
 type AnySchema = z.core.$ZodType;
 
 /**
+ * Valid documents by value: the loader hands out the same value for a file whose content did not
+ * change, so a state that differs from the last one in one file validates that file only, and
+ * the result (the same spec object) lets the resolver reuse what it resolved from it. Documents
+ * are never changed once loaded; the entry goes with its value.
+ */
+const validated = new WeakMap<object, Array<{ readonly schema: AnySchema; readonly file: string; readonly prefix: string; readonly data: unknown }>>();
+
+/**
  * Validates one document against a schema and turns every zod issue into a problem that names
  * the file, the path, the bad value and what was expected, with a "did you mean" for typos.
  */
@@ -17,9 +25,14 @@ export function validateDocument<S extends AnySchema>(
   prefix: string,
   problems: Problems,
 ): z.core.output<S> | undefined {
+  const known = typeof value === 'object' && value !== null ? validated.get(value)?.find((entry) => entry.schema === schema && entry.file === file && entry.prefix === prefix) : undefined;
+  if (known !== undefined) return known.data as z.core.output<S>;
   if (!checkForbiddenKeys(value, file, prefix, problems)) return undefined;
   const result = (schema as unknown as z.ZodType).safeParse(value, { reportInput: true });
-  if (result.success) return result.data as z.core.output<S>;
+  if (result.success) {
+    if (typeof value === 'object' && value !== null) validated.set(value, [...(validated.get(value) ?? []).slice(-3), { schema, file, prefix, data: result.data }]);
+    return result.data as z.core.output<S>;
+  }
   for (const issue of result.error.issues) {
     for (const found of explain(issue, [], { schema, at: [] }, value)) problems.add(file, joinPath(prefix, ...found.path), found.message);
   }
