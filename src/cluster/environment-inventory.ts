@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import type { KubeObject } from '../backends/kubernetes/objects.js';
-import { stableStringify } from '../plan/resolve-state.js';
 import { describeObject } from './apply.js';
+import { objectDigest } from './object-digest.js';
 import { objectClient, statusOf } from './kube-client.js';
 
 /** One object diploid applied: enough to find it again, and a hash of what was applied. */
@@ -38,9 +37,10 @@ export function entryOf(object: KubeObject): InventoryEntry {
     kind: object.kind,
     ...(object.metadata.namespace === undefined ? {} : { namespace: object.metadata.namespace }),
     name: object.metadata.name,
-    hash: createHash('sha256').update(stableStringify(object)).digest('hex').slice(0, 16),
+    hash: objectDigest(object).slice(0, 16),
   };
 }
+
 
 /** The inventory of a set of objects, sorted by key. Pure. */
 export function inventoryOf(objects: readonly KubeObject[]): InventoryEntry[] {

@@ -5,7 +5,8 @@ import type { BuildRequest } from '../cluster/build-job.js';
 import { TerminalError } from '../errors.js';
 import { previewApp } from '../plan/preview-app.js';
 import { annotateSecretVersions, secretsDirOf } from '../secrets/versions.js';
-import { resolveState, stableStringify } from '../plan/resolve-state.js';
+import { resolveState } from '../plan/resolve-state.js';
+import { objectDigest } from '../cluster/object-digest.js';
 import type { AppState, EnvironmentPlan } from '../plan/types.js';
 import type { ResolvedApp } from '../resolve/model.js';
 
@@ -65,6 +66,7 @@ function compiled(app: ResolvedApp, buildsByService: ReadonlyMap<string, BuildRe
       return { build, ...(inline === undefined ? {} : { inlineDockerfile: inline }) };
     })
     .filter((build): build is NonNullable<typeof build> => build !== undefined);
-  const revision = createHash('sha256').update(stableStringify(objects)).digest('hex').slice(0, 20);
+  // A hash of the objects' digests in order: the same as hashing them all, without serializing again the unchanged ones.
+  const revision = createHash('sha256').update(objects.map(objectDigest).join('\n')).digest('hex').slice(0, 20);
   return { app, objects, builds, revision, warnings, annotate };
 }

@@ -20,9 +20,16 @@ export interface RepoTree extends TreeReader {
   readonly treeId?: string;
 }
 
-/** A folder on disk. Paths that lead outside it, through `..` or a symbolic link, do not exist. */
+/**
+ * A folder on disk. Paths that lead outside it, through `..` or a symbolic link, do not exist.
+ * Each file is located and read once per tree (a load asks for its id and its text several times);
+ * a tree is one load's view of the folder.
+ */
 export class DirectoryTree implements RepoTree {
   private readonly root: string;
+  private readonly located = new Map<string, string | undefined>();
+  private readonly contents = new Map<string, Buffer>();
+  private readonly ids = new Map<string, string>();
 
   constructor(root: string, readonly label: string) {
     this.root = realpathSync(resolve(root));
@@ -33,24 +40,43 @@ export class DirectoryTree implements RepoTree {
   }
 
   async read(path: string): Promise<string | undefined> {
-    const file = this.file(path);
-    return file === undefined ? undefined : readFileSync(file, 'utf8');
+    return this.bytes(path)?.toString('utf8');
   }
 
   async contentId(path: string): Promise<string | undefined> {
-    const file = this.file(path);
-    return file === undefined ? undefined : createHash('sha256').update(readFileSync(file)).digest('hex');
+    let id = this.ids.get(path);
+    if (id === undefined) {
+      const bytes = this.bytes(path);
+      if (bytes === undefined) return undefined;
+      id = createHash('sha256').update(bytes).digest('hex');
+      this.ids.set(path, id);
+    }
+    return id;
+  }
+
+  private bytes(path: string): Buffer | undefined {
+    let bytes = this.contents.get(path);
+    if (bytes === undefined) {
+      const file = this.file(path);
+      if (file === undefined) return undefined;
+      bytes = readFileSync(file);
+      this.contents.set(path, bytes);
+    }
+    return bytes;
   }
 
   /** The real path of a regular file inside the folder, or undefined. */
   private file(path: string): string | undefined {
+    if (this.located.has(path)) return this.located.get(path);
+    let found: string | undefined;
     try {
       const real = realpathSync(join(this.root, path));
-      if (real !== this.root && !real.startsWith(this.root + sep)) return undefined;
-      return statSync(real).isFile() ? real : undefined;
+      found = (real === this.root || real.startsWith(this.root + sep)) && statSync(real).isFile() ? real : undefined;
     } catch {
-      return undefined;
+      found = undefined;
     }
+    this.located.set(path, found);
+    return found;
   }
 }
 

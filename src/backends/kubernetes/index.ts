@@ -22,16 +22,39 @@ export interface KubernetesOutput {
   readonly warnings: readonly string[];
 }
 
-/** Compiles one resolved environment into plain Kubernetes objects. Pure: same app, same objects. */
+/**
+ * Compiles one resolved environment into plain Kubernetes objects. Pure: same app, same objects.
+ * Results are remembered by value (resolved values are immutable): `render` checks and then
+ * writes the same app, and the controller's resolution reuses unchanged services from push to
+ * push (resolve/memo.ts), so their objects are compiled once and keep their identity, which the
+ * hashes of the inventory are remembered by.
+ */
 export function compileKubernetes(app: ResolvedApp): KubernetesOutput {
+  const known = compiledApps.get(app);
+  if (known !== undefined) return known;
   const warnings: string[] = [];
-  const warn = (message: string) => warnings.push(message);
   // A namespace someone else owns is never rendered, so never labelled, applied or pruned.
   const objects: KubeObject[] = app.environment.ownsNamespace ? [namespace(app)] : [];
-  for (const service of app.services) objects.push(...serviceObjects(app, service, warn));
+  const appKey = JSON.stringify([app.project, app.environment, app.ingress, app.images, app.pullSecret ?? null]);
+  for (const service of app.services) {
+    let compiled = compiledServices.get(service);
+    if (compiled === undefined || compiled.appKey !== appKey) {
+      const serviceWarnings: string[] = [];
+      compiled = { appKey, objects: serviceObjects(app, service, (message) => serviceWarnings.push(message)), warnings: serviceWarnings };
+      compiledServices.set(service, compiled);
+    }
+    objects.push(...compiled.objects);
+    warnings.push(...compiled.warnings);
+  }
   objects.push(...(reusedServices(app) as KubeObject[]));
-  return { objects: sortObjects(objects), warnings };
+  const output = { objects: sortObjects(objects), warnings };
+  compiledApps.set(app, output);
+  return output;
 }
+
+const compiledApps = new WeakMap<ResolvedApp, KubernetesOutput>();
+/** A service's objects, with the environment-wide settings they were compiled under. */
+const compiledServices = new WeakMap<ResolvedService, { readonly appKey: string; readonly objects: readonly KubeObject[]; readonly warnings: readonly string[] }>();
 
 function serviceObjects(app: ResolvedApp, service: ResolvedService, warn: (message: string) => void): KubeObject[] {
   const files = planFiles(app, service);

@@ -199,7 +199,9 @@ function runBatch(tree: TreeReader, paths: readonly string[], limits: SandboxLim
 
     arm(5_000);
     void (async () => {
-      for (const path of pending) write({ op: 'evaluate', path, text: (await readForChild(tree, path, limits)) ?? null });
+      // One write for the whole batch: a write per file cost more than the files' evaluation here.
+      const messages = await Promise.all(pending.map(async (path) => JSON.stringify({ op: 'evaluate', path, text: (await readForChild(tree, path, limits)) ?? null } satisfies ParentMessage)));
+      if (!child.stdin.destroyed) child.stdin.write(`${messages.join('\n')}\n`);
     })().catch((error: unknown) => {
       child.kill('SIGKILL');
       reject(error);
