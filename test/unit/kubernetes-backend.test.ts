@@ -40,6 +40,29 @@ describe('the Kubernetes backend', () => {
   });
 });
 
+describe('compiling a state that shares resolved services with the last one', () => {
+  it('keeps the objects of unchanged services (the same values) and compiles the changed one', () => {
+    const first = resolveApp(sources([0, 1, 2]), { environment: 'production' });
+    const second = { ...first, services: first.services.map((service) => (service.name === 'api' ? { ...service, replicas: { kind: 'fixed' as const, count: 5 } } : service)) };
+    const a = compileKubernetes(first).objects;
+    const b = compileKubernetes(second).objects;
+    const pick = (objects: readonly KubeObject[], kind: string, name: string) => objects.find((object) => object.kind === kind && object.metadata.name === name);
+    expect(pick(b, 'Deployment', 'cache')).toBe(pick(a, 'Deployment', 'cache'));
+    expect(pick(b, 'Deployment', 'api')).not.toBe(pick(a, 'Deployment', 'api'));
+    expect((pick(b, 'Deployment', 'api') as KubeObject & { spec: { replicas: number } }).spec.replicas).toBe(5);
+    // Whatever was remembered, the output equals compiling afresh from copies.
+    expect(b).toEqual(compileKubernetes(structuredClone(second)).objects);
+  });
+
+  it('compiles every service again under other environment-wide settings', () => {
+    const first = resolveApp(sources([0, 1, 2]), { environment: 'production' });
+    const moved = { ...first, environment: { ...first.environment, namespace: 'elsewhere' } };
+    const objects = compileKubernetes(moved).objects;
+    expect(objects.filter((object) => object.kind !== 'Namespace').every((object) => object.metadata.namespace === 'elsewhere')).toBe(true);
+    expect(compileKubernetes(first).objects.find((object) => object.kind === 'Deployment')?.metadata.namespace).toBe('p-production');
+  });
+});
+
 describe('validateObjects', () => {
   it('accepts a valid object and refuses an invalid one, naming the field', async () => {
     const good: KubeObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'ok' }, data: { a: 'b' } };
@@ -49,6 +72,17 @@ describe('validateObjects', () => {
     expect(violations).toHaveLength(1);
     expect(violations[0]?.object).toBe('Deployment/bad');
     expect(violations[0]?.message).toContain('replicas');
+  });
+
+  it('validates the objects as they are, leaving them unchanged, and skips fields left undefined as the API would', async () => {
+    const objects = compileKubernetes(resolveApp(sources([0, 1, 2]), { environment: 'production' })).objects;
+    const before = structuredClone(objects);
+    expect(await validateObjects(objects)).toEqual([]);
+    expect(objects).toStrictEqual(before);
+    const withHole: KubeObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'hole', labels: undefined }, data: { a: 'b' }, binaryData: undefined };
+    expect(await validateObjects([withHole])).toEqual([]);
+    const wrongNested: KubeObject = { apiVersion: 'v1', kind: 'Service', metadata: { name: 's' }, spec: { ports: [{ port: 'eighty' }] } };
+    expect((await validateObjects([wrongNested]))[0]?.message).toContain('/spec/ports/0/port');
   });
 
   it('refuses a kind it has no schema for rather than passing it', async () => {
