@@ -97,7 +97,7 @@ export async function heldBackPhase(context: RunContext, desired: DesiredEnviron
   const others = deployed.app.services.map((service) => service.name).filter((name) => !failed.has(name));
   const message = `the build of ${[...failed.keys()].join(', ')} failed; ${others.length === 0 ? 'nothing else to deploy' : `deployed ${others.join(', ')}`} (revision ${deployed.revision}, ${result.pruned.length} pruned): ${why.join('; ')}`;
   // Applied is what runs; attempted is what git asked for, so the same commit is not built again.
-  await report.status({ ...fields, appliedRevision: deployed.revision, attemptedRevision: desired.revision, images, inventory: result.inventory }, 'stalled', 'BuildFailed', message);
+  await report.status({ ...fields, appliedRevision: deployed.revision, attemptedRevision: desired.revision, images }, 'stalled', 'BuildFailed', message);
   await report.commit('failed', `BuildFailed: ${message}`);
   return { environment: plan.name, result: 'stalled', reason: 'BuildFailed', message, jobsCreated };
 }
@@ -120,7 +120,7 @@ export async function reportPhase(context: RunContext, desired: DesiredEnvironme
   const drift = result.drifted.length === 0 ? '' : `; drift reverted (edited in the cluster): ${result.drifted.join(', ')}`;
   const message = `deployed revision ${desired.revision} from ${fields.repo ?? push.repo}@${fields.commit?.slice(0, 12) ?? push.branch}: ${changed} of ${result.applied.length} objects changed, ${result.pruned.length} pruned${drift}`;
   const history = recordDeploy(fields.history, deployRecord(context, desired.revision, fields, images));
-  await report.status({ ...fields, appliedRevision: desired.revision, images, inventory: result.inventory, history, ...(result.drifted.length === 0 ? {} : { drift: result.drifted }) }, 'ready', result.drifted.length === 0 ? 'Succeeded' : 'DriftReverted', message);
+  await report.status({ ...fields, appliedRevision: desired.revision, images, history, ...(result.drifted.length === 0 ? {} : { drift: result.drifted }) }, 'ready', result.drifted.length === 0 ? 'Succeeded' : 'DriftReverted', message);
   const url = plan.preview !== undefined && desired.app.environment.domain !== undefined ? `https://${desired.app.environment.domain}` : undefined;
   await report.commit('deployed', `Deployed to ${plan.name}`, url);
   return { environment: plan.name, result: 'deployed', reason: result.drifted.length === 0 ? 'Succeeded' : 'DriftReverted', message, jobsCreated };

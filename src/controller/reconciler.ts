@@ -146,7 +146,7 @@ export class Reconciler {
       if (status !== undefined) {
         const now = this.now().toISOString();
         const message = `torn down: ${target.reason}; a new push brings it back`;
-        const { appliedRevision: _applied, attemptedRevision: _attempted, inventory: _inventory, drift: _drift, ...rest } = status;
+        const { appliedRevision: _applied, attemptedRevision: _attempted, drift: _drift, ...rest } = status;
         await this.options.store.put({ ...rest, expiredAt: now, conditions: conditionsFor('stalled', 'Expired', message, now, status.conditions) });
       }
       outcomes.push({ environment: target.name, result: 'deleted', reason: 'Expired', message: target.reason, jobsCreated: 0 });
@@ -176,7 +176,6 @@ export class Reconciler {
       ...(commit === undefined ? {} : { commit }),
       ...(previous?.appliedRevision === undefined ? {} : { appliedRevision: previous.appliedRevision }),
       ...(previous?.images === undefined ? {} : { images: previous.images }),
-      ...(previous?.inventory === undefined ? {} : { inventory: previous.inventory }),
       ...(previous?.commits === undefined ? {} : { commits: previous.commits }),
       ...(previous?.history === undefined ? {} : { history: previous.history }),
       ...(pin === undefined ? {} : { pin }),

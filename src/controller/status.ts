@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import type { KubeObject } from '../backends/kubernetes/objects.js';
-import type { InventoryEntry } from '../cluster/environment-inventory.js';
 import type { CurrentEnvironment } from '../plan/types.js';
 import type { DeployRecord, Pin } from './history.js';
 
@@ -45,8 +44,8 @@ export interface EnvironmentStatus {
   readonly appliedRevision?: string;
   /** Hash of the objects the last attempt wanted. */
   readonly attemptedRevision?: string;
-  /** The objects the applied revision put in the cluster; the next deploy prunes what it no longer renders. */
-  readonly inventory?: readonly InventoryEntry[];
+  // The objects a deploy put in the cluster are in the namespace's diploid-inventory ConfigMap,
+  // not here: with them, the status of 1000 services passed a ConfigMap's 1 MiB after 3 pushes.
   /** Image references deployed, by service. */
   readonly images?: Readonly<Record<string, string>>;
   /** Objects found edited in the cluster (and put back) by the last resync, as `Kind namespace/name`. */
