@@ -1,6 +1,6 @@
 import { defaultNamespace } from '../model/kubernetes-names.js';
 import { own } from '../resolve/own.js';
-import { resolveState, type ResolvedState } from './resolve-state.js';
+import { resolveState, sameFingerprint, type ResolvedState } from './resolve-state.js';
 import type { AppState, CurrentEnvironment, EnvironmentPlan, ImageBuild, PlanTarget, PreviewSettings, ReusedService } from './types.js';
 
 /** The states one environment is planned from. */
@@ -40,10 +40,14 @@ export function planEnvironment(target: PlanTarget, states: EnvironmentStates, c
     const reference = resolveState(states.base ?? states.after, target.name, preview);
     inside = changedFrom(after, reference);
     if (beforeOk !== undefined) insideBefore = changedFrom(beforeOk, reference);
-    reuse = [...after.fingerprints.keys()].filter((name) => !inside.includes(name)).map((service) => ({ service, namespace: settings.baseNamespace }));
+    const changed = new Set(inside);
+    reuse = [...after.fingerprints.keys()].filter((name) => !changed.has(name)).map((service) => ({ service, namespace: settings.baseNamespace }));
   }
-  const deploy = inside.filter((name) => beforeOk === undefined || !insideBefore.includes(name) || beforeOk.fingerprints.get(name) !== after.fingerprints.get(name)).sort();
-  const remove = insideBefore.filter((name) => !inside.includes(name)).sort();
+  // Sets: at 1000 services, `includes` in a filter was a million comparisons.
+  const insideSet = new Set(inside);
+  const insideBeforeSet = new Set(insideBefore);
+  const deploy = inside.filter((name) => beforeOk === undefined || !insideBeforeSet.has(name) || !sameFingerprint(beforeOk.fingerprints, after.fingerprints, name)).sort();
+  const remove = insideBefore.filter((name) => !insideSet.has(name)).sort();
   const builds = deploy
     .map((name) => after.builds.get(name))
     .filter((build): build is ImageBuild => build !== undefined && (beforeOk === undefined || beforeOk.builds.get(build.service)?.tag !== build.tag));
@@ -54,7 +58,7 @@ export function planEnvironment(target: PlanTarget, states: EnvironmentStates, c
 /** Services of `state` that differ from `reference` (or that it lacks): what a `single` preview deploys. */
 function changedFrom(state: Extract<ResolvedState, { ok: true }>, reference: ResolvedState): string[] {
   if (!reference.ok) return [...state.fingerprints.keys()];
-  return [...state.fingerprints].filter(([name, print]) => reference.fingerprints.get(name) !== print).map(([name]) => name);
+  return [...state.fingerprints.keys()].filter((name) => !sameFingerprint(state.fingerprints, reference.fingerprints, name));
 }
 
 function previewSettings(preview: NonNullable<PlanTarget['preview']>, state: AppState): PreviewSettings {

@@ -9,7 +9,13 @@ import type { AppState, ImageBuild } from './types.js';
 
 /** One environment of one state, resolved with content tags, or why it could not be. */
 export type ResolvedState =
-  | { readonly ok: true; readonly app: ResolvedApp; readonly builds: ReadonlyMap<string, ImageBuild>; readonly fingerprints: ReadonlyMap<string, string> }
+  | {
+      readonly ok: true;
+      readonly app: ResolvedApp;
+      readonly builds: ReadonlyMap<string, ImageBuild>;
+      /** What each service's deployment depends on; computed when asked (see `sameFingerprint`). */
+      readonly fingerprints: ReadonlyMap<string, string>;
+    }
   | { readonly ok: false; readonly problems: readonly ConfigProblem[] };
 
 /** A preview environment to add to the config before resolving: the base's settings, its own namespace. */
@@ -72,11 +78,12 @@ function resolveUncached(state: AppState, environment: string, preview?: Preview
   if (!second.ok) return second;
   const app = second.value;
   const builds = new Map<string, ImageBuild>();
-  const fingerprints = new Map<string, string>();
   const appPart = appFingerprint(app);
+  const secretsDir = secretsDirOf(sources.config.value);
+  // A secret file changed in git changes the services that use it (by object id, never by value).
+  const secretPart = (service: ResolvedService) => secretVersions(state.repos.ops?.objects, secretsDir, preview?.base ?? environment, secretsOf(service));
+  const fingerprints = new Fingerprints(app.services, appPart, (service) => serviceFingerprint(appPart, service) + secretPart(service), secretPart);
   for (const service of app.services) {
-    // A secret file changed in git changes the services that use it (by object id, never by value).
-    fingerprints.set(service.name, serviceFingerprint(appPart, service) + secretVersions(state.repos.ops?.objects, secretsDirOf(sources.config.value), preview?.base ?? environment, referencedSecrets(service)));
     const image = service.image;
     const tag = tags[service.name];
     const commit = commits[service.name];
@@ -95,6 +102,87 @@ function resolveUncached(state: AppState, environment: string, preview?: Preview
     });
   }
   return { ok: true, app, builds, fingerprints };
+}
+
+/**
+ * Fingerprints by service name, each made when first asked for: a plan compares two states, and
+ * a service the resolver reused (the same resolved value in both, see resolve/memo.ts) is equal
+ * without serializing it; only services whose values differ are serialized and compared.
+ */
+class Fingerprints implements ReadonlyMap<string, string> {
+  private readonly made = new Map<string, string>();
+  readonly services: ReadonlyMap<string, ResolvedService>;
+
+  constructor(
+    services: readonly ResolvedService[],
+    readonly appPart: string,
+    private readonly make: (service: ResolvedService) => string,
+    readonly secretPart: (service: ResolvedService) => string,
+  ) {
+    this.services = new Map(services.map((service) => [service.name, service]));
+  }
+
+  get(name: string): string | undefined {
+    let print = this.made.get(name);
+    if (print === undefined) {
+      const service = this.services.get(name);
+      if (service === undefined) return undefined;
+      print = this.make(service);
+      this.made.set(name, print);
+    }
+    return print;
+  }
+
+  has(name: string): boolean {
+    return this.services.has(name);
+  }
+
+  get size(): number {
+    return this.services.size;
+  }
+
+  keys(): MapIterator<string> {
+    return this.services.keys();
+  }
+
+  *entries(): MapIterator<[string, string]> {
+    for (const name of this.services.keys()) yield [name, this.get(name)!];
+  }
+
+  *values(): MapIterator<string> {
+    for (const name of this.services.keys()) yield this.get(name)!;
+  }
+
+  forEach(callback: (value: string, key: string, map: ReadonlyMap<string, string>) => void): void {
+    for (const [name, print] of this.entries()) callback(print, name, this);
+  }
+
+  [Symbol.iterator](): MapIterator<[string, string]> {
+    return this.entries();
+  }
+}
+
+/** The secrets a service reads, found once per resolved value. */
+function secretsOf(service: ResolvedService): ReadonlySet<string> {
+  let names = secretNames.get(service);
+  if (names === undefined) {
+    names = referencedSecrets(service);
+    secretNames.set(service, names);
+  }
+  return names;
+}
+const secretNames = new WeakMap<ResolvedService, ReadonlySet<string>>();
+
+/** Whether a service has the same fingerprint in two resolved states (false when one lacks it). */
+export function sameFingerprint(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>, name: string): boolean {
+  if (a instanceof Fingerprints && b instanceof Fingerprints) {
+    const service = a.services.get(name);
+    if (service === undefined || b.services.get(name) === undefined) return false;
+    // The same resolved value under equal environment-wide settings: equal, whatever it contains.
+    if (service === b.services.get(name) && a.appPart === b.appPart) return a.secretPart(service) === b.secretPart(service);
+  }
+  const print = a.get(name);
+  return print !== undefined && print === b.get(name);
 }
 
 /**
