@@ -150,13 +150,14 @@ function readsOf(module: vm.Module, seen = new Set<vm.Module>()): string[] {
   return [...(own === undefined ? [] : [own]), ...imported];
 }
 
-async function evaluate(path: string): Promise<ChildMessage> {
+async function evaluate(path: string, watchdog: boolean): Promise<ChildMessage> {
   const started = Date.now();
   const remaining = () => Math.max(1, settings.timeMs - (Date.now() - started));
   try {
     const module = await treeModule(path);
     if (module.status === 'unlinked') await module.link(link);
-    if (module.status === 'linked') await withTimeout(module.evaluate({ timeout: remaining() }), remaining());
+    // Without the watchdog, an endless loop is stopped by the parent, which kills this process and asks again with it.
+    if (module.status === 'linked') await withTimeout(module.evaluate(watchdog ? { timeout: remaining() } : {}), remaining());
     if (module.status === 'errored') throw module.error;
     const namespace = module.namespace as Record<string, unknown>;
     let value: unknown = Object.getOwnPropertyDescriptor(namespace, 'default')?.value;
@@ -246,7 +247,7 @@ lines.on('line', (line) => {
     return;
   }
   if (!sources.has(message.path)) sources.set(message.path, message.text);
-  queue = queue.then(async () => send(await evaluate(message.path)));
+  queue = queue.then(async () => send(await evaluate(message.path, message.watchdog === true)));
 });
 lines.on('close', () => void queue.then(() => process.exit(0)));
 send({ op: 'ready' });

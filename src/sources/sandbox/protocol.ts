@@ -7,7 +7,17 @@
 /** Parent -> child. */
 export type ParentMessage =
   /** Evaluate `path` (a path inside the tree) and report its default export; its text comes along, saving a round trip. */
-  | { readonly op: 'evaluate'; readonly path: string; readonly text: string | null }
+  | {
+      readonly op: 'evaluate';
+      readonly path: string;
+      readonly text: string | null;
+      /**
+       * Run its synchronous code under V8's watchdog, which stops an endless loop and says so. Set
+       * only for a file that already ran out of time once: the watchdog costs about half a
+       * millisecond per file (a thread per evaluation), most of the time of a 1000-file load.
+       */
+      readonly watchdog?: boolean;
+    }
   /** The answer to a `read`: the file's text, or null when the tree has no such file. */
   | { readonly op: 'source'; readonly path: string; readonly text: string | null };
 

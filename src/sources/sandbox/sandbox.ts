@@ -117,38 +117,51 @@ export async function evaluateInSandbox(tree: TreeReader, paths: readonly string
   sandboxCounters.files += new Set(paths).size;
   sandboxCounters.calls++;
   const results = new Map<string, Evaluation>();
+  // Files that ran out of time once: evaluated again, alone in a fresh process, under V8's watchdog.
+  const watched = new Set<string>();
   let remaining = [...new Set(paths)];
   while (remaining.length > 0) {
-    const stopped = await runBatch(tree, remaining, limits, results);
-    if (stopped !== undefined) results.set(stopped.path, stopped.evaluation);
+    const stopped = await runBatch(tree, remaining, limits, results, watched);
+    if (stopped !== undefined) {
+      if (stopped.timedOut && !watched.has(stopped.path)) watched.add(stopped.path);
+      else results.set(stopped.path, stopped.evaluation);
+    }
     remaining = remaining.filter((path) => !results.has(path));
   }
   return paths.map((path) => results.get(path)!);
 }
 
 /** Runs one sandbox process over `paths`; returns the file it was stopped at, if it was. */
-function runBatch(tree: TreeReader, paths: readonly string[], limits: SandboxLimits, results: Map<string, Evaluation>): Promise<{ path: string; evaluation: Evaluation } | undefined> {
+function runBatch(
+  tree: TreeReader,
+  paths: readonly string[],
+  limits: SandboxLimits,
+  results: Map<string, Evaluation>,
+  watched: ReadonlySet<string>,
+): Promise<{ path: string; evaluation: Evaluation; timedOut: boolean } | undefined> {
   const settings: ChildSettings = { label: tree.label, timeMs: limits.timeMs };
   const command = sandboxCommand(limits);
   const child = spawn(command.file, [...command.args, join(distRoot(), 'sources/sandbox/child.js'), JSON.stringify(settings)], command.options) as ChildProcessWithoutNullStreams;
 
   return new Promise((resolve, reject) => {
-    let pending = paths.filter((path) => !results.has(path));
+    // A file to watch is evaluated alone: the watchdog is its own process's, nothing else waits on it.
+    const first = paths.find((path) => !results.has(path));
+    let pending = first !== undefined && watched.has(first) ? [first] : paths.filter((path) => !results.has(path) && !watched.has(path));
     let outputBytes = 0;
-    let stopped: { path: string; evaluation: Evaluation } | undefined;
+    let stopped: { path: string; evaluation: Evaluation; timedOut: boolean } | undefined;
     let stderr = '';
     let ready = false;
     let timer: NodeJS.Timeout | undefined;
     const current = () => pending[0];
-    const stop = (message: string) => {
+    const stop = (message: string, timedOut = false) => {
       const path = current();
-      if (stopped === undefined && path !== undefined) stopped = { path, evaluation: { ok: false, message } };
+      if (stopped === undefined && path !== undefined) stopped = { path, evaluation: { ok: false, message }, timedOut };
       child.kill('SIGKILL');
     };
     // Startup takes a moment of its own; after that each file has its time.
     const arm = (extraMs: number) => {
       clearTimeout(timer);
-      timer = setTimeout(() => stop(`did not finish within ${limits.timeMs} ms (an endless loop, or a promise that never settles?)`), limits.timeMs + extraMs);
+      timer = setTimeout(() => stop(`did not finish within ${limits.timeMs} ms (an endless loop, or a promise that never settles?)`, true), limits.timeMs + extraMs);
     };
     const write = (message: ParentMessage) => {
       if (!child.stdin.destroyed) child.stdin.write(`${JSON.stringify(message)}\n`);
@@ -194,13 +207,13 @@ function runBatch(tree: TreeReader, paths: readonly string[], limits: SandboxLim
       clearTimeout(timer);
       if (stopped !== undefined || pending.length === 0) return resolve(stopped);
       if (!ready) return reject(new InternalError(`the evaluation sandbox did not start (${signal ?? `exit code ${code}`}): ${stderr.trim().split('\n').slice(-3).join(' ')}`));
-      resolve({ path: current()!, evaluation: { ok: false, message: `stopped the evaluation (${signal ?? `exit code ${code}`}): it ran out of memory (limit ${limits.memoryMb} MB) or crashed the sandbox` } });
+      resolve({ path: current()!, evaluation: { ok: false, message: `stopped the evaluation (${signal ?? `exit code ${code}`}): it ran out of memory (limit ${limits.memoryMb} MB) or crashed the sandbox` }, timedOut: false });
     });
 
     arm(5_000);
     void (async () => {
       // One write for the whole batch: a write per file cost more than the files' evaluation here.
-      const messages = await Promise.all(pending.map(async (path) => JSON.stringify({ op: 'evaluate', path, text: (await readForChild(tree, path, limits)) ?? null } satisfies ParentMessage)));
+      const messages = await Promise.all(pending.map(async (path) => JSON.stringify({ op: 'evaluate', path, text: (await readForChild(tree, path, limits)) ?? null, ...(watched.has(path) ? { watchdog: true } : {}) } satisfies ParentMessage)));
       if (!child.stdin.destroyed) child.stdin.write(`${messages.join('\n')}\n`);
     })().catch((error: unknown) => {
       child.kill('SIGKILL');
