@@ -245,6 +245,19 @@ describe('the shop example applied with `diploid apply` on a real node', () => {
     expect(other.headers['access-control-allow-origin']).toBeUndefined();
   });
 
+  it('holds the api until the cache answers (`after`)', async () => {
+    const [api] = await pods(NAMESPACE, 'api');
+    const [cache] = await pods(NAMESPACE, 'cache');
+    const wait = api?.status?.initContainerStatuses?.find((container) => container.name === 'wait-for-cache')?.state?.terminated;
+    const cacheStarted = cache?.status?.containerStatuses?.find((container) => container.name === 'cache')?.state?.running?.startedAt;
+    const apiStarted = api?.status?.containerStatuses?.find((container) => container.name === 'api')?.state?.running?.startedAt;
+    expect(wait?.exitCode).toBe(0);
+    const time = (value: unknown) => new Date(String(value)).getTime();
+    // The wait ended once the cache ran (its port answering), and the api started after it.
+    expect(time(wait?.finishedAt)).toBeGreaterThanOrEqual(time(cacheStarted));
+    expect(time(apiStarted)).toBeGreaterThanOrEqual(time(wait?.finishedAt));
+  });
+
   it('runs the worker: both replicas pass their health check, and its beats reach the cache', async () => {
     const ready = await eventually('two ready worker pods', async () => {
       const running = (await pods(NAMESPACE, 'worker')).filter((pod) => pod.status?.conditions?.some((condition) => condition.type === 'Ready' && condition.status === 'True'));
