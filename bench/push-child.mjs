@@ -13,6 +13,9 @@ const [root, servicesText, pushesText, ops, url, kubeconfig, cacheDir] = process
 const services = Number(servicesText);
 const pushes = Number(pushesText);
 const dist = (path) => import(pathToFileURL(join(root, 'dist', path)).href);
+// As `diploid controller` starts (src/cli/main.ts), before anything is loaded.
+const heap = await dist('cli/heap.js').catch(() => undefined);
+heap?.keepYoungGenerationSmall();
 const { ConfigMapDeliveryLog } = await dist('controller/delivery-log.js');
 const { EventQueue } = await dist('controller/event-queue.js');
 const { ControllerLoop } = await dist('controller/loop.js');

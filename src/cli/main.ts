@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, UserError } from '../errors.js';
 import { ExitCode } from './exit-code.js';
+import { keepYoungGenerationSmall } from './heap.js';
 import { withLines } from './problem-lines.js';
 import { createOutput, type Output } from './output.js';
 import { diploidVersion } from './version.js';
@@ -32,6 +33,7 @@ const COMMANDS: ReadonlyArray<readonly [string, () => Promise<Register>]> = [
 
 /** Runs the CLI; the one place that catches errors, prints them and picks the exit code. */
 export async function main(argv: readonly string[], output: Output = createOutput()): Promise<number> {
+  keepYoungGenerationSmall();
   const program = new Command('diploid')
     .description('Ship to Kubernetes from one ops repo.')
     .version(diploidVersion(), '-V, --version', 'print the version')
