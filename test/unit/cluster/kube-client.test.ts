@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,5 +50,22 @@ describe('kubeConfigFrom', () => {
     const strict = await agentOf(kubeConfigFrom(kubeconfig('https://127.0.0.1:6443', false)));
     expect(strict).not.toBe(lax);
     expect((strict as Agent).options.rejectUnauthorized).not.toBe(false);
+  });
+
+  it('tells CA files apart by their content, and shares the agent of one CA across requests', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'diploid-ca-'));
+    const ca = join(dir, 'ca.crt');
+    writeFileSync(ca, '-----BEGIN CERTIFICATE-----\nONE\n-----END CERTIFICATE-----\n');
+    const file = kubeconfig('https://127.0.0.1:6443', false);
+    writeFileSync(file, readFileSync(file, 'utf8').replace('insecure-skip-tls-verify: false', `certificate-authority: ${ca}`));
+    const config = kubeConfigFrom(file);
+    const first = await agentOf(config);
+    expect(await agentOf(config)).toBe(first);
+    expect(String((first as Agent).options.ca)).toContain('ONE');
+    // client-node reads the file for every request: a replaced CA gets an agent of its own.
+    writeFileSync(ca, '-----BEGIN CERTIFICATE-----\nTWO\n-----END CERTIFICATE-----\n');
+    const second = await agentOf(config);
+    expect(second).not.toBe(first);
+    expect(String((second as Agent).options.ca)).toContain('TWO');
   });
 });
