@@ -7,7 +7,6 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import * as k8s from '@kubernetes/client-node';
 
 const [root, servicesText, pushesText, ops, url, kubeconfig, cacheDir] = process.argv.slice(2);
 const services = Number(servicesText);
@@ -16,6 +15,7 @@ const dist = (path) => import(pathToFileURL(join(root, 'dist', path)).href);
 // As `diploid controller` starts (src/cli/main.ts), before anything is loaded.
 const heap = await dist('cli/heap.js').catch(() => undefined);
 heap?.keepYoungGenerationSmall();
+const k8s = await import('@kubernetes/client-node');
 const { ConfigMapDeliveryLog } = await dist('controller/delivery-log.js');
 const { EventQueue } = await dist('controller/event-queue.js');
 const { ControllerLoop } = await dist('controller/loop.js');
@@ -69,8 +69,8 @@ async function deliver(before, after, id) {
 
 /**
  * Status Ready at the commit and, for a push, the changed Deployment's new ReplicaSet available.
- * The small Deployment is polled first; the status (which carries the inventory: 400 KB at 1000
- * services) only once the rollout is done, so the poll itself does not slow the controller it shares a process with.
+ * The small Deployment is polled first; the status (700 KB at 1000 services: images and their
+ * history) only once the rollout is done, so the poll itself does not slow the controller it shares a process with.
  */
 async function readyAt(commit, changed, image, timeoutMs) {
   const deadline = Date.now() + timeoutMs;

@@ -11,7 +11,7 @@ import type { ResolvedPort, ResolvedRoute, ResolvedService } from './model.js';
  * same spec (see `schema-errors.ts`), and so an unchanged service has the very same layers. A
  * service's result is reused only when its own layers, its image tag and every other service it
  * looked up while resolving (recorded by `TrackedMap`) are the same as when it was resolved, under
- * the same validated config: anything else is resolved afresh. Only resolutions that found no
+ * an equal validated config: anything else is resolved afresh. Only resolutions that found no
  * problem are remembered, so a reused service never hides one. Values are immutable, so a reused
  * result is equal to what resolving again would give.
  */
@@ -58,26 +58,21 @@ export function inputKey(layers: { readonly repo?: ServiceLayer; readonly ops?: 
 }
 
 /**
- * Buckets by validated config (identity), config file, environment and address mode. A few are
- * kept, newest last: a controller alternates between a handful of environments and configs, and
- * an old config's results are of no use once its file changed.
+ * Buckets by validated config (its content: a preview's config is made anew for every state),
+ * config file, environment and address mode. A few are kept, the least recently used dropped
+ * first: each holds one resolution of its environment (about 10 MiB at 1000 services), and a
+ * controller goes back and forth between a handful of environments.
  */
-const MAX_BUCKETS = 16;
-const buckets = new Map<ConfigSpec, Map<string, MemoBucket>>();
+const MAX_BUCKETS = 8;
+const buckets = new Map<string, MemoBucket>();
 
 export function memoBucket(config: ConfigSpec, configFile: string, environment: string, addressPorts: string): MemoBucket {
-  let byConfig = buckets.get(config);
-  if (byConfig === undefined) {
-    byConfig = new Map();
-  } else buckets.delete(config);
-  buckets.set(config, byConfig);
+  const name = JSON.stringify([configFile, environment, addressPorts, config]);
+  let bucket = buckets.get(name);
+  if (bucket === undefined) bucket = new Map();
+  else buckets.delete(name);
+  buckets.set(name, bucket);
   while (buckets.size > MAX_BUCKETS) buckets.delete(buckets.keys().next().value!);
-  const name = JSON.stringify([configFile, environment, addressPorts]);
-  let bucket = byConfig.get(name);
-  if (bucket === undefined) {
-    bucket = new Map();
-    byConfig.set(name, bucket);
-  }
   return bucket;
 }
 
