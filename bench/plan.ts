@@ -21,6 +21,8 @@ export type PlanResult =
       readonly loadMs: number;
       /** Planning alone, after both states were loaded: the first call, as one CLI run makes it. */
       readonly planMs: number;
+      /** CPU time of that first call (user + system): what it costs when it has a core to itself. */
+      readonly planCpuMs: number;
       /** The same, median of further calls in the same process (warmed up). */
       readonly warmPlanMs: number;
       /** `diploid plan` as a user runs it, process start to exit, with a warm clone cache. */
@@ -85,7 +87,7 @@ export async function benchPlan(options: PlanOptions): Promise<PlanResult> {
   for (let i = 0; i < options.runs; i++) commands.push((await measure({ args, cwd: options.work, stdoutFile })).ms);
   const output = readFileSync(stdoutFile, 'utf8');
 
-  const inProcess: Array<{ loadMs: number; firstMs: number; medianMs: number; deploy: string[]; evaluatedBefore: number; evaluatedAfter: number }> = [];
+  const inProcess: Array<{ loadMs: number; firstMs: number; firstCpuMs: number; medianMs: number; deploy: string[]; evaluatedBefore: number; evaluatedAfter: number }> = [];
   for (let i = 0; i < options.runs; i++) {
     const line = execFileSync(process.execPath, [child, options.root, ops, cache, from, to, environment, '5'], { encoding: 'utf8' });
     inProcess.push(JSON.parse(line) as (typeof inProcess)[number]);
@@ -99,6 +101,7 @@ export async function benchPlan(options: PlanOptions): Promise<PlanResult> {
     deploy,
     loadMs: median(inProcess.map((r) => r.loadMs)),
     planMs: median(inProcess.map((r) => r.firstMs)),
+    planCpuMs: median(inProcess.map((r) => r.firstCpuMs)),
     warmPlanMs: median(inProcess.map((r) => r.medianMs)),
     commandMs: median(commands),
     evaluatedBefore: inProcess[0]!.evaluatedBefore,

@@ -74,11 +74,11 @@ function renderTargets(results: readonly RenderResult[]): string[] {
 
 function planLines(result: PlanResult): string[] {
   if (!result.available) return [`plan: not available yet (${result.reason})`];
-  const rows = [[String(result.services), result.changed, result.commandMs.toFixed(0), result.loadMs.toFixed(0), result.planMs.toFixed(1), result.warmPlanMs.toFixed(1)]];
+  const rows = [[String(result.services), result.changed, result.commandMs.toFixed(0), result.loadMs.toFixed(0), result.planMs.toFixed(1), result.planCpuMs.toFixed(1), result.warmPlanMs.toFixed(1)]];
   return [
     'plan: `diploid plan` on a push to the ops repo (whole command with a warm clone cache; load and plan timed in-process on the build)',
-    formatTable(['services', 'push changes', 'whole command ms', 'load 2 commits ms', 'plan after load ms', 'warm plan ms'], rows),
-    `target: plan over ${result.services} services in under ${PLAN_TARGET_MS} ms after load: ${result.planMs < PLAN_TARGET_MS ? 'met' : 'NOT met'} (${result.planMs.toFixed(0)} ms)`,
+    formatTable(['services', 'push changes', 'whole command ms', 'load 2 commits ms', 'plan after load ms', 'its CPU ms', 'warm plan ms'], rows),
+    `target: plan over ${result.services} services in under ${PLAN_TARGET_MS} ms after load: ${result.planMs < PLAN_TARGET_MS ? 'met' : 'NOT met'} (${result.planMs.toFixed(0)} ms; ${result.planCpuMs.toFixed(0)} ms of CPU)`,
     `target: loading a commit where one file changed evaluates only that file: ${result.evaluatedAfter <= 1 ? 'met' : 'NOT met'} (${result.evaluatedBefore} files evaluated for the first commit, ${result.evaluatedAfter} for the second)`,
   ];
 }
