@@ -1,3 +1,4 @@
+import { posix } from 'node:path';
 import { ConfigError, UserError, type ConfigProblem } from '../errors.js';
 import { resolveApp } from '../resolve/index.js';
 import { own } from '../resolve/own.js';
@@ -81,7 +82,11 @@ function resolveUncached(state: AppState, environment: string, preview?: Preview
   const appPart = appFingerprint(app);
   const secretsDir = secretsDirOf(sources.config.value);
   // A secret file changed in git changes the services that use it (by object id, never by value).
-  const secretPart = (service: ResolvedService) => secretVersions(state.repos.ops?.objects, secretsDir, preview?.base ?? environment, secretsOf(service));
+  // Without a secret file in git there is nothing to find: no need to look through each service.
+  const secretsPrefix = `${posix.normalize(secretsDir).replace(/\/+$/, '')}/`;
+  const opsObjects = state.repos.ops?.objects;
+  const anySecretFile = opsObjects !== undefined && [...opsObjects.keys()].some((path) => path.startsWith(secretsPrefix));
+  const secretPart = (service: ResolvedService) => (anySecretFile ? secretVersions(opsObjects, secretsDir, preview?.base ?? environment, secretsOf(service)) : '');
   const fingerprints = new Fingerprints(app.services, appPart, (service) => serviceFingerprint(appPart, service) + secretPart(service), secretPart);
   for (const service of app.services) {
     const image = service.image;

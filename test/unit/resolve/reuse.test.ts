@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/errors.js';
-import { ref } from '../../../src/model/values.js';
+import { ref, secret } from '../../../src/model/values.js';
+import { planEnvironment } from '../../../src/plan/index.js';
+import type { AppState } from '../../../src/plan/types.js';
 import { resolveApp, type AppSources } from '../../../src/resolve/index.js';
 
 // A state that differs from the last one in a few files shares the other files' values (the
@@ -80,5 +82,29 @@ describe('resolving a state that shares most files with the last one', () => {
     // And the same sources, once fixed, resolve (nothing stale was remembered from the failure).
     const fixed: AppSources = { config, services: before.services };
     expect(resolve(fixed)).toEqual(fresh(fixed));
+  });
+});
+
+describe('planning a push from states that share most files', () => {
+  const state = (services: Doc[], objects: Record<string, string>): AppState => ({ sources: { config, services }, repos: { ops: { commit: 'c'.repeat(40), objects: new Map(Object.entries(objects)) } }, problems: [] });
+  const target = { name: 'production', branch: 'main', reason: 'push' };
+  const withSecret = (index: number): Doc => doc(index, { name: `svc-${index}`, image: `reg/svc-${index}:1`, port: 8080, env: { TOKEN: secret('api', 'token') } });
+
+  it('deploys the changed service and those that read it, not the services reused as they were', () => {
+    const before = services(30);
+    const after = [...before];
+    after[7] = doc(7, { ...(before[7]!.document.value as object), port: 7000 });
+    const plan = planEnvironment(target, { before: state(before, {}), after: state(after, {}) });
+    // svc-6 points at svc-7 (NEXT), so its address changes with it.
+    expect(plan?.deploy).toEqual(['svc-6', 'svc-7']);
+  });
+
+  it('deploys a reused service whose secret file changed in git, and only it', () => {
+    const before = [...services(5), withSecret(5)];
+    const files = (id: string) => ({ 'secrets/api.yaml': id, 'services/0.js': 'f0' });
+    resolveApp({ config, services: before }, { environment: 'production' });
+    const plan = planEnvironment(target, { before: state(before, files('aaa')), after: state(before, files('bbb')) });
+    expect(plan?.deploy).toEqual(['svc-5']);
+    expect(planEnvironment(target, { before: state(before, files('aaa')), after: state(before, files('aaa')) })).toBeUndefined();
   });
 });
