@@ -12,9 +12,6 @@ const [root, servicesText, pushesText, ops, url, kubeconfig, cacheDir] = process
 const services = Number(servicesText);
 const pushes = Number(pushesText);
 const dist = (path) => import(pathToFileURL(join(root, 'dist', path)).href);
-// As `diploid controller` starts (src/cli/main.ts), before anything is loaded.
-const heap = await dist('cli/heap.js').catch(() => undefined);
-heap?.keepYoungGenerationSmall();
 const k8s = await import('@kubernetes/client-node');
 const { ConfigMapDeliveryLog } = await dist('controller/delivery-log.js');
 const { EventQueue } = await dist('controller/event-queue.js');

@@ -33,7 +33,7 @@ const COMMANDS: ReadonlyArray<readonly [string, () => Promise<Register>]> = [
 
 /** Runs the CLI; the one place that catches errors, prints them and picks the exit code. */
 export async function main(argv: readonly string[], output: Output = createOutput()): Promise<number> {
-  keepYoungGenerationSmall();
+  if (argv[0] !== 'controller') keepYoungGenerationSmall();
   const program = new Command('diploid')
     .description('Ship to Kubernetes from one ops repo.')
     .version(diploidVersion(), '-V, --version', 'print the version')
