@@ -26,6 +26,8 @@ export interface LocalBed {
   readonly ingressClass: string;
   /** Annotations that send a namespace's pods to the real node (kwok's node runs no containers). */
   readonly namespaceAnnotations: Record<string, string>;
+  /** What a DaemonSet's template needs to run on the real node (the DaemonSet controller reads the template). */
+  readonly realNode: { readonly nodeSelector: Record<string, string>; readonly tolerations: Array<Record<string, string>> };
   /** BuildKit's config for build Jobs: docker.io mirrored to the bed's registry, which is plain HTTP. */
   readonly buildkitdToml: string;
   /**
@@ -120,6 +122,7 @@ function describe(state: TestbedState, alreadyUp: boolean, image: string | null)
       'scheduler.alpha.kubernetes.io/node-selector': 'diploid.dev/node-kind=real',
       'scheduler.alpha.kubernetes.io/defaultTolerations': JSON.stringify([{ key: 'diploid.dev/real-node', operator: 'Equal', value: 'true', effect: 'NoSchedule' }]),
     },
+    realNode: { nodeSelector: { 'diploid.dev/node-kind': 'real' }, tolerations: [{ key: 'diploid.dev/real-node', operator: 'Equal', value: 'true', effect: 'NoSchedule' }] },
     buildkitdToml: `[worker.containerd]\n  enabled = false\n[registry."docker.io"]\n  mirrors = ["${registry.host}"]\n[registry."${registry.host}"]\n  http = true\n`,
     controllerImage: image,
     upSeconds: alreadyUp ? 0 : Math.round((Date.now() - Date.parse(state.startedAt)) / 1000),

@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type * as k8s from '@kubernetes/client-node';
 import { Command } from 'commander';
 import { compileKubernetes } from '../../backends/kubernetes/index.js';
 import { kubeConfigFrom } from '../../cluster/kube-client.js';
@@ -11,11 +12,11 @@ import { ExitCode } from '../exit-code.js';
 import { loadConfigForCommand, loadForCommand } from '../load.js';
 import type { Output } from '../output.js';
 import { environmentAndBranch, opsFolder, repoFolders } from '../up/example.js';
-import { elapsed, follow, type FollowResult } from '../up/follow.js';
+import { elapsed, follow, ingressRoutes, type FollowResult } from '../up/follow.js';
 import { checkoutRoot, startLocalBed, stopLocalBed } from '../up/local-bed.js';
 import { ensureOutsideController, stopOutsideController } from '../up/outside-controller.js';
 import { BASE_CONFIG_FILE, BED_TOKEN_ENV, overlayConfig } from '../up/overlay.js';
-import { ensureAnnotatedNamespace, ensureRandomSecret, putConfigMap, secretsReadBy } from '../up/prepare.js';
+import { ensureAnnotatedNamespace, ensureRandomSecret, placeDaemonSets, provideVolumes, putConfigMap, secretsReadBy } from '../up/prepare.js';
 import { pushSnapshot } from '../up/snapshot.js';
 import { registerInitCommand } from './init.js';
 
@@ -104,7 +105,7 @@ async function upOnBed(dir: string, options: UpOptions, minutes: number, output:
     say(`[${elapsed(startedAt)}] pushed ${repo.folder} to ${pushed.url} ${branch} (${pushed.commit.slice(0, 12)})`);
   }
   const opsUrl = `${bed.gitUrl}/${opsPath}.git`;
-  const overlay = overlayConfig({ gitUrl: bed.gitUrl, registry: bed.registry, ingressClass: bed.ingressClass, domain, resync: '15s' });
+  const overlay = overlayConfig({ gitUrl: bed.gitUrl, registry: bed.registry, ingressClass: bed.ingressClass, domain, resync: '15s', environment });
   const ops = pushSnapshot({ from: opsDir, dir: join(work, 'ops'), url: opsUrl, branch, copy: { '.diploid.conf.js': BASE_CONFIG_FILE }, extra: { '.diploid.conf.js': overlay } });
   commits['ops'] = ops.commit;
   say(`[${elapsed(startedAt)}] pushed ${opsDir} to ${opsUrl} ${branch} (${ops.commit.slice(0, 12)}; its .diploid.conf.js points the git host, registry and ingress at the bed)`);
@@ -117,6 +118,7 @@ async function upOnBed(dir: string, options: UpOptions, minutes: number, output:
   const controllerNamespace = config.controller?.namespace ?? DEFAULT_CONTROLLER_NAMESPACE;
   for (const name of [controllerNamespace, namespace]) await ensureAnnotatedNamespace(kube, name, bed.namespaceAnnotations, say);
   await putConfigMap(kube, controllerNamespace, 'diploid-buildkitd', { 'buildkitd.toml': bed.buildkitdToml });
+  await provideVolumes(kube, objects, (claim) => join(work, 'volumes', claim), say);
   await ensureRandomSecret(kube, controllerNamespace, 'diploid', ['DIPLOID_WEBHOOK_SECRET', BED_TOKEN_ENV], say);
   const rendered = new Set(objects.filter((object) => object.kind === 'Secret').map((object) => object.metadata?.name));
   for (const [name, keys] of secretsReadBy(objects)) {
@@ -139,7 +141,10 @@ async function upOnBed(dir: string, options: UpOptions, minutes: number, output:
   }
   say(`[${elapsed(startedAt)}] following ${environment} (namespace ${namespace}): the controller builds the images in the cluster with BuildKit and deploys them`);
 
-  const result = await follow({ kube, controllerNamespace, environment, namespace, commits, ingressUrl: bed.ingressUrl, startedAt, deadline: startedAt + minutes * 60_000, log: say });
+  const routes = ingressRoutes(objects.filter((object) => object.kind === 'Ingress') as k8s.V1Ingress[], bed.ingressUrl);
+  const placed = new Set<string>();
+  const tick = () => placeDaemonSets(kube, namespace, bed.realNode, placed, say);
+  const result = await follow({ kube, controllerNamespace, environment, namespace, commits, routes, tick, ingressUrl: bed.ingressUrl, startedAt, deadline: startedAt + minutes * 60_000, log: say });
   report(result, output, startedAt, [
     `Stop the bed: diploid down   (or: DIPLOID_TESTBED_DIR=${bed.stateDir} scripts/testbed down)`,
     `Use it: eval "$(DIPLOID_TESTBED_DIR=${bed.stateDir} scripts/testbed env)"; diploid status --env ${environment}`,
@@ -193,7 +198,10 @@ function report(result: FollowResult, output: Output, startedAt: number, after: 
   }
   output.out('\n');
   for (const line of after) output.out(`${line}\n`);
-  if (result.outcome === 'ready') return;
+  if (result.outcome === 'answering' && result.pending.length > 0) {
+    output.err(`still deploying (the controller carries on; diploid status --env NAME shows it): ${result.pending.join(', ')}\n`);
+  }
+  if (result.outcome === 'ready' || result.outcome === 'answering') return;
   if (result.outcome === 'stalled') throw new UserError(`the controller stopped: ${result.reason}: ${result.message}`);
   output.err(`gave up after ${elapsed(startedAt)} waiting for ${result.waitingFor}\n`);
   throw new ExitCode(1);

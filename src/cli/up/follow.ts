@@ -4,6 +4,7 @@
  * every route through the ingress until each answers. Ends when the status is Ready for the
  * pushed commits and every route answers, when the controller gives up (Stalled), or at the deadline.
  */
+import { get as httpGet } from 'node:http';
 import * as k8s from '@kubernetes/client-node';
 import { BUILD_LABEL } from '../../cluster/build-job.js';
 import { condition, type EnvironmentStatus } from '../../controller/status.js';
@@ -34,6 +35,10 @@ export interface FollowOptions {
   readonly commits: Readonly<Record<string, string>>;
   /** Where requests go (the ingress's address), when routes are probed; without it they are listed only. */
   readonly ingressUrl?: string;
+  /** The routes the pushed commits render; without them, the Ingresses found in the namespace. */
+  readonly routes?: readonly Route[];
+  /** Called at every poll (the bed places DaemonSets on its real node). */
+  readonly tick?: () => Promise<void>;
   readonly startedAt: number;
   readonly deadline: number;
   readonly log: Log;
@@ -41,6 +46,8 @@ export interface FollowOptions {
 
 export type FollowResult =
   | { readonly outcome: 'ready'; readonly routes: Route[] }
+  /** Every route answers while the controller is still at work (a workload without routes not ready yet). */
+  | { readonly outcome: 'answering'; readonly routes: Route[]; readonly pending: string[] }
   | { readonly outcome: 'stalled'; readonly routes: Route[]; readonly reason: string; readonly message: string }
   | { readonly outcome: 'timeout'; readonly routes: Route[]; readonly waitingFor: string };
 
@@ -51,23 +58,33 @@ function current(status: EnvironmentStatus, commits: Readonly<Record<string, str
   return Object.entries(commits).every(([repo, commit]) => status.commits?.[repo] === commit);
 }
 
-/** A request through the ingress with the route's host; undefined when nothing answered. */
-async function probe(ingressUrl: string, route: Route): Promise<number | undefined> {
-  try {
-    const response = await fetch(new URL(route.path, ingressUrl), { headers: { host: route.host }, redirect: 'manual', signal: AbortSignal.timeout(5000) });
-    await response.arrayBuffer();
-    return response.status;
-  } catch {
-    return undefined;
-  }
+/**
+ * A GET through the ingress with the route's host; undefined when nothing answered. node:http,
+ * not fetch: fetch drops a `Host` header, which is how the ingress tells routes apart.
+ */
+export function probe(ingressUrl: string, route: Pick<Route, 'host' | 'path'>): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const request = httpGet(new URL(route.path, ingressUrl), { headers: { host: route.host }, timeout: 5000 }, (response) => {
+      response.resume();
+      response.on('end', () => resolve(response.statusCode));
+      response.on('error', () => resolve(undefined));
+    });
+    request.on('timeout', () => request.destroy());
+    request.on('error', () => resolve(undefined));
+  });
 }
 
-/** Routes of the environment's Ingresses, with URLs on the ingress's port. */
+/** Routes of the environment's Ingresses in the cluster. */
 async function routesOf(kube: k8s.KubeConfig, namespace: string, ingressUrl: string | undefined): Promise<Route[]> {
   const list = await kube.makeApiClient(k8s.NetworkingV1Api).listNamespacedIngress({ namespace });
+  return ingressRoutes(list.items, ingressUrl);
+}
+
+/** Routes of Ingress objects, with URLs on the ingress's port. Pure. */
+export function ingressRoutes(ingresses: ReadonlyArray<Pick<k8s.V1Ingress, 'metadata' | 'spec'>>, ingressUrl: string | undefined): Route[] {
   const port = ingressUrl === undefined ? '' : new URL(ingressUrl).port;
   const routes: Route[] = [];
-  for (const ingress of list.items) {
+  for (const ingress of ingresses) {
     const service = ingress.metadata?.labels?.['app.kubernetes.io/name'] ?? ingress.metadata?.name ?? '?';
     for (const rule of ingress.spec?.rules ?? []) {
       if (rule.host === undefined) continue;
@@ -108,7 +125,8 @@ async function noteBuilds(options: FollowOptions, changes: Changes): Promise<voi
   }
 }
 
-async function noteWorkloads(options: FollowOptions, changes: Changes): Promise<void> {
+/** Notes workloads' ready pods; returns those not fully ready. */
+async function noteWorkloads(options: FollowOptions, changes: Changes): Promise<string[]> {
   const apps = options.kube.makeApiClient(k8s.AppsV1Api);
   const namespace = options.namespace;
   const [deployments, statefulSets, daemonSets] = await Promise.all([
@@ -122,6 +140,7 @@ async function noteWorkloads(options: FollowOptions, changes: Changes): Promise<
     ...daemonSets.items.map((d): [string, number, number] => [d.metadata?.name ?? '?', d.status?.numberReady ?? 0, d.status?.desiredNumberScheduled ?? 0]),
   ];
   for (const [name, ready, wanted] of rows) changes.note(`workload/${name}`, `${ready}/${wanted}`, `${name}: ${ready}/${wanted} pods ready`);
+  return rows.filter(([, ready, wanted]) => wanted === 0 || ready < wanted).map(([name, ready, wanted]) => `${name} (${ready}/${wanted} ready)`);
 }
 
 /** Follows the environment until it is ready and answers, stalls, or the deadline passes. */
@@ -149,12 +168,15 @@ export async function follow(options: FollowOptions): Promise<FollowResult> {
       await anyProbeChange();
       return { outcome: 'stalled', routes, reason: stalled.reason, message: stalled.message };
     }
+    await options.tick?.();
     await noteBuilds(options, changes);
-    await noteWorkloads(options, changes);
+    const pending = await noteWorkloads(options, changes);
     await anyProbeChange();
     const readyNow = fresh && status !== undefined && condition(status, 'Ready')?.status === 'True';
     const answering = options.ingressUrl === undefined || (routes.length > 0 && routes.every((route) => route.answeredAfter !== undefined));
     if (readyNow && answering) return { outcome: 'ready', routes };
+    // What users open answers: the command's job is done, the controller finishes the rest.
+    if (options.ingressUrl !== undefined && answering && (fresh || Object.values(options.commits).includes(status?.commit ?? ''))) return { outcome: 'answering', routes, pending };
     waitingFor = !readyNow ? `${environment} to be Ready` : `routes to answer: ${routes.filter((route) => route.answeredAfter === undefined).map((route) => route.url).join(', ')}`;
     if (Date.now() > options.deadline) return { outcome: 'timeout', routes, waitingFor };
     await sleep(2000);
@@ -163,7 +185,8 @@ export async function follow(options: FollowOptions): Promise<FollowResult> {
   /** Refreshes the routes and probes those not yet answering; true when one answered for the first time. */
   async function anyProbeChange(): Promise<boolean> {
     const known = new Map(routes.map((route) => [route.url, route]));
-    routes = (await routesOf(kube, options.namespace, options.ingressUrl)).map((route) => known.get(route.url) ?? route);
+    const found = options.routes === undefined ? await routesOf(kube, options.namespace, options.ingressUrl) : options.routes.map((route) => ({ ...route }));
+    routes = found.map((route) => known.get(route.url) ?? route);
     if (options.ingressUrl === undefined) return false;
     let changed = false;
     for (const route of routes) {

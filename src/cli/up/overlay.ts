@@ -18,6 +18,11 @@ export interface BedTargets {
   readonly domain: string;
   /** How often the controller reads branch heads: the bed has no webhooks. */
   readonly resync: string;
+  /**
+   * The one environment brought up: the others, and the branch rules of the others and of previews,
+   * are left out (a repo's default branch also feeds every environment whose branch it lacks).
+   */
+  readonly environment: string;
 }
 
 /** Host name the bed's git server has in the overlay's `git.hosts`. */
@@ -35,8 +40,11 @@ const bed = ${JSON.stringify(targets, null, 2)};
 
 function onBed(config) {
   const environments = Object.fromEntries(
-    Object.entries(config.environments ?? {}).map(([name, environment]) => [name, { ...environment, domain: \`\${name}.\${bed.domain}\` }]),
+    Object.entries(config.environments ?? {})
+      .filter(([name]) => name === bed.environment)
+      .map(([name, environment]) => [name, { ...environment, domain: \`\${name}.\${bed.domain}\` }]),
   );
+  const branches = (config.branches ?? []).filter((rule) => rule.environment === bed.environment);
   const repos = Object.fromEntries(
     Object.entries(config.repos ?? {}).map(([name, repo]) => {
       const { host: _host, ...rest } = repo;
@@ -53,6 +61,7 @@ function onBed(config) {
     controller: { ...config.controller, resync: bed.resync },
     repos,
     environments,
+    branches,
   };
 }
 
