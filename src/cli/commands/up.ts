@@ -62,7 +62,7 @@ export function registerUpCommands(program: Command, output: Output): void {
     .action(async () => {
       const stateDir = resolve(process.env['DIPLOID_TESTBED_DIR'] ?? join(checkoutRoot, '.testbed'));
       for (const project of existsSync(join(stateDir, 'up')) ? readdirSync(join(stateDir, 'up')) : []) {
-        const pid = stopOutsideController(join(stateDir, 'up', project));
+        const pid = await stopOutsideController(join(stateDir, 'up', project));
         if (pid !== undefined) output.err(`stopped the controller of ${project} (pid ${pid})\n`);
       }
       await stopLocalBed((line) => output.err(`${line}\n`));
@@ -127,9 +127,8 @@ async function upOnBed(dir: string, options: UpOptions, minutes: number, output:
 
   if (bed.controllerImage === null) {
     // This checkout cannot build diploid's image yet: the same controller runs on this machine.
-    const outside = ensureOutsideController({
+    const outside = await ensureOutsideController({
       dir: work,
-      diploid: join(checkoutRoot, 'bin', 'diploid.js'),
       args: ['--ops', opsUrl, '--kubeconfig', bed.kubeconfig, '--namespace', controllerNamespace, '--no-webhooks', '--resync', '15s', '--plain-http-registry', bed.registry, '--build-host-network', '--cache', join(work, 'cache')],
       log: say,
     });

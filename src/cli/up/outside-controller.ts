@@ -33,17 +33,20 @@ function read(file: string): Record | undefined {
   return JSON.parse(readFileSync(file, 'utf8')) as Record;
 }
 
-/** Starts `node <diploid> controller ...args` in the background, or keeps the one running with the same arguments. */
-export function ensureOutsideController(options: { dir: string; diploid: string; args: readonly string[]; log: (line: string) => void }): { pid: number; log: string; reused: boolean } {
+/** Starts `diploid controller ...args` in the background, or keeps the one running with the same arguments. */
+export async function ensureOutsideController(options: { dir: string; args: readonly string[]; log: (line: string) => void }): Promise<{ pid: number; log: string; reused: boolean }> {
   const file = join(options.dir, 'controller.json');
   const running = read(file);
   if (running !== undefined && alive(running)) {
     if (JSON.stringify(running.args) === JSON.stringify(options.args)) return { pid: running.pid, log: running.log, reused: true };
-    stop(running);
+    await stop(running);
   }
   const log = join(options.dir, 'controller.log');
   const fd = openSync(log, 'a');
-  const child = spawn(process.execPath, [options.diploid, 'controller', ...options.args], { detached: true, stdio: ['ignore', fd, fd] });
+  // The same diploid as this process, run the same way (bin/diploid.js, or the sources under tsx).
+  const self = process.argv[1];
+  if (self === undefined) throw new Error('cannot tell how this diploid was started (no process.argv[1])');
+  const child = spawn(process.execPath, [...process.execArgv, self, 'controller', ...options.args], { detached: true, stdio: ['ignore', fd, fd] });
   closeSync(fd);
   child.unref();
   const pid = child.pid;
@@ -53,20 +56,26 @@ export function ensureOutsideController(options: { dir: string; diploid: string;
   return { pid, log, reused: false };
 }
 
-function stop(record: Record): void {
-  try {
-    process.kill(record.pid, 'SIGTERM');
-  } catch {
-    // Already gone.
-  }
+/** SIGTERM, then SIGKILL after 10 s: a controller mid-rollout finishes its wait first, and losing it loses nothing. */
+async function stop(record: Record): Promise<void> {
+  const signal = (name: NodeJS.Signals): void => {
+    try {
+      process.kill(record.pid, name);
+    } catch {
+      // Already gone.
+    }
+  };
+  signal('SIGTERM');
+  for (let waited = 0; waited < 10_000 && alive(record); waited += 200) await new Promise((resolve) => setTimeout(resolve, 200));
+  if (alive(record)) signal('SIGKILL');
 }
 
 /** Stops the controller recorded in `dir`, if it still runs; returns its pid when it did. */
-export function stopOutsideController(dir: string): number | undefined {
+export async function stopOutsideController(dir: string): Promise<number | undefined> {
   const file = join(dir, 'controller.json');
   const record = read(file);
   rmSync(file, { force: true });
   if (record === undefined || !alive(record)) return undefined;
-  stop(record);
+  await stop(record);
   return record.pid;
 }
