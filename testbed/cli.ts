@@ -5,6 +5,7 @@
 import { down, envLines, status, up } from './bed.js';
 import { runBuild } from './build.js';
 import { binDir, defaultStateDir } from './config.js';
+import { ensurePodGateway } from './pod-gateway.js';
 
 const usage = `usage: scripts/testbed <command>
 
@@ -12,6 +13,7 @@ const usage = `usage: scripts/testbed <command>
   up      build if needed, then start the bed in ${defaultStateDir()} (DIPLOID_TESTBED_DIR)
   status  check each part; exits 1 unless all are healthy
   env     print shell exports: eval "$(scripts/testbed env)"
+  gateway start the pod gateway on a running bed that predates it (up starts it)
   down    stop exactly the processes 'up' started and remove the state folder
 `;
 
@@ -39,6 +41,11 @@ async function main(argv: readonly string[]): Promise<number> {
         return 1;
       }
       if (!alreadyUp) log(`up in ${((Date.now() - Date.parse(state.startedAt)) / 1000).toFixed(0)}s; eval "$(scripts/testbed env)" to use it`);
+      return 0;
+    }
+    case 'gateway': {
+      const gateway = await ensurePodGateway(stateDir, log);
+      log(`pod gateway: registry ${gateway.registry}, git ${gateway.gitUrl}, API server ${gateway.apiServer}`);
       return 0;
     }
     case 'down':

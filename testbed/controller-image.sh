@@ -33,7 +33,7 @@ have="$("$crane" config --insecure "$base" 2>/dev/null | sed -n 's/.*"dev.diploi
 if [[ "$have" != "$want" ]]; then CRANE="$crane" bash "$here/node-bookworm.sh" push "$NODE_BOOKWORM_DIR" "$registry"; fi
 
 state="$(mktemp -d)"
-root="${BUILDKIT_ROOT:?BUILDKIT_ROOT names buildkitd's state folder}"
+root="${BUILDKIT_ROOT:?BUILDKIT_ROOT names the buildkitd state folder}"
 mkdir -p "$root"
 cat >"$state/buildkitd.toml" <<TOML
 [worker.oci]
@@ -63,8 +63,13 @@ for _ in $(seq 1 100); do
 done
 "$bin/buildctl" --addr "$sock" debug workers >/dev/null || { cat "$state/buildkitd.log" >&2; die "buildkitd did not answer"; }
 
+# This machine's egress re-signs TLS with its own CA (NODE_EXTRA_CA_CERTS names the bundle that
+# holds it): npm inside the build trusts it through the Dockerfile's optional `extra_ca` secret.
+secret=()
+if [[ -n "${NODE_EXTRA_CA_CERTS:-}" && -s "$NODE_EXTRA_CA_CERTS" ]]; then secret=(--secret "id=extra_ca,src=$NODE_EXTRA_CA_CERTS"); fi
 say "building $ref from $context"
 "$bin/buildctl" --addr "$sock" build \
+  "${secret[@]}" \
   --frontend dockerfile.v0 \
   --local context="$context" \
   --local dockerfile="$context" \
