@@ -63,9 +63,13 @@ export async function ensureControllerImage(options: ControllerImageOptions): Pr
   return { image, built: true, seconds: seconds() };
 }
 
-/** Top-level files the build reads besides src/ and bin/ (mirrors .dockerignore's allow list). */
-const contextFiles = ['Dockerfile', '.dockerignore', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json'];
-const contextDirs = ['src', 'bin'];
+/** What the build reads: the Dockerfile and .dockerignore, plus .dockerignore's allow list (a unit test keeps them equal). */
+export const buildInputs = {
+  files: ['Dockerfile', '.dockerignore', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json'],
+  dirs: ['src', 'bin'],
+} as const;
+const contextFiles = buildInputs.files;
+const contextDirs = buildInputs.dirs;
 
 /** 16 hex digits of SHA-256 over every file the build reads, by path, plus the base image's recipe. */
 export function contentTag(context: string): string {
