@@ -272,4 +272,19 @@ describe('the controller as a pod on the real node, from diploid\'s own image', 
     // Production is untouched.
     expect(await served('app', production.name)).toBe('<h1>v2</h1>\n');
   });
+
+  it('deleting the branch (a delivery with deleted: true) removes the preview', async () => {
+    const head = app.head();
+    app.git('push', '-q', `${requireGit().url}/${paths.app}.git`, ':feature/x');
+    expect((await deliver('app', 'feature/x', head, ZERO)).status).toBe(202);
+    expect(await eventually(`namespace ${previewNs} going`, async () => {
+      try {
+        const ns = await kubeConfig().makeApiClient(k8s.CoreV1Api).readNamespace({ name: previewNs });
+        return ns.metadata?.deletionTimestamp !== undefined ? true : undefined;
+      } catch (error) {
+        return isNotFound(error) ? true : undefined;
+      }
+    }, 2 * 60_000, 1000)).toBe(true);
+    expect(await served('app', production.name)).toBe('<h1>v2</h1>\n');
+  });
 });
