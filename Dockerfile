@@ -1,7 +1,8 @@
 # diploid's own image: what `diploid init` runs as the controller (`diploid controller ...`).
 # Build it and push it to a registry your cluster pulls from, then install with
 #   diploid init --image <registry>/diploid:<tag>
-# (README: "diploid's own image"). BuildKit or `docker build` both work; no build arguments.
+# (README: "diploid's own image"). Needs BuildKit (`buildctl`, or `docker build` on Docker 23+, or
+# with DOCKER_BUILDKIT=1 before): the npm step uses RUN --mount. No build arguments.
 
 # Build stage: dependencies from the lockfile, then the TypeScript sources compiled into dist/,
 # then the dev dependencies dropped again. Needs the npm registry.
