@@ -5,11 +5,10 @@
  * `... local.ts down` stops it. The CLI (compiled from src/) knows the bed only by that JSON.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { down, status, up, type Log } from './bed.js';
 import { imagesBuilt, missingBinaries } from './build.js';
-import { defaultStateDir, testbedDir } from './config.js';
+import { defaultStateDir } from './config.js';
+import { ensureControllerImage } from './controller-image.js';
 import type { TestbedState } from './state.js';
 
 /** What `diploid up` needs to know about a running bed. */
@@ -21,6 +20,8 @@ export interface LocalBed {
   readonly registry: string;
   /** Base URL of the git server: repositories are `${gitUrl}/<path>.git`; a push creates them. */
   readonly gitUrl: string;
+  /** The registry and git server at the address pods reach (the bed's pod gateway): what the controller and builds use. */
+  readonly pod: { readonly registry: string; readonly gitUrl: string };
   /** Traefik's loopback URL; requests name the route's host in the `Host` header. */
   readonly ingressUrl: string;
   readonly ingressClass: string;
@@ -30,11 +31,8 @@ export interface LocalBed {
   readonly realNode: { readonly nodeSelector: Record<string, string>; readonly tolerations: Array<Record<string, string>> };
   /** BuildKit's config for build Jobs: docker.io mirrored to the bed's registry, which is plain HTTP. */
   readonly buildkitdToml: string;
-  /**
-   * diploid's own image in the bed's registry, for `diploid init --image`; null where this checkout
-   * cannot build it yet (then `up` runs the controller outside the cluster).
-   */
-  readonly controllerImage: string | null;
+  /** diploid's own image in the bed's registry, for `diploid init --image`. */
+  readonly controllerImage: string;
   /** Seconds the bed took to start (0 when reused). */
   readonly upSeconds: number;
 }
@@ -95,19 +93,9 @@ async function chooseStateDir(): Promise<string> {
   return wanted;
 }
 
-/** The controller image: built by testbed/controller-image.ts when this checkout has it. */
-async function controllerImage(registry: string): Promise<string | null> {
-  const module = join(testbedDir, 'controller-image.ts');
-  if (!existsSync(module)) return null;
-  const { ensureControllerImage } = (await import(pathToFileURL(module).href)) as {
-    ensureControllerImage(options: { registry: string; log: Log }): Promise<{ image: string }>;
-  };
-  return (await ensureControllerImage({ registry, log })).image;
-}
-
-function describe(state: TestbedState, alreadyUp: boolean, image: string | null): LocalBed {
-  const { kubernetes, registry, git, ingress } = state;
-  if (kubernetes === undefined || registry === undefined || git === undefined || ingress === undefined) {
+function describe(state: TestbedState, alreadyUp: boolean, image: string): LocalBed {
+  const { kubernetes, registry, git, ingress, gateway } = state;
+  if (kubernetes === undefined || registry === undefined || git === undefined || ingress === undefined || gateway === undefined) {
     throw new Error(`the bed in ${state.stateDir} lacks a part (${Object.entries(state.problems).map(([part, why]) => `${part}: ${why}`).join('; ') || 'incomplete'})`);
   }
   return {
@@ -116,6 +104,7 @@ function describe(state: TestbedState, alreadyUp: boolean, image: string | null)
     kubeconfig: kubernetes.kubeconfig,
     registry: registry.host,
     gitUrl: git.url,
+    pod: { registry: gateway.registry, gitUrl: gateway.gitUrl },
     ingressUrl: ingress.url,
     ingressClass: ingress.className,
     namespaceAnnotations: {
@@ -123,7 +112,7 @@ function describe(state: TestbedState, alreadyUp: boolean, image: string | null)
       'scheduler.alpha.kubernetes.io/defaultTolerations': JSON.stringify([{ key: 'diploid.dev/real-node', operator: 'Equal', value: 'true', effect: 'NoSchedule' }]),
     },
     realNode: { nodeSelector: { 'diploid.dev/node-kind': 'real' }, tolerations: [{ key: 'diploid.dev/real-node', operator: 'Equal', value: 'true', effect: 'NoSchedule' }] },
-    buildkitdToml: `[worker.containerd]\n  enabled = false\n[registry."docker.io"]\n  mirrors = ["${registry.host}"]\n[registry."${registry.host}"]\n  http = true\n`,
+    buildkitdToml: `[worker.containerd]\n  enabled = false\n[registry."docker.io"]\n  mirrors = ["${gateway.registry}"]\n[registry."${gateway.registry}"]\n  http = true\n`,
     controllerImage: image,
     upSeconds: alreadyUp ? 0 : Math.round((Date.now() - Date.parse(state.startedAt)) / 1000),
   };
@@ -147,7 +136,8 @@ async function main(command: string | undefined): Promise<number> {
     for (const [part, problem] of problems) log(`${part} is NOT available: ${problem}`);
     throw new Error(`the bed in ${stateDir} started without ${problems.map(([part]) => part).join(', ')} (see above); 'scripts/testbed down' stops the rest`);
   }
-  const image = await controllerImage(state.registry?.host ?? '');
+  // diploid's own image, built from this checkout's Dockerfile on the bed once per content.
+  const { image } = await ensureControllerImage({ registry: state.registry?.host ?? '', log });
   process.stdout.write(`${JSON.stringify(describe(state, alreadyUp, image))}\n`);
   return 0;
 }

@@ -27,8 +27,6 @@ export interface ControllerSettings {
   readonly builderImage?: string;
   /** Registry hosts reached over plain HTTP. */
   readonly plainHttpRegistries?: readonly string[];
-  /** Build pods in the node's network: for a registry or git server on the node's loopback (the test bed). */
-  readonly buildHostNetwork?: boolean;
   /** Registry credentials by host (from a Docker config), for the registry check; never logged. */
   readonly registryCredentials?: Readonly<Record<string, RegistryCredentials>>;
   readonly log: (line: string) => void;
@@ -96,7 +94,6 @@ export function createReconciler(kube: k8s.KubeConfig, config: ConfigSpec, setti
         gitSecret: 'diploid-git',
         buildkitdConfig: 'diploid-buildkitd',
         plainHttpRegistries: settings.plainHttpRegistries ?? [],
-        ...(settings.buildHostNetwork === true ? { hostNetwork: true } : {}),
       },
     ),
     deployer: new KubeDeployer(kube),

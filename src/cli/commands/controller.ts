@@ -45,7 +45,6 @@ interface ControllerOptions {
   cache?: string;
   builderImage?: string;
   plainHttpRegistry: string[];
-  buildHostNetwork?: boolean;
   registryConfig?: string;
   once?: boolean;
   leaseDuration: string;
@@ -77,7 +76,6 @@ export function registerControllerCommand(program: Command, output: Output): voi
     .option('--builder-image <image>', 'image of build Jobs (default: controller.builderImage or moby/buildkit)')
     .option('--registry-config <file>', 'a Docker config.json with registry credentials for the registry check (ignored when missing)')
     .option('--plain-http-registry <host>', 'registry host reached over plain HTTP (repeatable)', collect, [])
-    .option('--build-host-network', "run build pods in the node's network (a registry or git server on the node's loopback, as in the test bed)")
     .option('--notify-webhook-env <name>', 'environment variable holding a webhook URL (Slack-compatible) told of deploys, failures, rollbacks and promotions')
     .option('--notify-webhook-file <path>', 'file holding that URL (a mounted Secret)')
     .option('--ui-port <port>', 'serve the read-only web UI on this port (off unless given)', parsePort)
@@ -103,7 +101,7 @@ export function registerControllerCommand(program: Command, output: Output): voi
       if (await ensureNamespace(kube, namespace)) log(`controller: created namespace ${namespace}`);
       const notifier = await notifierFrom(options, log);
       const registryCredentials = readRegistryConfig(options.registryConfig);
-      const settings = { ops, locations, cacheDir, namespace, ...(notifier === undefined ? {} : { notifier }), plainHttpRegistries: options.plainHttpRegistry, buildHostNetwork: options.buildHostNetwork === true, registryCredentials, log, ...(options.builderImage === undefined ? {} : { builderImage: options.builderImage }) };
+      const settings = { ops, locations, cacheDir, namespace, ...(notifier === undefined ? {} : { notifier }), plainHttpRegistries: options.plainHttpRegistry, registryCredentials, log, ...(options.builderImage === undefined ? {} : { builderImage: options.builderImage }) };
       const reporter = new SwappableStatusReporter(statusReporterFor(config, log));
       const reconciler = createReconciler(kube, config, settings, reporter);
       const store = new ConfigMapStatusStore(kube, namespace);

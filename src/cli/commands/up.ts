@@ -1,6 +1,6 @@
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type * as k8s from '@kubernetes/client-node';
 import { Command } from 'commander';
 import { compileKubernetes } from '../../backends/kubernetes/index.js';
@@ -13,8 +13,7 @@ import { loadConfigForCommand, loadForCommand } from '../load.js';
 import type { Output } from '../output.js';
 import { environmentAndBranch, opsFolder, repoFolders } from '../up/example.js';
 import { elapsed, follow, ingressRoutes, type FollowResult } from '../up/follow.js';
-import { checkoutRoot, startLocalBed, stopLocalBed } from '../up/local-bed.js';
-import { ensureOutsideController, stopOutsideController } from '../up/outside-controller.js';
+import { startLocalBed, stopLocalBed } from '../up/local-bed.js';
 import { BASE_CONFIG_FILE, BED_TOKEN_ENV, overlayConfig } from '../up/overlay.js';
 import { ensureAnnotatedNamespace, ensureRandomSecret, placeDaemonSets, provideVolumes, putConfigMap, secretsReadBy } from '../up/prepare.js';
 import { pushSnapshot } from '../up/snapshot.js';
@@ -60,11 +59,6 @@ export function registerUpCommands(program: Command, output: Output): void {
     .command('down')
     .description('Stop the local test bed `diploid up` started (the one in $DIPLOID_TESTBED_DIR, else .testbed in this checkout).')
     .action(async () => {
-      const stateDir = resolve(process.env['DIPLOID_TESTBED_DIR'] ?? join(checkoutRoot, '.testbed'));
-      for (const project of existsSync(join(stateDir, 'up')) ? readdirSync(join(stateDir, 'up')) : []) {
-        const pid = await stopOutsideController(join(stateDir, 'up', project));
-        if (pid !== undefined) output.err(`stopped the controller of ${project} (pid ${pid})\n`);
-      }
       await stopLocalBed((line) => output.err(`${line}\n`));
       output.err('the local test bed is stopped\n');
     });
@@ -104,11 +98,12 @@ async function upOnBed(dir: string, options: UpOptions, minutes: number, output:
     commits[repo.name] = pushed.commit;
     say(`[${elapsed(startedAt)}] pushed ${repo.folder} to ${pushed.url} ${branch} (${pushed.commit.slice(0, 12)})`);
   }
-  const opsUrl = `${bed.gitUrl}/${opsPath}.git`;
-  const overlay = overlayConfig({ gitUrl: bed.gitUrl, registry: bed.registry, ingressClass: bed.ingressClass, domain, resync: '15s', environment });
-  const ops = pushSnapshot({ from: opsDir, dir: join(work, 'ops'), url: opsUrl, branch, copy: { '.diploid.conf.js': BASE_CONFIG_FILE }, extra: { '.diploid.conf.js': overlay } });
+  // The controller and its builds run in pods: they reach the git server and registry at the pod gateway.
+  const opsUrl = `${bed.pod.gitUrl}/${opsPath}.git`;
+  const overlay = overlayConfig({ gitUrl: bed.pod.gitUrl, registry: bed.pod.registry, ingressClass: bed.ingressClass, domain, resync: '15s', environment });
+  const ops = pushSnapshot({ from: opsDir, dir: join(work, 'ops'), url: `${bed.gitUrl}/${opsPath}.git`, branch, copy: { '.diploid.conf.js': BASE_CONFIG_FILE }, extra: { '.diploid.conf.js': overlay } });
   commits['ops'] = ops.commit;
-  say(`[${elapsed(startedAt)}] pushed ${opsDir} to ${opsUrl} ${branch} (${ops.commit.slice(0, 12)}; its .diploid.conf.js points the git host, registry and ingress at the bed)`);
+  say(`[${elapsed(startedAt)}] pushed ${opsDir} to ${ops.url} ${branch} (${ops.commit.slice(0, 12)}; its .diploid.conf.js points the git host, registry and ingress at the bed)`);
 
   // What the controller and the services need in the cluster before they start.
   const { sources } = await loadForCommand(ops.dir, join(work, 'repos'), output);
@@ -125,19 +120,9 @@ async function upOnBed(dir: string, options: UpOptions, minutes: number, output:
     if (!rendered.has(name)) await ensureRandomSecret(kube, namespace, name, [...keys], say);
   }
 
-  if (bed.controllerImage === null) {
-    // This checkout cannot build diploid's image yet: the same controller runs on this machine.
-    const outside = await ensureOutsideController({
-      dir: work,
-      args: ['--ops', opsUrl, '--kubeconfig', bed.kubeconfig, '--namespace', controllerNamespace, '--no-webhooks', '--resync', '15s', '--plain-http-registry', bed.registry, '--build-host-network', '--cache', join(work, 'cache')],
-      log: say,
-    });
-    say(`[${elapsed(startedAt)}] controller ${outside.reused ? 'already running' : 'started'} outside the cluster (pid ${outside.pid}, log ${outside.log})`);
-  } else {
-    const applied = await runInit([ops.dir, '--kubeconfig', bed.kubeconfig, '--ops-url', opsUrl, '--image', bed.controllerImage, '--no-webhooks'], output);
-    const changed = applied.filter((line) => !line.startsWith('unchanged'));
-    say(`[${elapsed(startedAt)}] controller installed in ${controllerNamespace} (diploid init: ${applied.length} objects, ${changed.length} created or changed)`);
-  }
+  const applied = await runInit([ops.dir, '--kubeconfig', bed.kubeconfig, '--ops-url', opsUrl, '--image', bed.controllerImage, '--plain-http-registry', bed.pod.registry, '--no-webhooks'], output);
+  const changed = applied.filter((line) => !line.startsWith('unchanged'));
+  say(`[${elapsed(startedAt)}] controller installed in ${controllerNamespace} from ${bed.controllerImage} (diploid init: ${applied.length} objects, ${changed.length} created or changed)`);
   say(`[${elapsed(startedAt)}] following ${environment} (namespace ${namespace}): the controller builds the images in the cluster with BuildKit and deploys them`);
 
   const routes = ingressRoutes(objects.filter((object) => object.kind === 'Ingress') as k8s.V1Ingress[], bed.ingressUrl);

@@ -18,12 +18,13 @@ export const localBedSchema = z.object({
   kubeconfig: z.string(),
   registry: z.string(),
   gitUrl: z.string(),
+  pod: z.object({ registry: z.string(), gitUrl: z.string() }),
   ingressUrl: z.string(),
   ingressClass: z.string(),
   namespaceAnnotations: z.record(z.string(), z.string()),
   realNode: z.object({ nodeSelector: z.record(z.string(), z.string()), tolerations: z.array(z.record(z.string(), z.string())) }),
   buildkitdToml: z.string(),
-  controllerImage: z.string().nullable(),
+  controllerImage: z.string(),
   upSeconds: z.number(),
 });
 export type LocalBed = z.infer<typeof localBedSchema>;
