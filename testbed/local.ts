@@ -9,6 +9,7 @@ import { down, status, up, type Log } from './bed.js';
 import { imagesBuilt, missingBinaries } from './build.js';
 import { defaultStateDir } from './config.js';
 import { ensureControllerImage } from './controller-image.js';
+import { mirroredRegistries } from './node-config.js';
 import type { TestbedState } from './state.js';
 
 /** What `diploid up` needs to know about a running bed. */
@@ -29,6 +30,8 @@ export interface LocalBed {
   readonly namespaceAnnotations: Record<string, string>;
   /** What a DaemonSet's template needs to run on the real node (the DaemonSet controller reads the template). */
   readonly realNode: { readonly nodeSelector: Record<string, string>; readonly tolerations: Array<Record<string, string>> };
+  /** Registries the node's containerd resolves to the bed's registry (public ones, and the example's). */
+  readonly mirrored: readonly string[];
   /** BuildKit's config for build Jobs: docker.io mirrored to the bed's registry, which is plain HTTP. */
   readonly buildkitdToml: string;
   /** diploid's own image in the bed's registry, for `diploid init --image`. */
@@ -112,6 +115,7 @@ function describe(state: TestbedState, alreadyUp: boolean, image: string): Local
       'scheduler.alpha.kubernetes.io/defaultTolerations': JSON.stringify([{ key: 'diploid.dev/real-node', operator: 'Equal', value: 'true', effect: 'NoSchedule' }]),
     },
     realNode: { nodeSelector: { 'diploid.dev/node-kind': 'real' }, tolerations: [{ key: 'diploid.dev/real-node', operator: 'Equal', value: 'true', effect: 'NoSchedule' }] },
+    mirrored: [...mirroredRegistries],
     buildkitdToml: `[worker.containerd]\n  enabled = false\n[registry."docker.io"]\n  mirrors = ["${gateway.registry}"]\n[registry."${gateway.registry}"]\n  http = true\n`,
     controllerImage: image,
     upSeconds: alreadyUp ? 0 : Math.round((Date.now() - Date.parse(state.startedAt)) / 1000),

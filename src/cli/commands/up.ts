@@ -11,12 +11,13 @@ import { resolveApp } from '../../resolve/index.js';
 import { ExitCode } from '../exit-code.js';
 import { loadConfigForCommand, loadForCommand } from '../load.js';
 import type { Output } from '../output.js';
-import { environmentAndBranch, opsFolder, repoFolders } from '../up/example.js';
+import { environmentAndBranch, exampleDir, opsFolder, repoFolders } from '../up/example.js';
 import { elapsed, follow, ingressRoutes, type FollowResult } from '../up/follow.js';
 import { startLocalBed, stopLocalBed } from '../up/local-bed.js';
 import { BASE_CONFIG_FILE, BED_TOKEN_ENV, overlayConfig } from '../up/overlay.js';
 import { ensureAnnotatedNamespace, ensureRandomSecret, placeDaemonSets, provideVolumes, putConfigMap, secretsReadBy } from '../up/prepare.js';
 import { pushSnapshot } from '../up/snapshot.js';
+import { ensureStandIns } from '../up/stand-ins.js';
 import { registerInitCommand } from './init.js';
 
 interface UpOptions {
@@ -119,6 +120,10 @@ async function upOnBed(dir: string, options: UpOptions, minutes: number, output:
   for (const [name, keys] of secretsReadBy(objects)) {
     if (!rendered.has(name)) await ensureRandomSecret(kube, namespace, name, [...keys], say);
   }
+
+  // Images the example only pulls (a vendor's) get their stand-ins built before the controller deploys.
+  const repos = Object.fromEntries(folders.map((repo) => [repo.name, { url: `${bed.pod.gitUrl}/${repo.path}.git`, commit: commits[repo.name] ?? '' }]));
+  await ensureStandIns({ kube, dir: exampleDir(dir, opsDir), mirrored: bed.mirrored, registry: bed.pod.registry, namespace: controllerNamespace, repos, log: (line) => say(`[${elapsed(startedAt)}] ${line}`) });
 
   const applied = await runInit([ops.dir, '--kubeconfig', bed.kubeconfig, '--ops-url', opsUrl, '--image', bed.controllerImage, '--plain-http-registry', bed.pod.registry, '--no-webhooks'], output);
   const changed = applied.filter((line) => !line.startsWith('unchanged'));

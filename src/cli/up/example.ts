@@ -3,7 +3,7 @@
  * an ops repo, or a folder holding one as `ops/` (as examples/shop does).
  */
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { UserError } from '../../errors.js';
 import type { ConfigSpec } from '../../model/config.js';
 import { feedBranch, matchBranch } from '../../plan/branch-rules.js';
@@ -14,6 +14,11 @@ export function opsFolder(dir: string): string {
   const found = candidates.find((candidate) => existsSync(join(candidate, '.diploid.conf.js')));
   if (found === undefined) throw new UserError(`no .diploid.conf.js in ${candidates.join(' or ')}: diploid up takes an ops repo, or a folder with one in ops/ (such as examples/shop)`);
   return found;
+}
+
+/** The folder that may hold `bed-images.json`: the one given (examples/shop), or the ops folder's parent when given the ops folder. */
+export function exampleDir(dir: string, opsDir: string): string {
+  return resolve(dir) === opsDir ? dirname(opsDir) : resolve(dir);
 }
 
 /** The environment to bring up and the branch that feeds it: by default the one `main` deploys to. Pure. */

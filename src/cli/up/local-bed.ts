@@ -23,6 +23,7 @@ export const localBedSchema = z.object({
   ingressClass: z.string(),
   namespaceAnnotations: z.record(z.string(), z.string()),
   realNode: z.object({ nodeSelector: z.record(z.string(), z.string()), tolerations: z.array(z.record(z.string(), z.string())) }),
+  mirrored: z.array(z.string()),
   buildkitdToml: z.string(),
   controllerImage: z.string(),
   upSeconds: z.number(),

@@ -141,8 +141,10 @@ export async function provideVolumes(kube: k8s.KubeConfig, objects: readonly Kub
     const spec = (claim as { spec?: { accessModes?: string[]; resources?: { requests?: { storage?: string } } } }).spec;
     const volume = `up-${namespace}-${name}`.slice(0, 253);
     try {
-      await core.readPersistentVolume({ name: volume });
-      continue;
+      const existing = await core.readPersistentVolume({ name: volume });
+      if (existing.status?.phase !== 'Released') continue;
+      // Its claim was deleted (the namespace with it): the folder, kept, goes to the new claim.
+      await core.deletePersistentVolume({ name: volume });
     } catch (error) {
       if (!isNotFound(error)) throw error;
     }
