@@ -83,6 +83,8 @@ export function controllerManifests(options: ControllerManifestOptions): KubeObj
         { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs },
         { apiGroups: ['networking.k8s.io'], resources: ['ingresses'], verbs },
         { apiGroups: ['gateway.networking.k8s.io'], resources: ['httproutes'], verbs },
+        // The cors preset renders a Traefik Middleware for Traefik's ingress classes.
+        { apiGroups: ['traefik.io'], resources: ['middlewares'], verbs },
       ],
     },
     {

@@ -112,18 +112,19 @@ async function upOnBed(dir: string, options: UpOptions, minutes: number, output:
   const objects = compileKubernetes(app).objects;
   const namespace = app.environment.namespace;
   const controllerNamespace = config.controller?.namespace ?? DEFAULT_CONTROLLER_NAMESPACE;
-  for (const name of [controllerNamespace, namespace]) await ensureAnnotatedNamespace(kube, name, bed.namespaceAnnotations, say);
+  const step = (line: string): void => say(`[${elapsed(startedAt)}] ${line}`);
+  for (const name of [controllerNamespace, namespace]) await ensureAnnotatedNamespace(kube, name, bed.namespaceAnnotations, step);
   await putConfigMap(kube, controllerNamespace, 'diploid-buildkitd', { 'buildkitd.toml': bed.buildkitdToml });
-  await provideVolumes(kube, objects, (claim) => join(work, 'volumes', claim), say);
-  await ensureRandomSecret(kube, controllerNamespace, 'diploid', ['DIPLOID_WEBHOOK_SECRET', BED_TOKEN_ENV], say);
+  await provideVolumes(kube, objects, (claim) => join(work, 'volumes', claim), step);
+  await ensureRandomSecret(kube, controllerNamespace, 'diploid', ['DIPLOID_WEBHOOK_SECRET', BED_TOKEN_ENV], step);
   const rendered = new Set(objects.filter((object) => object.kind === 'Secret').map((object) => object.metadata?.name));
   for (const [name, keys] of secretsReadBy(objects)) {
-    if (!rendered.has(name)) await ensureRandomSecret(kube, namespace, name, [...keys], say);
+    if (!rendered.has(name)) await ensureRandomSecret(kube, namespace, name, [...keys], step);
   }
 
   // Images the example only pulls (a vendor's) get their stand-ins built before the controller deploys.
   const repos = Object.fromEntries(folders.map((repo) => [repo.name, { url: `${bed.pod.gitUrl}/${repo.path}.git`, commit: commits[repo.name] ?? '' }]));
-  await ensureStandIns({ kube, dir: exampleDir(dir, opsDir), mirrored: bed.mirrored, registry: bed.pod.registry, namespace: controllerNamespace, repos, log: (line) => say(`[${elapsed(startedAt)}] ${line}`) });
+  await ensureStandIns({ kube, dir: exampleDir(dir, opsDir), mirrored: bed.mirrored, registry: bed.pod.registry, namespace: controllerNamespace, repos, log: step });
 
   const applied = await runInit([ops.dir, '--kubeconfig', bed.kubeconfig, '--ops-url', opsUrl, '--image', bed.controllerImage, '--plain-http-registry', bed.pod.registry, '--no-webhooks'], output);
   const changed = applied.filter((line) => !line.startsWith('unchanged'));
@@ -132,7 +133,7 @@ async function upOnBed(dir: string, options: UpOptions, minutes: number, output:
 
   const routes = ingressRoutes(objects.filter((object) => object.kind === 'Ingress') as k8s.V1Ingress[], bed.ingressUrl);
   const placed = new Set<string>();
-  const tick = () => placeDaemonSets(kube, namespace, bed.realNode, placed, say);
+  const tick = () => placeDaemonSets(kube, namespace, bed.realNode, placed, step);
   const result = await follow({ kube, controllerNamespace, environment, namespace, commits, routes, tick, ingressUrl: bed.ingressUrl, startedAt, deadline: startedAt + minutes * 60_000, log: say });
   report(result, output, startedAt, [
     `Stop the bed: diploid down   (or: DIPLOID_TESTBED_DIR=${bed.stateDir} scripts/testbed down)`,

@@ -50,6 +50,14 @@ describe('the controller manifests', () => {
     expect(role?.metadata.namespace).toBe('diploid-system');
   });
 
+  it('may apply and prune every kind the Kubernetes backend renders, Traefik Middlewares (the cors preset) included', () => {
+    const rules = controllerManifests(options)
+      .filter((object) => object.kind === 'ClusterRole')
+      .flatMap((object) => (object as unknown as { rules: Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }> }).rules);
+    const middlewares = rules.find((rule) => rule.apiGroups.includes('traefik.io') && rule.resources.includes('middlewares'));
+    expect(middlewares?.verbs).toEqual(['get', 'list', 'create', 'patch', 'delete']);
+  });
+
   it('tell the user how to create the Secret, with placeholders only', () => {
     expect(secretInstructions('diploid-system', 'diploid', ['GITLAB_TOKEN', 'DIPLOID_WEBHOOK_SECRET'])).toBe(
       [
