@@ -142,9 +142,13 @@ export async function provideVolumes(kube: k8s.KubeConfig, objects: readonly Kub
     const volume = `up-${namespace}-${name}`.slice(0, 253);
     try {
       const existing = await core.readPersistentVolume({ name: volume });
-      if (existing.status?.phase !== 'Released') continue;
-      // Its claim was deleted (the namespace with it): the folder, kept, goes to the new claim.
-      await core.deletePersistentVolume({ name: volume });
+      if (existing.status?.phase === 'Released' && existing.spec !== undefined) {
+        // Its claim was deleted (the namespace with it): the folder, kept, goes to the claim of that name again.
+        existing.spec.claimRef = { namespace, name };
+        await core.replacePersistentVolume({ name: volume, body: existing });
+        log(`volume ${volume}: released by a deleted claim, reserved for ${namespace}/${name} again`);
+      }
+      continue;
     } catch (error) {
       if (!isNotFound(error)) throw error;
     }
