@@ -4,10 +4,12 @@
  * on standard output one JSON object describing the bed (progress goes to standard error);
  * `... local.ts down` stops it. The CLI (compiled from src/) knows the bed only by that JSON.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { down, status, up, type Log } from './bed.js';
 import { imagesBuilt, missingBinaries } from './build.js';
-import { defaultStateDir } from './config.js';
+import { defaultStateDir, repoRoot } from './config.js';
 import { ensureControllerImage } from './controller-image.js';
 import { mirroredRegistries } from './node-config.js';
 import type { TestbedState } from './state.js';
@@ -132,7 +134,12 @@ async function main(command: string | undefined): Promise<number> {
     return 2;
   }
   const stateDir = await chooseStateDir();
-  if (!(await healthy(stateDir))) announceBuild();
+  if (!(await healthy(stateDir))) {
+    // Debian packages the bed runs (registry, runc, CNI plugins, iptables...): installed when missing.
+    const deps = spawnSync('bash', [join(repoRoot, 'scripts', 'system-deps')], { stdio: ['ignore', 2, 2] });
+    if (deps.status !== 0) throw new Error(`scripts/system-deps failed (exit code ${deps.status}): the bed needs Debian's packages (see above)`);
+    announceBuild();
+  }
   const { state, alreadyUp } = await up({ stateDir, log });
   log(alreadyUp ? `reusing the running bed in ${stateDir}` : `bed up in ${stateDir}`);
   const problems = Object.entries(state.problems);
