@@ -189,7 +189,7 @@ function report(result: FollowResult, output: Output, startedAt: number, after: 
   output.out('\n');
   for (const line of after) output.out(`${line}\n`);
   if (result.outcome === 'answering' && result.pending.length > 0) {
-    output.err(`still deploying (the controller carries on; diploid status --env NAME shows it): ${result.pending.join(', ')}\n`);
+    output.err(`still deploying (the controller carries on; diploid status shows it): ${result.pending.join(', ')}\n`);
   }
   if (result.outcome === 'ready' || result.outcome === 'answering') return;
   if (result.outcome === 'stalled') throw new UserError(`the controller stopped: ${result.reason}: ${result.message}`);
