@@ -18,10 +18,7 @@ export interface BedTargets {
   readonly domain: string;
   /** How often the controller reads branch heads: the bed has no webhooks. */
   readonly resync: string;
-  /**
-   * The one environment brought up: the others, and the branch rules of the others and of previews,
-   * are left out (a repo's default branch also feeds every environment whose branch it lacks).
-   */
+  /** The one environment brought up: the branch rules of the others and of previews are left out. */
   readonly environment: string;
 }
 
@@ -40,11 +37,15 @@ const bed = ${JSON.stringify(targets, null, 2)};
 
 function onBed(config) {
   const environments = Object.fromEntries(
-    Object.entries(config.environments ?? {})
-      .filter(([name]) => name === bed.environment)
-      .map(([name, environment]) => [name, { ...environment, domain: \`\${name}.\${bed.domain}\` }]),
+    Object.entries(config.environments ?? {}).map(([name, environment]) => [name, { ...environment, domain: \`\${name}.\${bed.domain}\` }]),
   );
-  const branches = (config.branches ?? []).filter((rule) => rule.environment === bed.environment);
+  // Only the environment brought up is deployed. The others stay (services may name them) with a
+  // branch pattern no push matches: an environment no rule targets, or whose exact branch a repo
+  // lacks, would take every repo's default branch. Previews are left out.
+  const branches = [
+    ...(config.branches ?? []).filter((rule) => rule.environment === bed.environment),
+    ...Object.keys(environments).filter((name) => name !== bed.environment).map((name) => ({ branch: \`diploid-up-not-deployed/\${name}/*\`, environment: name })),
+  ];
   const repos = Object.fromEntries(
     Object.entries(config.repos ?? {}).map(([name, repo]) => {
       const { host: _host, ...rest } = repo;
