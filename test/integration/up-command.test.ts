@@ -134,7 +134,7 @@ describe('diploid up', { timeout: 1_800_000 }, () => {
     expect(await generations()).toEqual(generationsBefore);
   });
 
-  it('with --kubeconfig it installs the controller in that cluster and starts no bed', async () => {
+  it('with --kubeconfig (or KUBECONFIG and --context) it installs the controller in that cluster and starts no bed', async () => {
     const suffix = uniqueSuffix();
     const project = `upk${suffix}`;
     const namespace = `upk-system-${suffix}`;
@@ -180,5 +180,15 @@ export default defineConfig({
     const deployment = await kube.makeApiClient(k8s.AppsV1Api).readNamespacedDeployment({ name: 'diploid-controller', namespace });
     expect(deployment.spec?.template.spec?.containers[0]?.image).toBe('example.test/diploid:up');
     expect(deployment.spec?.template.spec?.containers[0]?.args).toContain(`--ops=${opsUrl}`);
+
+    // A context named, with the kubeconfig from KUBECONFIG: the same cluster, again no bed.
+    const context = new k8s.KubeConfig();
+    context.loadFromFile(requireKubernetes().kubeconfig);
+    const again = await diploid(['up', ops, '--context', context.getCurrentContext(), '--ops-url', opsUrl, '--image', 'example.test/diploid:up2', '--no-wait'], { DIPLOID_TESTBED_DIR: noBed, KUBECONFIG: requireKubernetes().kubeconfig });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain(`using the cluster at ${requireKubernetes().server} (context ${context.getCurrentContext()}); no local test bed`);
+    expect(readdirSync(noBed)).toEqual([]);
+    const updated = await kube.makeApiClient(k8s.AppsV1Api).readNamespacedDeployment({ name: 'diploid-controller', namespace });
+    expect(updated.spec?.template.spec?.containers[0]?.image).toBe('example.test/diploid:up2');
   });
 });

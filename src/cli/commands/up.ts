@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as k8s from '@kubernetes/client-node';
@@ -157,8 +157,8 @@ async function upOnCluster(dir: string, options: UpOptions, minutes: number, out
     // init reads a file: hand it the chosen context as one.
     temporary = mkdtempSync(join(tmpdir(), 'diploid-up-'));
     kubeconfigFile = join(temporary, 'kubeconfig');
-    writeFileSync(kubeconfigFile, kube.exportConfig());
-    chmodSync(kubeconfigFile, 0o600);
+    // It holds the cluster's credentials: readable by this user only, from its creation.
+    writeFileSync(kubeconfigFile, kube.exportConfig(), { mode: 0o600 });
   }
   const server = kube.getCurrentCluster()?.server ?? '?';
   say(`[${elapsed(startedAt)}] using the cluster at ${server} (${options.context === undefined ? `kubeconfig ${kubeconfigFile}` : `context ${options.context}`}); no local test bed; nothing is pushed: the controller follows the repos where the config says they live`);
