@@ -72,6 +72,22 @@ describe('diploid init --dry-run', () => {
     expect(run.stdout).toContain('image: registry.example.com/diploid:0.1.0');
   });
 
+  it('passes --plain-http-registry on to the controller, and takes --image over the config', async () => {
+    const run = await runCli(['init', join(FIXTURES, 'ops'), '--dry-run', '--ops-url', 'https://gitlab.example.com/shop/ops.git', '--image', 'registry.internal:5000/diploid:c-1', '--plain-http-registry', 'registry.internal:5000']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('image: registry.internal:5000/diploid:c-1');
+    expect(run.stdout).toContain("- '--plain-http-registry=registry.internal:5000'");
+    expect(run.stderr).not.toContain('is not published yet');
+  });
+
+  it('says how to get an image when it falls back to the unpublished default', async () => {
+    const opsDir = join(FIXTURES, 'ops');
+    const run = await runCli(['init', opsDir, '--dry-run', '--ops-url', 'https://gitlab.example.com/shop/ops.git', '--image', 'ghcr.io/diploid/diploid:0.1.0']);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('ghcr.io/diploid/diploid:0.1.0 is not published yet');
+    expect(run.stderr).toContain('diploid init --image registry.example.com/diploid:0.1.0');
+  });
+
   it('refuses an ops remote with credentials in it', async () => {
     const run = await runCli(['init', join(FIXTURES, 'ops'), '--dry-run', '--ops-url', 'https://bot:s3cr3t-value@gitlab.example.com/shop/ops.git']);
     expect(run.code).toBe(1);
