@@ -14,6 +14,7 @@ import { addonsRbac } from '../../addons/rbac.js';
 import { toYaml } from '../../backends/serialize.js';
 import { DEFAULT_KEY_SECRET, KEY_SECRET_KEY } from '../../secrets/layout.js';
 import { secretsRbac } from '../../secrets/rbac.js';
+import { clustersRbac } from '../../cluster/clusters-rbac.js';
 import { UserError } from '../../errors.js';
 import type { ConfigSpec } from '../../model/config.js';
 import { loadConfigForCommand } from '../load.js';
@@ -118,7 +119,7 @@ function withoutCredentials(url: string): string {
 /** Rights for what the ops repo asks beyond environments: writing its Secrets, installing its add-ons. */
 function opsExtras(config: ConfigSpec, namespace: string) {
   const who = { namespace, project: config.project, serviceAccount: 'diploid-controller' };
-  return [...(config.secrets === undefined ? [] : secretsRbac(who)), ...(config.addons === undefined ? [] : addonsRbac(who))];
+  return [...(config.secrets === undefined ? [] : secretsRbac(who)), ...(config.addons === undefined ? [] : addonsRbac(who)), ...clustersRbac(config, who)];
 }
 
 /** How to give the controller the cluster's private key, when the ops repo keeps secrets. */
