@@ -5,6 +5,8 @@
  * exactly as `diploid controller` wires it (`createReconciler`); both API servers, their kwok
  * nodes and the git server are real.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readOpsConfig, createReconciler, type ControllerSettings } from '../../src/controller/runtime.js';
@@ -13,7 +15,8 @@ import { condition, STATUS_LABEL } from '../../src/controller/status.js';
 import { ConfigMapStatusStore } from '../../src/controller/status-store.js';
 import { GitRoot, type TestRepo } from '../support/git-repos.js';
 import { startSecondBed, type SecondBed } from './second-bed.js';
-import { freshGitRepoUrl, freshNamespace, isNotFound, kubeConfig, uniqueSuffix, type TestNamespace } from './testbed.js';
+import { runCli } from '../support/ops-repo.js';
+import { freshGitRepoUrl, freshNamespace, isNotFound, kubeConfig, requireKubernetes, uniqueSuffix, type TestNamespace } from './testbed.js';
 
 const project = `mc${uniqueSuffix()}`;
 const staging = `${project}-staging`;
@@ -178,5 +181,45 @@ current-context: x
     expect(result.outcomes).toMatchObject([{ environment: 'canary', result: 'deployed' }]);
     expect((await appsOf(second.kube).readNamespacedDeployment({ name: 'web', namespace: canary })).status?.availableReplicas).toBe(1);
     expect((await store.get('canary'))?.cluster?.name).toBe('broken');
+  });
+
+  it('diploid apply, status and logs reach an environment where the controller does: through its Secret, or --cluster-kubeconfig', async () => {
+    const homeArgs = ['--kubeconfig', requireKubernetes().kubeconfig];
+    // main renders production with api again: apply re-creates it, in the second cluster only.
+    const applied = await runCli(['apply', ops.dir, '--env', 'production', ...homeArgs, '--controller-namespace', system.name, '--timeout', '90']);
+    expect(applied.stderr).toContain(`environment production is in cluster prod: kubeconfig from Secret ${system.name}/cluster-prod`);
+    expect(applied.code).toBe(0);
+    expect(applied.stdout).toContain(`created Deployment ${production}/api`);
+    expect((await appsOf(second.kube).readNamespacedDeployment({ name: 'api', namespace: production })).status?.availableReplicas).toBe(1);
+    expect(await exists(() => coreOf(home()).readNamespace({ name: production }))).toBe(false);
+
+    const file = join(root.cache, 'second.kubeconfig');
+    writeFileSync(file, second.kubeconfig, { mode: 0o600 });
+    const direct = await runCli(['apply', ops.dir, '--env', 'production', '--kubeconfig', '/nonexistent', '--cluster-kubeconfig', file, '--timeout', '90']);
+    expect(direct.stderr).toContain(`using --cluster-kubeconfig ${file}`);
+    expect(direct.code).toBe(0);
+    const wrong = await runCli(['apply', ops.dir, '--env', 'staging', ...homeArgs, '--cluster-kubeconfig', file]);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain('environment staging names no cluster');
+
+    const status = await runCli(['status', '-e', 'production', ...homeArgs, '--namespace', system.name]);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/^cluster: +prod$/m);
+    expect(status.stdout).toMatch(/^ {2}api +Deployment +1\/1/m);
+    const list = await runCli(['status', ...homeArgs, '--namespace', system.name]);
+    expect(list.stdout).toMatch(/^production .*cluster prod/m);
+
+    // Without the Secret: status still reads, saying why the services cannot be; apply and logs refuse, saying what to do.
+    await coreOf(home()).deleteNamespacedSecret({ name: 'cluster-broken', namespace: system.name });
+    const unreadable = await runCli(['status', '-e', 'canary', ...homeArgs, '--namespace', system.name]);
+    expect(unreadable.code).toBe(0);
+    expect(unreadable.stdout).toContain(`not readable: cluster broken: Secret ${system.name}/cluster-broken does not exist`);
+    const refused = await runCli(['apply', ops.dir, '--env', 'canary', ...homeArgs, '--controller-namespace', system.name]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`Secret ${system.name}/cluster-broken does not exist`);
+    expect(refused.stderr).toContain('--cluster-kubeconfig');
+    const logsRefused = await runCli(['logs', 'web', '-e', 'canary', ...homeArgs, '--namespace', system.name]);
+    expect(logsRefused.code).toBe(1);
+    expect(logsRefused.stderr).toContain(`Secret ${system.name}/cluster-broken does not exist`);
   });
 });
