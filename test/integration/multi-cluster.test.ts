@@ -13,6 +13,9 @@ import { readOpsConfig, createReconciler, type ControllerSettings } from '../../
 import type { Reconciler } from '../../src/controller/reconciler.js';
 import { condition, STATUS_LABEL } from '../../src/controller/status.js';
 import { ConfigMapStatusStore } from '../../src/controller/status-store.js';
+import { formatKeyFile, generateKeyPair } from '../../src/secrets/age-keys.js';
+import { sealSecretFile } from '../../src/secrets/secret-file.js';
+import { newDataKey } from '../../src/secrets/sops-cipher.js';
 import { GitRoot, type TestRepo } from '../support/git-repos.js';
 import { startSecondBed, type SecondBed } from './second-bed.js';
 import { runCli } from '../support/ops-repo.js';
@@ -24,6 +27,7 @@ const production = `${project}-production`;
 const canary = `${project}-canary`;
 /** Strings of the broken kubeconfig that must never show in a status or a log line. */
 const MARKERS = ['leak-token-7f3a9c', 'leak-command-51be'];
+const PASSWORD = `pw-${uniqueSuffix()}`;
 
 let root: GitRoot;
 let ops: TestRepo;
@@ -34,7 +38,7 @@ let reconciler: Reconciler;
 const logs: string[] = [];
 
 function service(name: string, version: string): string {
-  return `import { defineService } from 'diploid';\nexport default defineService({ name: '${name}', image: 'busybox:1.36', port: 8080, env: { VERSION: '${version}' } });\n`;
+  return `import { defineService, secret } from 'diploid';\nexport default defineService({ name: '${name}', image: 'busybox:1.36', port: 8080, env: { VERSION: '${version}', DB_PASSWORD: secret('db', 'password') } });\n`;
 }
 
 const home = () => kubeConfig();
@@ -60,6 +64,7 @@ async function putClusterSecret(name: string, kubeconfig: string): Promise<void>
 
 beforeAll(async () => {
   second = await startSecondBed();
+  const key = await generateKeyPair();
   root = new GitRoot();
   opsUrl = freshGitRepoUrl('ops');
   ops = root.repo('ops', {
@@ -67,6 +72,7 @@ beforeAll(async () => {
 export default defineConfig({
   project: '${project}',
   clusters: { prod: { kubeconfigSecret: 'cluster-prod' }, broken: { kubeconfigSecret: 'cluster-broken' } },
+  secrets: { recipients: { cluster: '${key.recipient}' } },
   environments: { staging: {}, production: { cluster: 'prod' }, canary: { cluster: 'broken' } },
   branches: [
     { branch: 'main', environment: 'staging' },
@@ -77,11 +83,14 @@ export default defineConfig({
 `,
     'services/web.js': service('web', 'w1'),
     'services/api.js': service('api', 'a1'),
+    'secrets/db.yaml': await sealSecretFile({ values: [['password', PASSWORD]], dataKey: newDataKey(), recipients: [key.recipient], now: new Date() }, 'secrets/db.yaml'),
   });
   for (const branch of ['prod', 'canary']) ops.git('branch', branch);
   ops.git('push', '-q', opsUrl, 'main', 'prod', 'canary');
   system = await freshNamespace('mc-system');
   await putClusterSecret('cluster-prod', second.kubeconfig);
+  // The key that decrypts the ops repo's secrets stays home, with the controller.
+  await coreOf(home()).createNamespacedSecret({ namespace: system.name, body: { metadata: { name: 'diploid-age-key' }, stringData: { 'age.key': formatKeyFile(key.identity, key.recipient, new Date()) } } });
   const settings: ControllerSettings = { ops: opsUrl, locations: { urls: {} }, cacheDir: root.cache, namespace: system.name, log: (line) => void logs.push(line) };
   reconciler = createReconciler(home(), await readOpsConfig(settings), settings, { report: async () => {} });
 });
@@ -111,6 +120,10 @@ describe('an ops repo driving two clusters', { timeout: 300_000 }, () => {
     }
     expect(await exists(() => coreOf(second.kube).readNamespacedConfigMap({ name: 'diploid-inventory', namespace: production }))).toBe(true);
     expect(await exists(() => coreOf(home()).readNamespace({ name: production }))).toBe(false);
+    // The ops repo's Secret, decrypted at home, is written where the environment runs.
+    const db = await coreOf(second.kube).readNamespacedSecret({ name: 'db', namespace: production });
+    expect(Buffer.from(db.data?.['password'] ?? '', 'base64').toString()).toBe(PASSWORD);
+    expect(await exists(() => coreOf(home()).readNamespacedSecret({ name: 'db', namespace: staging }))).toBe(true);
 
     // Statuses live in the controller's cluster, and production's names its cluster.
     const store = new ConfigMapStatusStore(home(), system.name);
