@@ -78,6 +78,7 @@ export default defineConfig({
     { branch: 'main', environment: 'staging' },
     { branch: 'prod', environment: 'production' },
     { branch: 'canary', environment: 'canary' },
+    { branch: 'feature/*', preview: { mode: 'full', base: 'production' } },
   ],
 });
 `,
@@ -152,6 +153,23 @@ describe('an ops repo driving two clusters', { timeout: 300_000 }, () => {
     expect(await exists(() => appsOf(second.kube).readNamespacedDeployment({ name: 'api', namespace: production }))).toBe(false);
     // Staging, at home, still runs both.
     expect(await exists(() => appsOf(home()).readNamespacedDeployment({ name: 'api', namespace: staging }))).toBe(true);
+  });
+
+  it('puts a preview of production in production\'s cluster, and tears it down there', async () => {
+    const preview = `${project}-feature-x`;
+    ops.git('branch', 'feature/x', 'main');
+    ops.git('push', '-q', opsUrl, 'feature/x');
+    expect((await reconciler.reconcile({ repo: 'ops', branch: 'feature/x', to: '' })).outcomes).toMatchObject([{ environment: 'feature-x', result: 'deployed' }]);
+    expect((await appsOf(second.kube).readNamespacedDeployment({ name: 'web', namespace: preview })).status?.availableReplicas).toBe(1);
+    expect(await exists(() => coreOf(home()).readNamespace({ name: preview }))).toBe(false);
+    expect((await new ConfigMapStatusStore(home(), system.name).get('feature-x'))?.cluster?.name).toBe('prod');
+
+    const closed = await reconciler.reconcile({ repo: 'ops', branch: 'feature/x', closed: true });
+    expect(closed.outcomes).toMatchObject([{ environment: 'feature-x', result: 'deleted', reason: 'TornDown' }]);
+    expect(closed.outcomes[0]?.message).toContain(`namespace ${preview} deleted`);
+    const gone = await coreOf(second.kube).readNamespace({ name: preview }).then((item) => item.metadata?.deletionTimestamp !== undefined, (error: unknown) => (isNotFound(error) ? true : Promise.reject(error)));
+    expect(gone).toBe(true);
+    expect(await new ConfigMapStatusStore(home(), system.name).get('feature-x')).toBeUndefined();
   });
 
   it('a missing or broken cluster Secret fails only its environment, with a clear reason, and never shows the kubeconfig', async () => {
