@@ -69,6 +69,7 @@ export function registerInitCommand(program: Command, output: Output): void {
         `ConfigMap ${namespace}/diploid-buildkitd (key buildkitd.toml) configures BuildKit (registry mirrors, plain-HTTP registries).`,
         '',
         ...keyAdvice(config, namespace),
+        ...clusterAdvice(config, namespace),
       ].join('\n');
       if (options.dryRun === true) {
         output.out(objects.map((object) => toYaml(object)).join('---\n'));
@@ -123,6 +124,18 @@ function opsExtras(config: ConfigSpec, namespace: string) {
 }
 
 /** How to give the controller the cluster's private key, when the ops repo keeps secrets. */
+/** How to give the controller the kubeconfig of each other cluster environments name. */
+function clusterAdvice(config: ConfigSpec, namespace: string): string[] {
+  const clusters = Object.entries(config.clusters ?? {});
+  if (clusters.length === 0) return [];
+  return [
+    'Environments in other clusters are deployed with a kubeconfig you put in a Secret (credentials inline: a token or client certificate data; never exec plugins or file paths):',
+    '',
+    ...clusters.map(([name, cluster]) => `kubectl -n ${namespace} create secret generic ${cluster.kubeconfigSecret} --from-file=${cluster.key ?? 'kubeconfig'}=${name}.kubeconfig`),
+    '',
+  ];
+}
+
 function keyAdvice(config: ConfigSpec, namespace: string): string[] {
   if (config.secrets === undefined) return [];
   const name = config.secrets.keySecret ?? DEFAULT_KEY_SECRET;
