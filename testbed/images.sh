@@ -130,6 +130,10 @@ PASSWD
     rm -rf "$r/usr/local/lib/node_modules/corepack"
     ln -s ../lib/node_modules/npm/bin/npm-cli.js "$r/usr/local/bin/npm"
   fi
+  # npm's `#!/usr/bin/env node` needs env where Alpine has it (busybox links only /bin here):
+  # without it, `RUN npm ci` in a build on this image fails with "npm: not found".
+  mkdir -p "$r/usr/bin"
+  ln -s /bin/busybox "$r/usr/bin/env"
   copy_libs "$r" "$r/usr/local/bin/node"
   # Libraries glibc's layer already has stay out of this one.
   (cd "$work/glibc" && find . ! -type d) | while read -r f; do rm -f "$r/$f"; done
@@ -191,6 +195,13 @@ CONF
 set -e
 # As the official image's entrypoint: options alone mean redis-server's options.
 if [ "${1#-}" != "$1" ] || [ -z "$1" ]; then set -- redis-server "$@"; fi
+# The official image builds redis with protected mode off (other pods must reach it); Debian's
+# is on, so say it here, after a config file (which must come first) and before the user's options.
+if [ "$1" = redis-server ]; then
+  shift
+  if [ -n "${1:-}" ] && [ "${1#-}" = "$1" ]; then conf="$1"; shift; set -- redis-server "$conf" --protected-mode no "$@"
+  else set -- redis-server --protected-mode no "$@"; fi
+fi
 exec "$@"
 SH
   chmod 755 "$r/usr/local/bin/docker-entrypoint.sh"

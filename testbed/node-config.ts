@@ -29,8 +29,12 @@ export const network = {
 /** The sandbox image the kubelet asks containerd for; images.sh pushes a look-alike under this name. */
 export const sandboxImage = 'registry.k8s.io/pause:3.10.1';
 
-/** Public registries whose names resolve to the bed's registry (images.sh pushes the look-alikes). */
-export const mirroredRegistries = ['docker.io', 'registry.k8s.io', 'ghcr.io', 'quay.io'] as const;
+/**
+ * Registries whose names resolve to the bed's registry: public ones (images.sh pushes the
+ * look-alikes), and the shop example's own `registry.example.com`, so the example's image names
+ * run unchanged (its tests push what they build there, under the same paths).
+ */
+export const mirroredRegistries = ['docker.io', 'registry.k8s.io', 'ghcr.io', 'quay.io', 'registry.example.com'] as const;
 
 export interface NodeDirs {
   /** containerd's persistent root (images, snapshots). */

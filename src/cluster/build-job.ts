@@ -115,7 +115,9 @@ export function buildctlArgs(request: BuildRequest, settings: Pick<BuildJobSetti
     'build',
     '--frontend=dockerfile.v0',
     `--opt=context=${gitContext(request.repoUrl, build.commit, build.context)}`,
-    ...(inline ? [`--local=dockerfile=${INLINE_DIR}`, '--opt=filename=Dockerfile'] : [`--opt=filename=${build.dockerfile}`]),
+    // With a git context, the frontend reads the Dockerfile from git too unless `dockerfilekey`
+    // names the local one: without it, the `spa` preset's Dockerfile was never found.
+    ...(inline ? [`--local=dockerfile=${INLINE_DIR}`, '--opt=dockerfilekey=dockerfile', '--opt=filename=Dockerfile'] : [`--opt=filename=${build.dockerfile}`]),
     ...Object.entries(build.args)
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([key, value]) => `--opt=build-arg:${key}=${value}`),

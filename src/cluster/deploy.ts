@@ -3,7 +3,7 @@ import type { KubeObject } from '../backends/kubernetes/objects.js';
 import { splitPreRollout } from '../backends/kubernetes/tasks.js';
 import { applyObjects, describeObject, type AppliedObject } from './apply.js';
 import { entryOf, inventoryConfigMap, inventoryKey, inventoryUnion, pruneInventory, readInventory, sortInventory, type InventoryEntry } from './environment-inventory.js';
-import { keepsNoOldPods, restorePreviousRevision } from './rollback.js';
+import { keepsNoOldPods, restorePreviousRevision, whyRestored } from './rollback.js';
 import { waitForRollout, type RolloutFailure } from './rollout.js';
 import { waitForTasks } from './tasks.js';
 
@@ -12,7 +12,8 @@ export interface DeployResult {
   readonly pruned: readonly string[];
   /**
    * Workloads whose new version did not become ready; their previous version keeps serving (a
-   * `Recreate` Deployment, which keeps no old pods, is restored to its previous revision).
+   * `Recreate` Deployment, a DaemonSet or a StatefulSet, which cannot keep their old pods, is
+   * restored to its previous revision).
    */
   readonly failures: readonly RolloutFailure[];
   /**
@@ -79,15 +80,17 @@ export async function deployEnvironment(config: k8s.KubeConfig, objects: readonl
 }
 
 /**
- * A failed `Recreate` Deployment has no old pods left: put its previous revision back and wait
- * for it, saying so in the failure's reason.
+ * A failed `Recreate` Deployment, DaemonSet or StatefulSet has no old pods left (or a broken one
+ * that nothing repairs): put its previous revision back and wait for it, saying so in the
+ * failure's reason.
  */
 async function restoreIfNothingServes(config: k8s.KubeConfig, objects: readonly KubeObject[], failure: RolloutFailure, timeoutMs: number): Promise<RolloutFailure> {
   const object = objects.find((candidate) => describeObject(candidate) === failure.object);
   if (object === undefined || !keepsNoOldPods(object)) return failure;
+  const why = whyRestored(object.kind);
   const revision = await restorePreviousRevision(config, object);
-  if (revision === undefined) return { ...failure, reason: `${failure.reason}; a Recreate Deployment keeps no old pods, and there is no previous revision to restore` };
+  if (revision === undefined) return { ...failure, reason: `${failure.reason}; ${why}, and there is no previous revision to restore` };
   const again = await waitForRollout(config, [object], { timeoutMs });
   const outcome = again.length === 0 ? 'which runs again' : `which did not become ready either: ${again[0]?.reason ?? ''}`;
-  return { ...failure, reason: `${failure.reason}; a Recreate Deployment keeps no old pods, so diploid restored revision ${revision}, ${outcome}` };
+  return { ...failure, reason: `${failure.reason}; ${why}, so diploid restored revision ${revision}, ${outcome}` };
 }

@@ -151,6 +151,8 @@ describe('build Jobs', () => {
     expect(configMap?.data).toEqual({ Dockerfile: 'FROM nginx\n' });
     const container = (job.spec as { template: { spec: { containers: Array<{ args: string[]; volumeMounts: Array<{ mountPath: string }> }> } } }).template.spec.containers[0];
     expect(container?.args).toContain('--local=dockerfile=/diploid/dockerfile');
+    // The git context would otherwise win: the frontend reads the Dockerfile from the named local.
+    expect(container?.args).toContain('--opt=dockerfilekey=dockerfile');
     expect(container?.volumeMounts.map((mount) => mount.mountPath)).toEqual(['/var/lib/buildkit', '/diploid/dockerfile']);
   });
 

@@ -30,12 +30,19 @@ const table: Record<string, Case[]> = {
     ['a partition holds back the lowest pods: done once those above it are updated', { metadata: { generation: 2 }, spec: { replicas: 3, updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 1 } } }, status: { observedGeneration: 2, readyReplicas: 3, updatedReplicas: 2, currentRevision: 'db-1', updateRevision: 'db-2' } }, 'done'],
     ['a partition, and fewer updated than above it', { metadata: { generation: 2 }, spec: { replicas: 3, updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 1 } } }, status: { observedGeneration: 2, readyReplicas: 3, updatedReplicas: 1 } }, 'waiting', /1 of 2 replicas above the partition/],
     ['every pod at the update revision and ready', { metadata: { generation: 2 }, spec: { replicas: 3 }, status: { observedGeneration: 2, readyReplicas: 3, updatedReplicas: 3, currentRevision: 'db-2', updateRevision: 'db-2' } }, 'done'],
+    // No progress deadline: a replaced pod that never becomes ready waits until diploid's timeout.
+    ['the highest pod was replaced and never becomes ready', { metadata: { generation: 2 }, spec: { replicas: 2 }, status: { observedGeneration: 2, replicas: 2, readyReplicas: 1, updatedReplicas: 1, currentRevision: 'db-1', updateRevision: 'db-2' } }, 'waiting', /1 of 2 replicas ready/],
+    ['OnDelete: done once every pod is ready, whatever revision it runs', { metadata: { generation: 2 }, spec: { replicas: 2, updateStrategy: { type: 'OnDelete' } }, status: { observedGeneration: 2, readyReplicas: 2, updatedReplicas: 0, currentRevision: 'db-1', updateRevision: 'db-2' } }, 'done'],
+    ['restored: the previous revision is the update revision again and every pod is ready', { metadata: { generation: 3 }, spec: { replicas: 2 }, status: { observedGeneration: 3, readyReplicas: 2, updatedReplicas: 2, currentRevision: 'db-1', updateRevision: 'db-1' } }, 'done'],
   ],
   DaemonSet: [
     ['its controller has not seen the new generation', { metadata: { generation: 5 }, status: { observedGeneration: 4, desiredNumberScheduled: 2, updatedNumberScheduled: 2, numberAvailable: 2 } }, 'waiting'],
     ['a node still runs the old pod', { metadata: { generation: 5 }, status: { observedGeneration: 5, desiredNumberScheduled: 3, updatedNumberScheduled: 2, numberAvailable: 3 } }, 'waiting', /2 of 3 hosts updated/],
     ['an updated pod is not available', { metadata: { generation: 5 }, status: { observedGeneration: 5, desiredNumberScheduled: 3, updatedNumberScheduled: 3, numberAvailable: 2 } }, 'waiting', /2 of 3 hosts available/],
     ['every node runs the new pod', { metadata: { generation: 5 }, status: { observedGeneration: 5, desiredNumberScheduled: 3, updatedNumberScheduled: 3, numberAvailable: 3 } }, 'done'],
+    // One host: its old pod stopped before the new one started, and the new one never becomes ready.
+    ['the only host runs the new pod, which never becomes ready', { metadata: { generation: 2 }, status: { observedGeneration: 2, desiredNumberScheduled: 1, updatedNumberScheduled: 1, numberAvailable: 0 } }, 'waiting', /0 of 1 hosts available/],
+    ['no host matches', { metadata: { generation: 2 }, status: { observedGeneration: 2, desiredNumberScheduled: 0 } }, 'done'],
   ],
 };
 
