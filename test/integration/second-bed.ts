@@ -34,7 +34,9 @@ export interface SecondBed {
 export async function startSecondBed(): Promise<SecondBed> {
   await reapOrphans(tmpdir(), prefix, log);
   const stateDir = mkdtempSync(join(tmpdir(), prefix));
+  const started = Date.now();
   const { state } = await up({ stateDir, log, owned: true, realNode: false });
+  log(`up in ${((Date.now() - started) / 1000).toFixed(1)}s (${stateDir})`);
   const kubernetes = state.kubernetes;
   if (kubernetes === undefined) {
     await down({ stateDir, log });
