@@ -14,6 +14,7 @@ import { addonsRbac } from '../../addons/rbac.js';
 import { toYaml } from '../../backends/serialize.js';
 import { DEFAULT_KEY_SECRET, KEY_SECRET_KEY } from '../../secrets/layout.js';
 import { secretsRbac } from '../../secrets/rbac.js';
+import { clustersRbac } from '../../cluster/clusters-rbac.js';
 import { UserError } from '../../errors.js';
 import type { ConfigSpec } from '../../model/config.js';
 import { loadConfigForCommand } from '../load.js';
@@ -73,6 +74,7 @@ export function registerInitCommand(program: Command, output: Output): void {
         `ConfigMap ${namespace}/diploid-buildkitd (key buildkitd.toml) configures BuildKit (registry mirrors, plain-HTTP registries).`,
         '',
         ...keyAdvice(config, namespace),
+        ...clusterAdvice(config, namespace),
         ...(image === DEFAULT_CONTROLLER_IMAGE ? [imageAdvice()] : []),
       ].join('\n');
       if (options.dryRun === true) {
@@ -124,7 +126,7 @@ function withoutCredentials(url: string): string {
 /** Rights for what the ops repo asks beyond environments: writing its Secrets, installing its add-ons. */
 function opsExtras(config: ConfigSpec, namespace: string) {
   const who = { namespace, project: config.project, serviceAccount: 'diploid-controller' };
-  return [...(config.secrets === undefined ? [] : secretsRbac(who)), ...(config.addons === undefined ? [] : addonsRbac(who))];
+  return [...(config.secrets === undefined ? [] : secretsRbac(who)), ...(config.addons === undefined ? [] : addonsRbac(who)), ...clustersRbac(config, who)];
 }
 
 /** The default image is not published: say how to get one, rather than leave pods pulling in vain. */
@@ -137,6 +139,18 @@ function imageAdvice(): string {
     '  diploid init --image registry.example.com/diploid:0.1.0',
     '',
   ].join('\n');
+}
+
+/** How to give the controller the kubeconfig of each other cluster environments name. */
+function clusterAdvice(config: ConfigSpec, namespace: string): string[] {
+  const clusters = Object.entries(config.clusters ?? {});
+  if (clusters.length === 0) return [];
+  return [
+    'Environments in other clusters are deployed with a kubeconfig you put in a Secret (credentials inline: a token or client certificate data; never exec plugins or file paths):',
+    '',
+    ...clusters.map(([name, cluster]) => `kubectl -n ${namespace} create secret generic ${cluster.kubeconfigSecret} --from-file=${cluster.key ?? 'kubeconfig'}=${name}.kubeconfig`),
+    '',
+  ];
 }
 
 /** How to give the controller the cluster's private key, when the ops repo keeps secrets. */

@@ -1,8 +1,10 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import { toYaml } from '../../../src/backends/serialize.js';
 import { controllerManifests, secretInstructions } from '../../../src/controller/manifests.js';
 import { expectGolden } from '../../support/golden.js';
+import { GitRoot } from '../../support/git-repos.js';
 import { runCli } from '../../support/ops-repo.js';
 
 const FIXTURES = join(import.meta.dirname, '../../fixtures/controller');
@@ -94,6 +96,25 @@ describe('diploid init --dry-run', () => {
     expect(run.code).toBe(0);
     expect(run.stderr).toContain('ghcr.io/diploid/diploid:0.1.0 is not published yet');
     expect(run.stderr).toContain('diploid init --image registry.example.com/diploid:0.1.0');
+  });
+
+  it('lets the controller read the kubeconfig Secret of each cluster, by name only, and says how to create them', async () => {
+    const root = new GitRoot();
+    try {
+      const ops = root.repo('ops', {
+        '.diploid.conf.js': `import { defineConfig } from 'diploid';\nexport default defineConfig({ project: 'shop', clusters: { prod: { kubeconfigSecret: 'kc-prod' }, edge: { kubeconfigSecret: 'kc-edge', key: 'value' } }, environments: { staging: {}, production: { cluster: 'prod' }, edge: { cluster: 'edge' } } });\n`,
+      });
+      const run = await runCli(['init', ops.dir, '--dry-run', '--ops-url', 'https://gitlab.example.com/shop/ops.git']);
+      expect(run.code).toBe(0);
+      const role = parseAllDocuments(run.stdout).map((document) => document.toJS() as { kind: string; metadata: { name: string; namespace?: string }; rules?: unknown }).find((object) => object.kind === 'Role' && object.metadata.name === 'diploid-clusters-shop');
+      expect(role?.metadata.namespace).toBe('diploid-system');
+      expect(role?.rules).toEqual([{ apiGroups: [''], resources: ['secrets'], resourceNames: ['kc-edge', 'kc-prod'], verbs: ['get'] }]);
+      expect(run.stdout).toContain('kind: RoleBinding\nmetadata:\n  name: diploid-clusters-shop');
+      expect(run.stderr).toContain('kubectl -n diploid-system create secret generic kc-prod --from-file=kubeconfig=prod.kubeconfig');
+      expect(run.stderr).toContain('kubectl -n diploid-system create secret generic kc-edge --from-file=value=edge.kubeconfig');
+    } finally {
+      root.dispose();
+    }
   });
 
   it('refuses an ops remote with credentials in it', async () => {
