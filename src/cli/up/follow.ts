@@ -152,19 +152,22 @@ export async function follow(options: FollowOptions): Promise<FollowResult> {
   let waitingFor = `the controller to pick up the pushed commits in ${environment}`;
   for (;;) {
     const status = await store.get(environment);
+    // Fresh: a successful deploy of the pushed commits. Ours: the controller works on one of them
+    // (a deploy in progress or failed records no commits yet, only the commit it reconciles).
     const fresh = status !== undefined && current(status, options.commits);
-    if (status === undefined || !fresh) {
+    const ours = fresh || (status !== undefined && Object.values(options.commits).includes(status.commit ?? ''));
+    const stalled = status === undefined ? undefined : condition(status, 'Stalled');
+    if (status === undefined || !ours) {
       changes.note('status', 'waiting', `${environment}: waiting for the controller to read the pushed commits`);
     } else {
       const ready = condition(status, 'Ready');
       const reconciling = condition(status, 'Reconciling');
-      const shown = ready?.status === 'True' ? ready : reconciling ?? ready;
+      const shown = stalled?.status === 'True' ? stalled : ready?.status === 'True' ? ready : reconciling ?? ready;
       if (shown !== undefined) changes.note('status', `${shown.reason}|${shown.message}`, `${environment}: ${shown.reason}: ${shown.message}`);
     }
-    // A failed deploy records no commits: a stall counts when it is about a pushed commit or came after the start.
-    const stalled = status === undefined ? undefined : condition(status, 'Stalled');
-    if (status !== undefined && stalled?.status === 'True' && (fresh || Object.values(options.commits).includes(status.commit ?? '') || Date.parse(stalled.lastTransitionTime) >= options.startedAt)) {
-      if (!fresh) changes.note('status', `${stalled.reason}|${stalled.message}`, `${environment}: ${stalled.reason}: ${stalled.message}`);
+    // A stall counts when it is about a pushed commit, or came after the start.
+    if (status !== undefined && stalled?.status === 'True' && (ours || Date.parse(stalled.lastTransitionTime) >= options.startedAt)) {
+      if (!ours) changes.note('status', `${stalled.reason}|${stalled.message}`, `${environment}: ${stalled.reason}: ${stalled.message}`);
       await anyProbeChange();
       return { outcome: 'stalled', routes, reason: stalled.reason, message: stalled.message };
     }
@@ -176,7 +179,7 @@ export async function follow(options: FollowOptions): Promise<FollowResult> {
     const answering = options.ingressUrl === undefined || (routes.length > 0 && routes.every((route) => route.answeredAfter !== undefined));
     if (readyNow && answering) return { outcome: 'ready', routes };
     // What users open answers: the command's job is done, the controller finishes the rest.
-    if (options.ingressUrl !== undefined && answering && (fresh || Object.values(options.commits).includes(status?.commit ?? ''))) return { outcome: 'answering', routes, pending };
+    if (options.ingressUrl !== undefined && answering && ours) return { outcome: 'answering', routes, pending };
     waitingFor = !readyNow ? `${environment} to be Ready` : `routes to answer: ${routes.filter((route) => route.answeredAfter === undefined).map((route) => route.url).join(', ')}`;
     if (Date.now() > options.deadline) return { outcome: 'timeout', routes, waitingFor };
     await sleep(2000);
