@@ -188,10 +188,8 @@ function report(result: FollowResult, output: Output, startedAt: number, after: 
   }
   output.out('\n');
   for (const line of after) output.out(`${line}\n`);
-  if (result.outcome === 'answering' && result.pending.length > 0) {
-    output.err(`still deploying (the controller carries on; diploid status shows it): ${result.pending.join(', ')}\n`);
-  }
-  if (result.outcome === 'ready' || result.outcome === 'answering') return;
+  if (result.outcome === 'ready' && result.pending.length > 0) output.err(`not all pods ready yet (diploid status shows them): ${result.pending.join(', ')}\n`);
+  if (result.outcome === 'ready') return;
   if (result.outcome === 'stalled') throw new UserError(`the controller stopped: ${result.reason}: ${result.message}`);
   output.err(`gave up after ${elapsed(startedAt)} waiting for ${result.waitingFor}\n`);
   throw new ExitCode(1);

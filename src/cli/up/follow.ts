@@ -45,9 +45,8 @@ export interface FollowOptions {
 }
 
 export type FollowResult =
-  | { readonly outcome: 'ready'; readonly routes: Route[] }
-  /** Every route answers while the controller is still at work (a workload without routes not ready yet). */
-  | { readonly outcome: 'answering'; readonly routes: Route[]; readonly pending: string[] }
+  /** Deployed and every route answers; `pending`: workloads still short of pods (an autoscaler's). */
+  | { readonly outcome: 'ready'; readonly routes: Route[]; readonly pending: string[] }
   | { readonly outcome: 'stalled'; readonly routes: Route[]; readonly reason: string; readonly message: string }
   | { readonly outcome: 'timeout'; readonly routes: Route[]; readonly waitingFor: string };
 
@@ -155,8 +154,9 @@ export async function follow(options: FollowOptions): Promise<FollowResult> {
     // Fresh: a successful deploy of the pushed commits. Ours: the controller works on one of them
     // (a deploy in progress or failed records no commits yet, only the commit it reconciles).
     const fresh = status !== undefined && current(status, options.commits);
-    const ours = fresh || (status !== undefined && Object.values(options.commits).includes(status.commit ?? ''));
     const stalled = status === undefined ? undefined : condition(status, 'Stalled');
+    const working = status !== undefined && (condition(status, 'Reconciling')?.status === 'True' || stalled?.status === 'True');
+    const ours = fresh || (working && Object.values(options.commits).includes(status.commit ?? ''));
     if (status === undefined || !ours) {
       changes.note('status', 'waiting', `${environment}: waiting for the controller to read the pushed commits`);
     } else {
@@ -174,12 +174,11 @@ export async function follow(options: FollowOptions): Promise<FollowResult> {
     await options.tick?.();
     await noteBuilds(options, changes);
     const pending = await noteWorkloads(options, changes);
-    await anyProbeChange();
+    // Answers count once the controller works on the pushed commits: before, they are the previous version's.
+    if (ours) await anyProbeChange();
     const readyNow = fresh && status !== undefined && condition(status, 'Ready')?.status === 'True';
     const answering = options.ingressUrl === undefined || (routes.length > 0 && routes.every((route) => route.answeredAfter !== undefined));
-    if (readyNow && answering) return { outcome: 'ready', routes };
-    // What users open answers: the command's job is done, the controller finishes the rest.
-    if (options.ingressUrl !== undefined && answering && ours) return { outcome: 'answering', routes, pending };
+    if (readyNow && answering) return { outcome: 'ready', routes, pending };
     waitingFor = !readyNow ? `${environment} to be Ready` : `routes to answer: ${routes.filter((route) => route.answeredAfter === undefined).map((route) => route.url).join(', ')}`;
     if (Date.now() > options.deadline) return { outcome: 'timeout', routes, waitingFor };
     await sleep(2000);
