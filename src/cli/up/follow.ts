@@ -178,7 +178,15 @@ export async function follow(options: FollowOptions): Promise<FollowResult> {
     if (ours) await anyProbeChange();
     const readyNow = fresh && status !== undefined && condition(status, 'Ready')?.status === 'True';
     const answering = options.ingressUrl === undefined || (routes.length > 0 && routes.every((route) => route.answeredAfter !== undefined));
-    if (readyNow && answering) return { outcome: 'ready', routes, pending };
+    if (readyNow && answering) {
+      const ingressUrl = options.ingressUrl;
+      if (ingressUrl === undefined) return { outcome: 'ready', routes, pending };
+      // Answers seen during the rollout may have come from pods it has since replaced: ask each route again.
+      const again = await Promise.all(routes.map(async (route) => ({ route, status: await probe(ingressUrl, route) })));
+      const silent = again.filter(({ status }) => status === undefined || status === 404 || status >= 500);
+      if (silent.length === 0) return { outcome: 'ready', routes, pending };
+      for (const { route } of silent) delete route.answeredAfter;
+    }
     waitingFor = !readyNow ? `${environment} to be Ready` : `routes to answer: ${routes.filter((route) => route.answeredAfter === undefined).map((route) => route.url).join(', ')}`;
     if (Date.now() > options.deadline) return { outcome: 'timeout', routes, waitingFor };
     await sleep(2000);
