@@ -45,19 +45,19 @@ export interface LocalBed {
 const log: Log = (message) => process.stderr.write(`[bed] ${message}\n`);
 
 /**
- * Minutes each part of a cold build took on this project's 2-core machines (testbed/README.md),
- * so a newcomer knows how long to wait before the build itself says more.
+ * Minutes each part took in a cold build measured end to end on this project's 2-core machine under
+ * heavy load (testbed/README.md: 63 minutes in all), an upper bound a newcomer can trust.
  */
 const coldMinutes: ReadonlyArray<readonly [RegExp, number, string]> = [
-  [/^(kube-|kubectl|kubelet)/, 19, 'Kubernetes'],
-  [/^etcd$/, 1, 'etcd'],
-  [/^kwok$/, 3, 'kwok'],
-  [/^(containerd|ctr)/, 4.5, 'containerd'],
-  [/^coredns$/, 4, 'CoreDNS'],
-  [/^crictl$/, 2, 'crictl'],
-  [/^crane$/, 0.5, 'crane'],
-  [/^traefik$/, 20, 'Traefik'],
-  [/^(buildkitd|buildctl)$/, 5, 'BuildKit'],
+  [/^(kube-|kubectl|kubelet)/, 22, 'Kubernetes'],
+  [/^etcd$/, 1.2, 'etcd'],
+  [/^kwok$/, 3.2, 'kwok'],
+  [/^(containerd|ctr)/, 3.2, 'containerd'],
+  [/^coredns$/, 3.3, 'CoreDNS'],
+  [/^crictl$/, 1.5, 'crictl'],
+  [/^crane$/, 0.2, 'crane'],
+  [/^traefik$/, 15.4, 'Traefik'],
+  [/^(buildkitd|buildctl)$/, 10.4, 'BuildKit'],
 ];
 
 function announceBuild(): void {
@@ -72,7 +72,7 @@ function announceBuild(): void {
   if (images) parts.set('image layers', 1);
   const total = Math.ceil([...parts.values()].reduce((sum, minutes) => sum + minutes, 0));
   log(`first run: building ${[...parts.keys()].join(', ')} from source (Go module proxy), cached under ~/.cache/diploid-testbed`);
-  log(`estimate: about ${total} minutes on 2 cores (measured per part; less on an idle or bigger machine); later runs skip this`);
+  log(`estimate: up to about ${total} minutes on 2 busy cores (measured per part; 35-55 minutes on idle ones, less on a bigger machine); later runs skip this`);
 }
 
 async function healthy(stateDir: string): Promise<boolean> {
