@@ -138,7 +138,7 @@ async function upOnBed(dir: string, options: UpOptions, minutes: number, output:
   report(result, output, startedAt, [
     `Stop the bed: diploid down   (or: DIPLOID_TESTBED_DIR=${bed.stateDir} scripts/testbed down)`,
     `Use it: eval "$(DIPLOID_TESTBED_DIR=${bed.stateDir} scripts/testbed env)"; diploid status --env ${environment}`,
-    `Change a repo under ${work} (or the example), then run diploid up again: the controller rebuilds what changed.`,
+    `Change a file under ${dir} and run diploid up again: the controller rebuilds and rolls out what changed.`,
   ], bed.ingressUrl);
 }
 
