@@ -128,7 +128,7 @@ describe('diploid up', { timeout: 1_800_000 }, () => {
     // The API answers as itself; the web app serves its page.
     expect(JSON.parse((await asked(`${ingress}/`, 'api.production.shop.localhost'))?.body ?? '')).toMatchObject({ service: 'api' });
     expect((await asked(`${ingress}/`, 'production.shop.localhost'))?.body).toContain('<html');
-    expect(first.stdout).toContain('Stop the bed: diploid down');
+    expect(first.stdout).toContain(`Stop the bed: DIPLOID_TESTBED_DIR=${bed} npx diploid down`);
 
     // A second run: same commits, no build, no new Deployment generation.
     const kube = kubeConfig();

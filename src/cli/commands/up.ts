@@ -136,7 +136,7 @@ async function upOnBed(dir: string, options: UpOptions, minutes: number, output:
   const tick = () => placeDaemonSets(kube, namespace, bed.realNode, placed, step);
   const result = await follow({ kube, controllerNamespace, environment, namespace, commits, routes, tick, ingressUrl: bed.ingressUrl, startedAt, deadline: startedAt + minutes * 60_000, log: say });
   report(result, output, startedAt, [
-    `Stop the bed: diploid down   (or: DIPLOID_TESTBED_DIR=${bed.stateDir} scripts/testbed down)`,
+    `Stop the bed: DIPLOID_TESTBED_DIR=${bed.stateDir} npx diploid down   (or scripts/testbed down with the same variable)`,
     `Use it: eval "$(DIPLOID_TESTBED_DIR=${bed.stateDir} scripts/testbed env)"; diploid status --env ${environment}`,
     `Change a file under ${dir} and run diploid up again: the controller rebuilds and rolls out what changed.`,
   ], bed.ingressUrl);
