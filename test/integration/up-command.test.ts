@@ -130,9 +130,10 @@ describe('diploid up', { timeout: 1_800_000 }, () => {
     expect((await asked(`${ingress}/`, 'production.shop.localhost'))?.body).toContain('<html');
     expect(first.stdout).toContain(`Stop the bed: DIPLOID_TESTBED_DIR=${bed} npx diploid down`);
 
-    // A second run: same commits, no build, no new Deployment generation.
+    // A second run: same commits, no build, no new rollout of any Deployment.
     const kube = kubeConfig();
-    const generations = async () => Object.fromEntries((await kube.makeApiClient(k8s.AppsV1Api).listNamespacedDeployment({ namespace: 'shop-production' })).items.map((d) => [d.metadata?.name, d.metadata?.generation]));
+    // The rollout revision of each Deployment (a generation also moves when the api's autoscaler scales it).
+    const generations = async () => Object.fromEntries((await kube.makeApiClient(k8s.AppsV1Api).listNamespacedDeployment({ namespace: 'shop-production' })).items.map((d) => [d.metadata?.name, d.metadata?.annotations?.['deployment.kubernetes.io/revision']]));
     const jobs = async () => (await kube.makeApiClient(k8s.BatchV1Api).listNamespacedJob({ namespace: 'diploid-system', labelSelector: 'diploid.dev/build' })).items.map((job) => job.metadata?.name).sort();
     const [generationsBefore, jobsBefore] = [await generations(), await jobs()];
     const second = await diploid(['up', 'examples/shop'], { DIPLOID_TESTBED_DIR: bed });
