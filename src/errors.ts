@@ -12,7 +12,9 @@ export class UserError extends Error {
  * both the cluster code that throws it and the controller that acts on it.
  */
 export class RetryableError extends Error {
-  override readonly name = 'RetryableError';
+  override readonly name: string = 'RetryableError';
+  /** A CamelCase reason for the status condition, where one says more than `RetryScheduled`. */
+  readonly reason: string | undefined;
 }
 
 /**

@@ -12,6 +12,7 @@ import { startGitServer } from './git.js';
 import { startIngress } from './ingress.js';
 import { probe } from './net.js';
 import { releaseMachineLock, startRealNode } from './node.js';
+import { gatewayProcessName, startPodGateway } from './pod-gateway.js';
 import { cleanUpNode } from './node-cleanup.js';
 import { isRunning, processStartTime, type ProcessRecord, stopDaemon } from './processes.js';
 import { startRegistry } from './registry.js';
@@ -84,6 +85,8 @@ export async function up({ stateDir, log, owned = false, realNode = process.env[
     await attempt('node', async () => {
       if (state.kubernetes === undefined || state.registry === undefined) throw new Error('it needs the control plane and the registry, and one of them did not start');
       state.node = await startRealNode(stateDir, state.kubernetes, state.registry, started, log);
+      if (state.git === undefined) throw new Error('the pod gateway needs the git server, which did not start');
+      state.gateway = await startPodGateway(stateDir, { kubernetes: state.kubernetes, registry: state.registry, git: state.git }, started, log);
     });
     await attempt('ingress', async () => {
       if (state.node === undefined || state.kubernetes === undefined) throw new Error('it needs the real node, which did not start');
@@ -160,6 +163,7 @@ const nodeProcesses = new Set(['containerd', 'kubelet', 'kube-proxy', 'coredns']
 
 function partOf(processName: string): Part {
   if (nodeProcesses.has(processName)) return 'node';
+  if (processName === gatewayProcessName) return 'node';
   if (processName === 'traefik') return 'ingress';
   if (processName === 'registry') return 'registry';
   if (processName === 'git') return 'git';
@@ -212,6 +216,11 @@ export function envLines(state: TestbedState): string[] {
   }
   if (state.ingress !== undefined) {
     lines.push(`export DIPLOID_TESTBED_INGRESS_URL=${quote(state.ingress.url)}`);
+  }
+  if (state.gateway !== undefined) {
+    // The same registry and git server at the address pods reach (an in-cluster controller's view).
+    lines.push(`export DIPLOID_TESTBED_POD_REGISTRY=${quote(state.gateway.registry)}`);
+    lines.push(`export DIPLOID_TESTBED_POD_GIT_URL=${quote(state.gateway.gitUrl)}`);
   }
   for (const [part, problem] of Object.entries(state.problems)) {
     lines.push(`# ${part} is NOT available: ${problem.split('\n')[0]}`);

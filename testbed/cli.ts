@@ -5,6 +5,8 @@
 import { down, envLines, status, up } from './bed.js';
 import { runBuild } from './build.js';
 import { binDir, defaultStateDir } from './config.js';
+import { ensureControllerImage } from './controller-image.js';
+import { ensurePodGateway } from './pod-gateway.js';
 
 const usage = `usage: scripts/testbed <command>
 
@@ -12,6 +14,8 @@ const usage = `usage: scripts/testbed <command>
   up      build if needed, then start the bed in ${defaultStateDir()} (DIPLOID_TESTBED_DIR)
   status  check each part; exits 1 unless all are healthy
   env     print shell exports: eval "$(scripts/testbed env)"
+  gateway start the pod gateway on a running bed that predates it (up starts it)
+  image   build diploid's own image (the Dockerfile) into the bed's registry; prints its reference
   down    stop exactly the processes 'up' started and remove the state folder
 `;
 
@@ -39,6 +43,22 @@ async function main(argv: readonly string[]): Promise<number> {
         return 1;
       }
       if (!alreadyUp) log(`up in ${((Date.now() - Date.parse(state.startedAt)) / 1000).toFixed(0)}s; eval "$(scripts/testbed env)" to use it`);
+      return 0;
+    }
+    case 'gateway': {
+      const gateway = await ensurePodGateway(stateDir, log);
+      log(`pod gateway: registry ${gateway.registry}, git ${gateway.gitUrl}, API server ${gateway.apiServer}`);
+      return 0;
+    }
+    case 'image': {
+      const result = await status(stateDir);
+      const registry = result.state?.registry?.host;
+      if (registry === undefined) {
+        log(`no registry: the bed in ${stateDir} is not up`);
+        return 1;
+      }
+      const { image } = await ensureControllerImage({ registry, log });
+      process.stdout.write(`${image}\n`);
       return 0;
     }
     case 'down':

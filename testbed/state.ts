@@ -5,6 +5,7 @@ import type { ControlPlane } from './control-plane.js';
 import type { GitServer } from './git.js';
 import type { IngressController } from './ingress.js';
 import type { RealNode } from './node.js';
+import type { PodGateway } from './pod-gateway.js';
 import type { ProcessRecord } from './processes.js';
 import type { Registry } from './registry.js';
 
@@ -24,6 +25,8 @@ export interface TestbedState {
   node?: RealNode;
   /** Traefik, serving Ingress and Gateway API objects of class `traefik` on loopback. */
   ingress?: IngressController;
+  /** The API server, registry and git server at the address pods reach (see pod-gateway.ts). */
+  gateway?: PodGateway;
   /** Why a part could not start: tests that need it fail with this reason. */
   problems: Partial<Record<Part, string>>;
   /** Parts left out on purpose (DIPLOID_TESTBED_REAL_NODE=0): healthy by absence. */

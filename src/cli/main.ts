@@ -29,6 +29,8 @@ const COMMANDS: ReadonlyArray<readonly [string, () => Promise<Register>]> = [
   ['promote', async () => (await import('./commands/promote.js')).registerPromoteCommand],
   ['diff', async () => (await import('./commands/diff.js')).registerDiffCommand],
   ['logs', async () => (await import('./commands/logs.js')).registerLogsCommand],
+  ['up', async () => (await import('./commands/up.js')).registerUpCommands],
+  ['down', async () => (await import('./commands/up.js')).registerUpCommands],
 ];
 
 /** Runs the CLI; the one place that catches errors, prints them and picks the exit code. */

@@ -35,6 +35,8 @@ export interface EnvironmentSecretsInput {
   readonly namespaceObject?: KubeObject;
   /** The controller's namespace: where the key Secret and the inventory live. */
   readonly controllerNamespace: string;
+  /** The cluster the Secrets go to, when not `kube`'s (the key and the inventory stay in `kube`'s). */
+  readonly target?: k8s.KubeConfig;
 }
 
 export interface EnvironmentSecretsResult {
@@ -82,8 +84,9 @@ export async function writeEnvironmentSecrets(kube: k8s.KubeConfig, input: Envir
       written.push({ secret: `${input.namespace}/${name}`, keys: open.values.map(([key]) => key), outcome: 'unchanged' });
     }
   }
-  if (input.namespaceObject !== undefined && objects.length > 0) await applyObjects(kube, [input.namespaceObject]);
-  const applied = await applyObjects(kube, objects);
+  const target = input.target ?? kube;
+  if (input.namespaceObject !== undefined && objects.length > 0) await applyObjects(target, [input.namespaceObject]);
+  const applied = await applyObjects(target, objects);
   applied.forEach((item, index) => {
     const entry = written[index];
     if (entry !== undefined) entry.outcome = item.outcome;
@@ -92,11 +95,11 @@ export async function writeEnvironmentSecrets(kube: k8s.KubeConfig, input: Envir
   // Prune only what this inventory recorded, and only if it still carries diploid's label.
   const current = objects.map(entryOf);
   const pruned: string[] = [];
-  const core = kube.makeApiClient(k8s.CoreV1Api);
+  const core = target.makeApiClient(k8s.CoreV1Api);
   for (const entry of inventoryDiff(previous, current)) {
     const existing = await core.readNamespacedSecret({ name: entry.name, namespace: entry.namespace ?? input.namespace }).catch((error: unknown) => (statusOf(error) === 404 ? undefined : Promise.reject(error)));
     if (existing?.metadata?.labels?.['app.kubernetes.io/managed-by'] !== 'diploid') continue;
-    if (await deleteEntry(kube, entry)) pruned.push(`${entry.namespace ?? ''}/${entry.name}`);
+    if (await deleteEntry(target, entry)) pruned.push(`${entry.namespace ?? ''}/${entry.name}`);
   }
   await writeInventory(kube, input.controllerNamespace, inventoryName, current, { 'app.kubernetes.io/part-of': input.project, [ENVIRONMENT_LABEL]: input.environment });
   return { written, pruned };

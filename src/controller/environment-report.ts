@@ -63,8 +63,9 @@ export class EnvironmentReport {
     const environment = this.plan.name;
     try {
       if (classified.retryable) {
-        await this.status(fields, 'retrying', 'RetryScheduled', classified.message);
-        return { environment, result: 'retry', reason: 'RetryScheduled', message: classified.message, jobsCreated };
+        const reason = classified.reason ?? 'RetryScheduled';
+        await this.status(fields, 'retrying', reason, classified.message);
+        return { environment, result: 'retry', reason, message: classified.message, jobsCreated };
       }
       await this.status(fields, 'stalled', classified.reason, classified.message);
       await this.commit('failed', `${classified.reason}: ${classified.message}`);

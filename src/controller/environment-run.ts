@@ -4,7 +4,7 @@ import { RetryableError, TerminalError } from '../errors.js';
 import type { EnvironmentPlan, Push } from '../plan/types.js';
 import type { Workspace } from '../sources/git/workspace.js';
 import type { ImageBuilder } from './builder.js';
-import type { Deployer } from './deployer.js';
+import type { Deployer, DeployTarget } from './deployer.js';
 import { desiredEnvironment, type DesiredEnvironment } from './desired.js';
 import type { EnvironmentOutcome, EnvironmentReport, StatusFields } from './environment-report.js';
 import { classifyError } from './errors.js';
@@ -42,7 +42,7 @@ export async function planPhase(context: RunContext): Promise<Planned> {
     ...(context.pin !== undefined ? { commits: context.pin.commits } : commit === undefined ? { without: { repo: push.repo, branch: push.branch } } : { commits: { [push.repo]: commit } }),
   });
   const desired = desiredEnvironment(plan, state);
-  await context.secrets?.({ workspace: context.workspace, opsCommit: state.repos.ops?.commit ?? '', project: desired.app.project, environment: plan.name, filesOf: plan.preview?.base ?? plan.name, namespace: desired.app.environment.namespace, objects: desired.objects });
+  await context.secrets?.({ workspace: context.workspace, opsCommit: state.repos.ops?.commit ?? '', project: desired.app.project, environment: plan.name, filesOf: plan.preview?.base ?? plan.name, namespace: desired.app.environment.namespace, objects: desired.objects, ...(desired.app.environment.cluster === undefined ? {} : { cluster: desired.app.environment.cluster }) });
   if (previous?.appliedRevision === desired.revision && condition(previous, 'Ready')?.status === 'True' && !context.resync) {
     return { outcome: { environment: plan.name, result: 'unchanged', reason: 'UpToDate', message: `revision ${desired.revision} is already deployed`, jobsCreated: 0 } };
   }
@@ -105,11 +105,17 @@ export async function heldBackPhase(context: RunContext, desired: DesiredEnviron
 /** Deploy: apply, wait for the rollout, prune. A failed rollout is terminal for the commit. */
 export async function deployPhase(context: RunContext, desired: DesiredEnvironment, deployer: Deployer): Promise<DeployResult> {
   // A push applies what changed since the recorded inventory; a resync applies everything, undoing drift.
-  const result = await deployer.deploy(desired.objects, { project: desired.app.project, environment: context.plan.name, namespace: desired.app.environment.namespace }, { onlyChanged: !context.resync });
+  const result = await deployer.deploy(desired.objects, deployTarget(context, desired), { onlyChanged: !context.resync });
   if (result.failures.length > 0) {
     throw new TerminalError('RolloutFailed', `the rollout failed; the previous version keeps serving: ${result.failures.map((failure) => `${failure.object}: ${failure.reason}`).join('; ')}`);
   }
   return result;
+}
+
+/** Where an environment's objects go: its namespace, in its cluster. */
+export function deployTarget(context: RunContext, desired: DesiredEnvironment): DeployTarget {
+  const { cluster } = desired.app.environment;
+  return { project: desired.app.project, environment: context.plan.name, namespace: desired.app.environment.namespace, ...(cluster === undefined ? {} : { cluster }) };
 }
 
 /** Report: the environment is Ready at this revision, and the commit is deployed. */

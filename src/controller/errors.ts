@@ -3,7 +3,7 @@ import { ApplyError } from '../cluster/apply.js';
 import { ConfigError, RetryableError, TerminalError, UserError } from '../errors.js';
 import { GitError } from '../sources/git/git.js';
 
-export type ErrorClass = { readonly retryable: true; readonly message: string } | { readonly retryable: false; readonly reason: string; readonly message: string };
+export type ErrorClass = { readonly retryable: true; readonly message: string; /** Set when the error names a cause better than `RetryScheduled`. */ readonly reason?: string } | { readonly retryable: false; readonly reason: string; readonly message: string };
 
 /**
  * Tells retryable from terminal failures. API 5xx, 429 and 409 (a conflict a re-read resolves),
@@ -13,7 +13,7 @@ export type ErrorClass = { readonly retryable: true; readonly message: string } 
 export function classifyError(error: unknown): ErrorClass {
   const message = error instanceof Error ? error.message : String(error);
   if (error instanceof TerminalError) return { retryable: false, reason: error.reason, message };
-  if (error instanceof RetryableError) return { retryable: true, message };
+  if (error instanceof RetryableError) return { retryable: true, message, ...(error.reason === undefined ? {} : { reason: error.reason }) };
   if (error instanceof k8s.ApiException) {
     const code = error.code;
     if (!isRefusal(code)) return { retryable: true, message };

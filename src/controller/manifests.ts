@@ -30,6 +30,8 @@ export interface ControllerManifestOptions {
   readonly secretEnv: readonly string[];
   /** Labels identify the project, so one cluster can run several ops repos' controllers. */
   readonly project: string;
+  /** Registry hosts reached over plain HTTP (a registry inside the cluster or on the nodes' network). */
+  readonly plainHttpRegistries?: readonly string[];
 }
 
 const NAME = 'diploid-controller';
@@ -56,6 +58,7 @@ export function controllerManifests(options: ControllerManifestOptions): KubeObj
     `--port=${CONTROLLER_PORT}`,
     `--builder-image=${options.builderImage ?? DEFAULT_BUILDER_IMAGE}`,
     `--registry-config=${REGISTRY_MOUNT}/config.json`,
+    ...[...new Set(options.plainHttpRegistries ?? [])].sort().map((host) => `--plain-http-registry=${host}`),
     ...(options.resync === undefined ? [] : [`--resync=${options.resync}`]),
   ];
   const verbs = ['get', 'list', 'create', 'patch', 'delete'];
@@ -80,6 +83,8 @@ export function controllerManifests(options: ControllerManifestOptions): KubeObj
         { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs },
         { apiGroups: ['networking.k8s.io'], resources: ['ingresses'], verbs },
         { apiGroups: ['gateway.networking.k8s.io'], resources: ['httproutes'], verbs },
+        // The cors preset renders a Traefik Middleware for Traefik's ingress classes.
+        { apiGroups: ['traefik.io'], resources: ['middlewares'], verbs },
       ],
     },
     {
@@ -163,7 +168,11 @@ export function controllerManifests(options: ControllerManifestOptions): KubeObj
   ];
 }
 
-/** The image `diploid init` deploys unless `controller.image` names another. */
+/**
+ * The image `diploid init` deploys unless `--image` or `controller.image` names another. Not
+ * published yet: build diploid's Dockerfile and push it to your registry (README, "diploid's own
+ * image"); init says so when it falls back to this name.
+ */
 export const DEFAULT_CONTROLLER_IMAGE = 'ghcr.io/diploid/diploid:0.1.0';
 
 /**

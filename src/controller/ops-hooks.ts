@@ -10,7 +10,9 @@ import { MissingClusterKeyError, writeEnvironmentSecrets } from '../cluster/secr
 import { loadAddons } from '../addons/load.js';
 import { NoMatchingKeyError } from '../secrets/errors.js';
 import type { Workspace } from '../sources/git/workspace.js';
-import { RetryableError } from '../errors.js';
+import { RetryableError, TerminalError } from '../errors.js';
+import type { ClusterConnections } from '../cluster/clusters.js';
+import type { ResolvedCluster } from '../resolve/model.js';
 
 /** One environment about to be deployed. */
 export interface EnvironmentSecretsRequest {
@@ -24,6 +26,8 @@ export interface EnvironmentSecretsRequest {
   readonly namespace: string;
   /** The environment's objects (its Namespace is applied first when Secrets are written). */
   readonly objects: readonly KubeObject[];
+  /** The cluster the environment is deployed to, when not the controller's own. */
+  readonly cluster?: ResolvedCluster;
 }
 
 /** Writes an environment's Secrets; throws to stop its deploy. */
@@ -32,14 +36,19 @@ export type EnvironmentSecretsHook = (request: EnvironmentSecretsRequest) => Pro
 /** Applies the add-ons of the ops repo's default branch; throws to stop every environment. */
 export type AddonsHook = (workspace: Workspace) => Promise<void>;
 
-/** Secrets decrypted with the key in the controller's namespace and written by server-side apply. */
-export function kubeSecretsHook(kube: k8s.KubeConfig, controllerNamespace: string, log: (line: string) => void): EnvironmentSecretsHook {
+/**
+ * Secrets decrypted with the key in the controller's namespace and written by server-side apply,
+ * into the environment's cluster (`clusters` reaches the others); key and inventory stay home.
+ */
+export function kubeSecretsHook(kube: k8s.KubeConfig, controllerNamespace: string, log: (line: string) => void, clusters?: ClusterConnections): EnvironmentSecretsHook {
   return async (request) => {
+    const target = request.cluster === undefined ? kube : clusters === undefined ? undefined : await clusters.config(request.cluster);
+    if (target === undefined) throw new TerminalError('ClusterUnknown', `cluster ${request.cluster?.name ?? ''}: this controller was started without access to other clusters`);
     const tree = await (await request.workspace.ops()).tree(request.opsCommit, '');
     const { config } = await request.workspace.config(request.opsCommit);
     const namespaceObject = request.objects.find((object) => object.kind === 'Namespace');
     try {
-      const result = await writeEnvironmentSecrets(kube, { tree, config, project: request.project, environment: request.environment, filesOf: request.filesOf, namespace: request.namespace, controllerNamespace, ...(namespaceObject === undefined ? {} : { namespaceObject }) });
+      const result = await writeEnvironmentSecrets(kube, { target, tree, config, project: request.project, environment: request.environment, filesOf: request.filesOf, namespace: request.namespace, controllerNamespace, ...(namespaceObject === undefined ? {} : { namespaceObject }) });
       for (const item of result.written) if (item.outcome !== 'unchanged') log(`${request.environment}: secret ${item.secret} ${item.outcome} (keys ${item.keys.join(', ')})`);
       for (const item of result.pruned) log(`${request.environment}: pruned secret ${item}`);
     } catch (error) {

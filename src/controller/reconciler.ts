@@ -14,6 +14,7 @@ import { EnvironmentReport, type EnvironmentOutcome, type StatusFields } from '.
 import { withHeldBack } from './desired.js';
 import { buildPhase, deployPhase, heldBackPhase, planPhase, reportPhase, type RunContext } from './environment-run.js';
 import { GitBranchHeads, pinToHead, type BranchHeads } from './head-pin.js';
+import { isAtomic, nothingDeployedPhase, rollBackPhase } from './atomic.js';
 import { TerminalError } from '../errors.js';
 import { classifyError } from './errors.js';
 import type { AddonsHook, EnvironmentSecretsHook } from './ops-hooks.js';
@@ -140,8 +141,8 @@ export class Reconciler {
     const live = statuses.filter((status) => status.expiredAt === undefined);
     for (const target of expiredPreviews(currentEnvironments(live), this.now())) {
       if (target.namespace === undefined) continue;
-      await this.options.deployer.teardown(target.namespace);
       const status = live.find((item) => item.environment === target.name);
+      await this.options.deployer.teardown(target.namespace, status?.cluster);
       // Kept as a tombstone rather than deleted: a resync finds the branch still there and must not bring the preview back.
       if (status !== undefined) {
         const now = this.now().toISOString();
@@ -178,6 +179,7 @@ export class Reconciler {
       ...(previous?.images === undefined ? {} : { images: previous.images }),
       ...(previous?.commits === undefined ? {} : { commits: previous.commits }),
       ...(previous?.history === undefined ? {} : { history: previous.history }),
+      ...(previous?.cluster === undefined ? {} : { cluster: previous.cluster }),
       ...(pin === undefined ? {} : { pin }),
       updatedAt: request.resync === true && previous !== undefined ? previous.updatedAt : this.now().toISOString(),
     };
@@ -185,7 +187,7 @@ export class Reconciler {
     if (plan.action === 'delete') {
       try {
         const namespace = plan.namespace || previous?.namespace;
-        const result = namespace === undefined || namespace === '' ? 'absent' : await this.options.deployer.teardown(namespace);
+        const result = namespace === undefined || namespace === '' ? 'absent' : await this.options.deployer.teardown(namespace, previous?.cluster);
         await store.delete(plan.name);
         return { environment: plan.name, result: 'deleted', reason: 'TornDown', message: `${plan.reason}; namespace ${namespace ?? '?'} ${result}`, jobsCreated: 0 };
       } catch (error) {
@@ -227,8 +229,12 @@ export class Reconciler {
         return { environment: plan.name, result: 'skipped', reason: 'Expired', message: `expired at ${previous.expiredAt}; a new push to ${plan.branch ?? 'its branch'} brings it back`, jobsCreated: 0 };
       }
       report.retarget(deployed.targets);
+      const { cluster: _was, ...kept } = fields;
+      const { cluster } = planned.desired.app.environment;
       attempted = {
-        ...fields,
+        ...kept,
+        // The status, in the controller's own cluster, names the cluster the environment is in.
+        ...(cluster === undefined ? {} : { cluster }),
         repo: deployed.repo,
         ...(deployed.commit === undefined ? {} : { commit: deployed.commit }),
         attemptedRevision: planned.desired.revision,
@@ -237,13 +243,19 @@ export class Reconciler {
       await report.status(attempted, 'progressing', 'Progressing', `reconciling ${deployed.repo}@${deployed.commit?.slice(0, 12) ?? push.branch}`);
       await report.commit('pending', `Deploying to ${plan.name}`);
       const failed = await buildPhase(context, planned.desired, planned.opsCommit, attempted, this.options.builder, jobs);
+      const atomic = isAtomic(planned.desired);
+      if (failed.size > 0 && atomic) return await nothingDeployedPhase(context, planned.desired, attempted, failed, jobs.created);
       if (failed.size > 0) {
         // The other services still deploy; each held-back one keeps the image it runs.
         const deployable = withHeldBack(planned.desired, new Map([...failed.keys()].map((service) => [service, previous?.images?.[service]])));
         const result = await deployPhase(context, deployable, this.options.deployer);
         return await heldBackPhase(context, planned.desired, deployable, attempted, result, failed, jobs.created);
       }
-      const result = await deployPhase(context, planned.desired, this.options.deployer);
+      const result = await deployPhase(context, planned.desired, this.options.deployer).catch((error: unknown) => {
+        if (atomic && error instanceof TerminalError && error.reason === 'RolloutFailed') return error;
+        throw error;
+      });
+      if (result instanceof TerminalError) return await rollBackPhase(context, result, attempted, this.options.deployer, jobs.created);
       // Only a deploy that succeeded moves the record of deployed commits: a retry still reports to the same commits.
       return await reportPhase(context, planned.desired, { ...attempted, commits: planned.commits }, result, jobs.created);
     } catch (error) {

@@ -1,5 +1,6 @@
 import type * as k8s from '@kubernetes/client-node';
 import { DEFAULT_BUILDER_IMAGE } from '../cluster/build-job.js';
+import { ClusterConnections } from '../cluster/clusters.js';
 import { HttpRegistryClient } from '../cluster/registry.js';
 import type { RegistryCredentials } from '../cluster/registry-auth.js';
 import { createGitHost } from '../hosts/create-host.js';
@@ -77,6 +78,8 @@ export function routesFor(config: ConfigSpec, masterSecret: string): Map<string,
 
 /** The reconciler wired to the real cluster, registry and git hosts. */
 export function createReconciler(kube: k8s.KubeConfig, config: ConfigSpec, settings: ControllerSettings, reporter: StatusReporter = statusReporterFor(config, settings.log)): Reconciler {
+  // Environments that name a cluster reach it with the kubeconfig of a Secret in the controller's namespace.
+  const clusters = new ClusterConnections(kube, settings.namespace);
   return new Reconciler({
     ops: settings.ops,
     locations: settings.locations,
@@ -96,10 +99,10 @@ export function createReconciler(kube: k8s.KubeConfig, config: ConfigSpec, setti
         plainHttpRegistries: settings.plainHttpRegistries ?? [],
       },
     ),
-    deployer: new KubeDeployer(kube),
+    deployer: new KubeDeployer(kube, undefined, clusters),
     reporter,
     log: settings.log,
-    secrets: kubeSecretsHook(kube, settings.namespace, settings.log),
+    secrets: kubeSecretsHook(kube, settings.namespace, settings.log, clusters),
     addons: kubeAddonsHook(kube, { controllerNamespace: settings.namespace, project: config.project, cacheDir: settings.cacheDir, log: settings.log }),
   });
 }

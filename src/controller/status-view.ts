@@ -10,6 +10,8 @@ import { condition, type Condition, type EnvironmentStatus } from './status.js';
 export interface EnvironmentView {
   readonly environment: string;
   readonly namespace: string;
+  /** The cluster it is deployed to, when not the controller's own. */
+  readonly cluster?: string;
   readonly branch?: string;
   /** The repo and commit reconciled last. */
   readonly repo?: string;
@@ -47,6 +49,7 @@ export function environmentView(status: EnvironmentStatus, now: Date, pin: Pin |
   return {
     environment: status.environment,
     namespace: status.namespace,
+    ...(status.cluster === undefined ? {} : { cluster: status.cluster.name }),
     ...(status.branch === undefined ? {} : { branch: status.branch }),
     ...(status.repo === undefined ? {} : { repo: status.repo }),
     ...(status.commit === undefined ? {} : { commit: status.commit }),
@@ -90,6 +93,7 @@ export function humanDuration(ms: number): string {
 /** A short note for the list: pinned, preview time left, expired. Pure. */
 export function viewNote(view: EnvironmentView): string {
   const notes: string[] = [];
+  if (view.cluster !== undefined) notes.push(`cluster ${view.cluster}`);
   if (view.pin !== undefined) notes.push(`pinned (${view.pin.reason}${view.pin.from === undefined ? '' : ` from ${view.pin.from}`})`);
   if (view.preview?.expiredAt !== undefined) notes.push(`preview expired at ${view.preview.expiredAt}`);
   else if (view.preview?.remainingMs !== undefined) notes.push(`preview, ${humanDuration(view.preview.remainingMs)} left (ttl ${view.preview.ttl})`);

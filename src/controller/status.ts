@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { KubeObject } from '../backends/kubernetes/objects.js';
 import type { CurrentEnvironment } from '../plan/types.js';
+import type { ResolvedCluster } from '../resolve/model.js';
 import type { DeployRecord, Pin } from './history.js';
 
 /** The condition types every environment carries, as Flux's controllers use them. */
@@ -33,6 +34,8 @@ export type Phase =
 export interface EnvironmentStatus {
   readonly environment: string;
   readonly namespace: string;
+  /** The cluster the environment is deployed to, when not the controller's own (`environments.<name>.cluster`). */
+  readonly cluster?: ResolvedCluster;
   readonly branch?: string;
   readonly preview?: { readonly mode: 'full' | 'single'; readonly base: string; readonly ttl?: string };
   /** The commit whose push was reconciled last, and its repo. */

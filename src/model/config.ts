@@ -89,8 +89,33 @@ const environmentSchema = z.strictObject({
    * then runs only what ran in `from` first.
    */
   promotion: z.strictObject({ from: dnsLabel }).optional(),
+  /**
+   * The cluster this environment deploys to: the name of an entry of `clusters`. By default the
+   * controller's own cluster (or, for `diploid apply`, the one of `--kubeconfig`).
+   */
+  cluster: dnsLabel.optional(),
+  /**
+   * All or nothing: a failed image build deploys none of the environment's services, and a
+   * failed rollout puts the whole environment back at its last deployed revision. By default a
+   * failed build holds back only the services that need its image, and a failed rollout leaves
+   * the other services at the new version.
+   */
+  atomic: z.boolean().optional(),
 });
 export type EnvironmentConfig = z.output<typeof environmentSchema>;
+
+const clusterSchema = z.strictObject({
+  /**
+   * Name of a Secret in the controller's namespace holding the cluster's kubeconfig. You create
+   * it (`kubectl -n diploid-system create secret generic NAME --from-file=kubeconfig=FILE`); it is
+   * never in git. The kubeconfig must carry its credentials inline (a token or client
+   * certificate data): exec plugins, auth providers and file paths are refused.
+   */
+  kubeconfigSecret: dnsSubdomain,
+  /** The key of the kubeconfig in that Secret; `kubeconfig` by default. */
+  key: z.string().regex(/^[-._a-zA-Z0-9]+$/, 'a Secret key of letters, digits, "-", "_" and "."').optional(),
+});
+export type ClusterConfig = z.output<typeof clusterSchema>;
 
 export const configSchema = z.strictObject({
   /** Name of the whole application; the `app.kubernetes.io/part-of` label. */
@@ -138,6 +163,11 @@ export const configSchema = z.strictObject({
   shared: sharedValuesSchema.optional(),
   /** Named partial services, reused through `extends: ['name']`, also from service repos. */
   fragments: z.record(z.string(), servicePatchSchema).optional(),
+  /**
+   * Clusters other than the controller's own, by a name environments use in `cluster`: one ops
+   * repo then drives, say, staging on one cluster and production on another.
+   */
+  clusters: z.record(dnsLabel, clusterSchema).optional(),
   environments: z.record(dnsLabel, environmentSchema).refine((envs) => Object.keys(envs).length > 0, 'at least one environment'),
   /** Ordered rules from branch to environment; the first match wins. */
   branches: z.array(branchRuleSchema).optional(),

@@ -4,7 +4,7 @@ import type { AddressPorts, ResolveContext } from './context.js';
 import { FragmentExpander } from './fragments.js';
 import { checkKubernetesRules } from './kubernetes-rules.js';
 import { mergeService, validateSources, type MergedService, type ValidatedSources } from './layers.js';
-import type { ResolvedApp, ResolvedPort, ResolvedRoute, ResolvedService } from './model.js';
+import type { ResolvedApp, ResolvedCluster, ResolvedPort, ResolvedRoute, ResolvedService } from './model.js';
 import { entryHolds, inputKey, memoBucket, TrackedMap, TrackedSet, type InputKey, type MemoEntry } from './memo.js';
 import { hasOwn, own } from './own.js';
 import { resolvePorts } from './ports.js';
@@ -77,6 +77,8 @@ function resolveEnvironment(validated: ValidatedSources, options: ResolveOptions
     namespace: envConfig.namespace ?? defaultNamespace(config.project, name),
     ownsNamespace: envConfig.existingNamespace !== true,
     ...(envConfig.domain ?? config.ingress?.domain ? { domain: envConfig.domain ?? `${name}.${config.ingress?.domain}` } : {}),
+    ...resolveCluster(validated, name, envConfig.cluster, problems),
+    ...(envConfig.atomic === true ? { atomic: true as const } : {}),
   };
   const images = { ...DEFAULT_IMAGES, ...config.images };
   if (envConfig.existingNamespace === true && envConfig.namespace === undefined) {
@@ -161,6 +163,19 @@ function resolveEnvironment(validated: ValidatedSources, options: ResolveOptions
     ...(config.registry?.pullSecret === undefined ? {} : { pullSecret: config.registry.pullSecret }),
     services,
   };
+}
+
+/** The environment's cluster, when it names one; a name `clusters` lacks is a problem. */
+function resolveCluster(validated: ValidatedSources, environment: string, name: string | undefined, problems: Problems): { cluster?: ResolvedCluster } {
+  if (name === undefined) return {};
+  const { config, configFile } = validated;
+  const cluster = own(config.clusters, name);
+  if (cluster === undefined) {
+    const known = Object.keys(config.clusters ?? {});
+    problems.add(configFile, joinPath('environments', environment, 'cluster'), `names no entry of clusters; expected ${known.length === 0 ? 'a cluster defined under clusters: { NAME: { kubeconfigSecret: SECRET } }' : `one of ${known.join(', ')}`}${suggestion(name, known)}`);
+    return {};
+  }
+  return { cluster: { name, secret: cluster.kubeconfigSecret, key: cluster.key ?? 'kubeconfig' } };
 }
 
 function checkSharedValues(validated: ValidatedSources, problems: Problems): void {

@@ -205,6 +205,19 @@ export interface ResolvedEnvironment {
   /** False when the namespace belongs to someone else: no Namespace object, never labelled or deleted. */
   readonly ownsNamespace: boolean;
   readonly domain?: string;
+  /** Deployed to a cluster other than the controller's own (`environments.<name>.cluster`). */
+  readonly cluster?: ResolvedCluster;
+  /** All or nothing: a failed build deploys nothing, a failed rollout puts the last revision back. */
+  readonly atomic?: true;
+}
+
+/** A cluster of `clusters`, reached with the kubeconfig in a Secret of the controller's namespace. */
+export interface ResolvedCluster {
+  readonly name: string;
+  /** The Secret's name. */
+  readonly secret: string;
+  /** The kubeconfig's key in the Secret. */
+  readonly key: string;
 }
 
 /** One environment of the application, ready for any backend. */

@@ -27,6 +27,7 @@ describe('the spa preset served on a real node', () => {
         ...(spec.files as Record<string, string>),
         '/usr/share/nginx/html/index.html': INDEX,
         '/usr/share/nginx/html/assets/app.3f2a9c.js': 'document.body.dataset.ready = "yes";\n',
+        '/usr/share/nginx/html/assets/settings.js': 'window.SETTINGS = {};\n',
       },
     };
     const result = await apply({
@@ -55,6 +56,11 @@ describe('the spa preset served on a real node', () => {
     expect(asset.status).toBe(200);
     expect(asset.headers['cache-control']).toBe('public, max-age=31536000, immutable');
     expect(asset.body).toContain('dataset.ready');
+
+    // A script without a hash in its name may change under that name: it is revalidated.
+    const unhashed = await get('/assets/settings.js');
+    expect(unhashed.status).toBe(200);
+    expect(unhashed.headers['cache-control']).toBe('no-cache');
 
     // A missing asset is a 404, not index.html served as JavaScript.
     expect((await get('/assets/missing.1a2b3c.js')).status).toBe(404);

@@ -222,6 +222,8 @@ describe('the shop example applied with `diploid apply` on a real node', () => {
   it("serves web's runtime config, rendered at deploy time with the api's origin", async () => {
     const config = await answered(WEB_HOST, '/config.js');
     expect(config.body).toBe(`window.SHOP = { api: "https://${API_HOST}", currency: "EUR" };\n`);
+    // Rendered at deploy time under a name without a hash: browsers must revalidate it.
+    expect(config.headers['cache-control']).toBe('no-cache');
   });
 
   it('answers at the api route, counting visits in the cache (the Redis look-alike)', async () => {

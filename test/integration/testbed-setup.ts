@@ -58,7 +58,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
 }
 
 function toInfo(state: TestbedState, reused: boolean): TestbedInfo {
-  const { kubernetes, registry, git, node, ingress } = state;
+  const { kubernetes, registry, git, node, ingress, gateway } = state;
   return {
     stateDir: state.stateDir,
     binDir: binDir(),
@@ -76,5 +76,6 @@ function toInfo(state: TestbedState, reused: boolean): TestbedInfo {
     ...(git && { git: { url: git.url } }),
     ...(node && { node: { nodeName: node.nodeName, podSubnet: node.podSubnet, dnsServer: node.dnsServer } }),
     ...(ingress && { ingress: { url: ingress.url, className: ingress.className, gateway: ingress.gateway } }),
+    ...(gateway && { podGateway: { address: gateway.address, registry: gateway.registry, gitUrl: gateway.gitUrl } }),
   };
 }

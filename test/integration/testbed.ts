@@ -34,6 +34,11 @@ export interface TestbedInfo {
   };
   /** Traefik: send requests to `url` with a route's Host header; Ingress class `className`. */
   readonly ingress?: { readonly url: string; readonly className: string; readonly gateway: { readonly name: string; readonly namespace: string } };
+  /**
+   * The registry and git server at the address pods reach (the bridge's gateway), with the API
+   * server behind the `kubernetes` Service: what an in-cluster controller uses.
+   */
+  readonly podGateway?: { readonly address: string; readonly registry: string; readonly gitUrl: string };
   /** Why a part is unavailable, by part name. */
   readonly problems: Readonly<Record<string, string>>;
 }
@@ -84,6 +89,13 @@ export function requireIngress(): NonNullable<TestbedInfo['ingress']> {
   const { ingress } = testbed();
   if (ingress === undefined) throw unavailable('ingress');
   return ingress;
+}
+
+/** The bed's services as pods reach them (the real node's part), or a failure saying why not. */
+export function requirePodGateway(): NonNullable<TestbedInfo['podGateway']> {
+  const { podGateway } = testbed();
+  if (podGateway === undefined) throw unavailable('node');
+  return podGateway;
 }
 
 /** A client-node KubeConfig for the bed's admin user. */

@@ -92,11 +92,12 @@ export class FakeGithubApi {
     return repo;
   }
 
-  async start(): Promise<string> {
+  /** Listens on `host` (loopback by default; the bed's pod gateway address for a controller running as a pod). */
+  async start(host = '127.0.0.1'): Promise<string> {
     this.server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => this.server!.listen(0, host, resolve));
     const { port } = this.server.address() as AddressInfo;
-    this.url = `http://127.0.0.1:${port}${this.prefix}`;
+    this.url = `http://${host}:${port}${this.prefix}`;
     return this.url;
   }
 

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { compileKubernetes } from '../../backends/kubernetes/index.js';
 import { ApplyError } from '../../cluster/apply.js';
 import { deployEnvironment } from '../../cluster/deploy.js';
-import { kubeConfigFrom } from '../../cluster/kube-client.js';
+import { clusterTarget, environmentCluster } from '../cluster-target.js';
 import { UserError } from '../../errors.js';
 import { resolveApp } from '../../resolve/index.js';
 import { loadForCommand } from '../load.js';
@@ -11,6 +11,8 @@ import type { Output } from '../output.js';
 interface ApplyOptions {
   env: string;
   kubeconfig?: string;
+  clusterKubeconfig?: string;
+  controllerNamespace?: string;
   repos?: string;
   prune: boolean;
   wait: boolean;
@@ -23,7 +25,9 @@ export function registerApplyCommand(program: Command, output: Output): void {
     .description('Render one environment and server-side apply it to a cluster; wait for the rollout, then prune.')
     .argument('[ops-dir]', 'folder of the ops repo', '.')
     .requiredOption('-e, --env <name>', 'environment to deploy')
-    .option('--kubeconfig <file>', 'kubeconfig of the cluster (default: $KUBECONFIG or ~/.kube/config)')
+    .option('--kubeconfig <file>', 'kubeconfig of the cluster (default: $KUBECONFIG or ~/.kube/config); for an environment that names a cluster, the controller\'s cluster holding its Secret')
+    .option('--cluster-kubeconfig <file>', 'for an environment that names a cluster: reach it with this kubeconfig instead of its Secret')
+    .option('--controller-namespace <name>', 'where the clusters\' Secrets are (default: controller.namespace, or diploid-system)')
     .option('--repos <dir>', 'folder with one sub-folder per service repo, named as in repos')
     .option('--no-prune', 'keep objects diploid applied before and no longer renders')
     .option('--no-wait', 'do not wait for workloads to become ready')
@@ -35,7 +39,7 @@ export function registerApplyCommand(program: Command, output: Output): void {
       const app = resolveApp(sources, { environment: options.env });
       const { objects, warnings } = compileKubernetes(app);
       for (const warning of warnings) output.err(`warning: ${warning}\n`);
-      const config = kubeConfigFrom(options.kubeconfig);
+      const config = await environmentCluster(app.environment.name, app.environment.cluster, clusterTarget(sources, options), (line) => output.err(line));
       try {
         const result = await deployEnvironment(config, objects, {
           project: app.project,

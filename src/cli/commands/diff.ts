@@ -3,7 +3,7 @@ import { compileKubernetes } from '../../backends/kubernetes/index.js';
 import { ApplyError } from '../../cluster/apply.js';
 import { diffEnvironment, hasDifference } from '../../cluster/diff.js';
 import { changeLine } from '../../cluster/field-diff.js';
-import { kubeConfigFrom } from '../../cluster/kube-client.js';
+import { clusterTarget, environmentCluster } from '../cluster-target.js';
 import { UserError } from '../../errors.js';
 import { resolveApp } from '../../resolve/index.js';
 import { json } from '../cluster-options.js';
@@ -14,6 +14,8 @@ import type { Output } from '../output.js';
 interface DiffOptions {
   env: string;
   kubeconfig?: string;
+  clusterKubeconfig?: string;
+  controllerNamespace?: string;
   repos?: string;
   output: string;
 }
@@ -25,7 +27,9 @@ export function registerDiffCommand(program: Command, output: Output): void {
     .description('What applying the ops repo now would change in the cluster (server-side dry run): fields diploid manages, objects to create and to prune. Exits 1 when there is a difference.')
     .argument('[ops-dir]', 'folder of the ops repo', '.')
     .requiredOption('-e, --env <name>', 'environment to compare')
-    .option('--kubeconfig <file>', 'kubeconfig of the cluster (default: $KUBECONFIG or ~/.kube/config)')
+    .option('--kubeconfig <file>', 'kubeconfig of the cluster (default: $KUBECONFIG or ~/.kube/config); for an environment that names a cluster, the controller\'s cluster holding its Secret')
+    .option('--cluster-kubeconfig <file>', 'for an environment that names a cluster: reach it with this kubeconfig instead of its Secret')
+    .option('--controller-namespace <name>', 'where the clusters\' Secrets are (default: controller.namespace, or diploid-system)')
     .option('--repos <dir>', 'folder with one sub-folder per service repo, named as in repos')
     .option('-o, --output <format>', 'text or json', 'text')
     .action(async (opsDir: string, options: DiffOptions) => {
@@ -36,7 +40,7 @@ export function registerDiffCommand(program: Command, output: Output): void {
       for (const warning of warnings) output.err(`warning: ${warning}\n`);
       let diff;
       try {
-        diff = await diffEnvironment(kubeConfigFrom(options.kubeconfig), objects, app.environment.namespace);
+        diff = await diffEnvironment(await environmentCluster(app.environment.name, app.environment.cluster, clusterTarget(sources, options), (line) => output.err(line)), objects, app.environment.namespace);
       } catch (error) {
         if (error instanceof ApplyError) throw new UserError(`${error.message}\n(a dry run: nothing was changed)`, { cause: error });
         throw error;

@@ -14,9 +14,11 @@ import { addonsRbac } from '../../addons/rbac.js';
 import { toYaml } from '../../backends/serialize.js';
 import { DEFAULT_KEY_SECRET, KEY_SECRET_KEY } from '../../secrets/layout.js';
 import { secretsRbac } from '../../secrets/rbac.js';
+import { clustersRbac } from '../../cluster/clusters-rbac.js';
 import { UserError } from '../../errors.js';
 import type { ConfigSpec } from '../../model/config.js';
 import { loadConfigForCommand } from '../load.js';
+import { collect } from '../options.js';
 import type { Output } from '../output.js';
 import { registerWebhookCommands } from './webhooks.js';
 
@@ -25,6 +27,7 @@ interface InitOptions {
   dryRun?: boolean;
   opsUrl?: string;
   image?: string;
+  plainHttpRegistry: string[];
   secretName: string;
   webhooks: boolean;
 }
@@ -39,6 +42,7 @@ export function registerInitCommand(program: Command, output: Output): void {
     .option('--dry-run', 'print the objects instead of applying them; register nothing')
     .option('--ops-url <url>', "URL the controller clones the ops repo from (default: the ops folder's git remote origin)")
     .option('--image <image>', `diploid image the controller runs (default: controller.image or ${DEFAULT_CONTROLLER_IMAGE})`)
+    .option('--plain-http-registry <host>', 'registry host the controller reaches over plain HTTP (repeatable), e.g. one inside the cluster', collect, [])
     .option('--secret-name <name>', 'the Secret you create with the webhook secret and git tokens', DEFAULT_CONTROLLER_SECRET)
     .option('--no-webhooks', 'do not register webhooks, even when webhooks.publicUrl is set')
     .action(async (opsDir: string, options: InitOptions) => {
@@ -46,9 +50,11 @@ export function registerInitCommand(program: Command, output: Output): void {
       const opsUrl = withoutCredentials(options.opsUrl ?? originOf(opsDir));
       const namespace = config.controller?.namespace ?? DEFAULT_CONTROLLER_NAMESPACE;
       const { secretEnv, fileSecrets } = secretsOf(config);
+      const image = options.image ?? config.controller?.image ?? DEFAULT_CONTROLLER_IMAGE;
       const objects = controllerManifests({
         namespace,
-        image: options.image ?? config.controller?.image ?? DEFAULT_CONTROLLER_IMAGE,
+        image,
+        plainHttpRegistries: options.plainHttpRegistry,
         ...(config.controller?.builderImage === undefined ? {} : { builderImage: config.controller.builderImage }),
         opsUrl,
         ...(config.controller?.resync === undefined ? {} : { resync: config.controller.resync }),
@@ -68,6 +74,8 @@ export function registerInitCommand(program: Command, output: Output): void {
         `ConfigMap ${namespace}/diploid-buildkitd (key buildkitd.toml) configures BuildKit (registry mirrors, plain-HTTP registries).`,
         '',
         ...keyAdvice(config, namespace),
+        ...clusterAdvice(config, namespace),
+        ...(image === DEFAULT_CONTROLLER_IMAGE ? [imageAdvice()] : []),
       ].join('\n');
       if (options.dryRun === true) {
         output.out(objects.map((object) => toYaml(object)).join('---\n'));
@@ -118,7 +126,31 @@ function withoutCredentials(url: string): string {
 /** Rights for what the ops repo asks beyond environments: writing its Secrets, installing its add-ons. */
 function opsExtras(config: ConfigSpec, namespace: string) {
   const who = { namespace, project: config.project, serviceAccount: 'diploid-controller' };
-  return [...(config.secrets === undefined ? [] : secretsRbac(who)), ...(config.addons === undefined ? [] : addonsRbac(who))];
+  return [...(config.secrets === undefined ? [] : secretsRbac(who)), ...(config.addons === undefined ? [] : addonsRbac(who)), ...clustersRbac(config, who)];
+}
+
+/** The default image is not published: say how to get one, rather than leave pods pulling in vain. */
+function imageAdvice(): string {
+  return [
+    `Note: ${DEFAULT_CONTROLLER_IMAGE} is not published yet. Build diploid's image from the Dockerfile at the root of`,
+    'diploid\'s repository, push it to a registry your cluster pulls from, and install with --image (or controller.image):',
+    '',
+    '  docker build -t registry.example.com/diploid:0.1.0 . && docker push registry.example.com/diploid:0.1.0',
+    '  diploid init --image registry.example.com/diploid:0.1.0',
+    '',
+  ].join('\n');
+}
+
+/** How to give the controller the kubeconfig of each other cluster environments name. */
+function clusterAdvice(config: ConfigSpec, namespace: string): string[] {
+  const clusters = Object.entries(config.clusters ?? {});
+  if (clusters.length === 0) return [];
+  return [
+    'Environments in other clusters are deployed with a kubeconfig you put in a Secret (credentials inline: a token or client certificate data; never exec plugins or file paths):',
+    '',
+    ...clusters.map(([name, cluster]) => `kubectl -n ${namespace} create secret generic ${cluster.kubeconfigSecret} --from-file=${cluster.key ?? 'kubeconfig'}=${name}.kubeconfig`),
+    '',
+  ];
 }
 
 /** How to give the controller the cluster's private key, when the ops repo keeps secrets. */

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
+import { ClusterConnections, ClusterSecretError } from '../../cluster/clusters.js';
 import { kubeConfigFrom } from '../../cluster/kube-client.js';
 import { latestBuild } from '../../cluster/build-log.js';
 import { readPodLogs, type LogSource } from '../../cluster/pod-logs.js';
@@ -47,7 +48,9 @@ export function registerLogsCommand(program: Command, output: Output): void {
     const source: LogSource = { kind: 'service', namespace: status.namespace, service };
     const since = options.since === undefined ? undefined : durationMs(options.since);
     if (since !== undefined && !Number.isFinite(since)) throw new UserError(`--since expects a duration such as 30s, 10m or 2h, got "${options.since}"`);
-    const logs = await readPodLogs(kube, source, { ...(options.tail === undefined ? {} : { tailLines: options.tail }), ...(since === undefined ? {} : { sinceSeconds: Math.ceil(since / 1000) }), ...(options.container === undefined ? {} : { container: options.container }) });
+    // An environment in another cluster: its pods are read there, with its Secret's kubeconfig.
+    const where = status.cluster === undefined ? kube : await new ClusterConnections(kube, options.namespace).config(status.cluster).catch((error: unknown) => Promise.reject(error instanceof ClusterSecretError ? new UserError(error.message, { cause: error }) : error));
+    const logs = await readPodLogs(where, source, { ...(options.tail === undefined ? {} : { tailLines: options.tail }), ...(since === undefined ? {} : { sinceSeconds: Math.ceil(since / 1000) }), ...(options.container === undefined ? {} : { container: options.container }) });
     if (logs.length === 0) throw new UserError(`no pods of service ${service} in namespace ${source.namespace}`);
     if (options.output === 'json') output.out(json({ service, ...(options.env === undefined ? {} : { environment: options.env }), pods: logs }));
     else {

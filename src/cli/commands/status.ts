@@ -1,8 +1,11 @@
+import type * as k8s from '@kubernetes/client-node';
 import type { Command } from 'commander';
+import { ClusterConnections, ClusterSecretError } from '../../cluster/clusters.js';
 import { kubeConfigFrom } from '../../cluster/kube-client.js';
 import { liveWorkloads, type LiveWorkload } from '../../cluster/workloads.js';
 import { ConfigMapPinStore } from '../../controller/pin-store.js';
 import { ConfigMapStatusStore } from '../../controller/status-store.js';
+import type { EnvironmentStatus } from '../../controller/status.js';
 import { environmentView, humanDuration, table, viewNote, type EnvironmentView } from '../../controller/status-view.js';
 import { UserError } from '../../errors.js';
 import { json, withClusterReadOptions, type ClusterReadOptions } from '../cluster-options.js';
@@ -37,9 +40,9 @@ export function registerStatusCommand(program: Command, output: Output): void {
       throw new UserError(`no environment "${options.env}" in namespace ${options.namespace} (known: ${known.join(', ') || 'none'})`);
     }
     const view = environmentView(status, now, await new ConfigMapPinStore(kube, options.namespace).get(options.env));
-    const services = await liveWorkloads(kube, status.namespace);
-    if (options.output === 'json') return output.out(json({ ...view, services }));
-    output.out(detailText(view, services));
+    const { services, unreachable } = await workloadsOf(kube, status, options.namespace);
+    if (options.output === 'json') return output.out(json({ ...view, services, ...(unreachable === undefined ? {} : { unreachable }) }));
+    output.out(detailText(view, services, unreachable));
   });
 }
 
@@ -55,10 +58,26 @@ function listText(views: readonly EnvironmentView[]): string {
   return table(rows) + (images.length > 1 ? `\n${table(images)}` : '');
 }
 
-function detailText(view: EnvironmentView, services: readonly LiveWorkload[]): string {
+/**
+ * The environment's workloads, read where they run: an environment in another cluster through the
+ * kubeconfig of that cluster's Secret (as the controller reads it). A Secret that cannot be used
+ * leaves the rest of the status readable, with the reason.
+ */
+async function workloadsOf(kube: k8s.KubeConfig, status: EnvironmentStatus, namespace: string): Promise<{ services: LiveWorkload[]; unreachable?: string }> {
+  if (status.cluster === undefined) return { services: await liveWorkloads(kube, status.namespace) };
+  try {
+    return { services: await liveWorkloads(await new ClusterConnections(kube, namespace).config(status.cluster), status.namespace) };
+  } catch (error) {
+    if (error instanceof ClusterSecretError) return { services: [], unreachable: error.message };
+    throw error;
+  }
+}
+
+function detailText(view: EnvironmentView, services: readonly LiveWorkload[], unreachable?: string): string {
   const lines = [
     `environment: ${view.environment}`,
     `namespace:   ${view.namespace}`,
+    ...(view.cluster === undefined ? [] : [`cluster:     ${view.cluster}`]),
     `branch:      ${view.branch ?? '-'}`,
     `commit:      ${view.commit === undefined ? '-' : `${view.repo}@${view.commit}`}`,
     `commits:     ${Object.entries(view.commits).map(([repo, sha]) => `${repo}@${short(sha)}`).join(', ') || '-'}`,
@@ -77,7 +96,7 @@ function detailText(view: EnvironmentView, services: readonly LiveWorkload[]): s
   const conditions = [['TYPE', 'STATUS', 'REASON', 'SINCE', 'MESSAGE'], ...view.conditions.map((item) => [item.type, item.status, item.reason, item.lastTransitionTime, item.message])];
   const workloads = [['SERVICE', 'KIND', 'READY', 'ROLLOUT', 'IMAGE'], ...services.map((item) => [item.service, item.kind, `${item.ready}/${item.desired}`, item.rollout, Object.values(item.images).join(', ')])];
   const history = [['REVISION', 'COMMIT', 'DEPLOYED', 'CAUSE', 'BY'], ...view.history.map((item) => [short(item.revision), item.commit === undefined ? '-' : `${item.repo}@${short(item.commit)}`, item.deployedAt, item.cause, item.by ?? '-'])];
-  return `${lines.join('\n')}\n${indent(table(conditions))}\nservices:\n${services.length === 0 ? '  none running\n' : indent(table(workloads))}\nhistory:\n${view.history.length === 0 ? '  none recorded\n' : indent(table(history))}`;
+  return `${lines.join('\n')}\n${indent(table(conditions))}\nservices:\n${unreachable !== undefined ? `  not readable: ${unreachable}\n` : services.length === 0 ? '  none running\n' : indent(table(workloads))}\nhistory:\n${view.history.length === 0 ? '  none recorded\n' : indent(table(history))}`;
 }
 
 function indent(text: string): string {

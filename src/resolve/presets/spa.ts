@@ -44,6 +44,16 @@ export function expandSpa(spec: ServicePatchSpec, images: SpaImages): { spec: Se
   return { spec: mergeLayers(defaults, spec), dockerfile };
 }
 
+/**
+ * An asset whose name carries a content hash (`app.3f2a9c.js`, Vite's `index-B1x2y3z4.css`): a
+ * run of at least six letters, digits, `_` or `-` holding a digit, right before the extension.
+ * Only these may be cached for a year: a name without a hash, such as a `config.js` rendered at
+ * deploy time, changes content under the same name and must be revalidated. nginx checks regex
+ * locations in order and takes the first match, so this one comes first; the `{6,}` makes nginx
+ * need the expression in quotes.
+ */
+const FINGERPRINTED_ASSET = '[.-](?=[a-z0-9_-]*[0-9])[a-z0-9_-]{6,}\\.(?:js|mjs|css|woff2?|ttf|png|jpe?g|gif|svg|ico|webp|avif)$';
+
 function serverConfig(): string {
   return `server {
   listen ${SPA_PORT};
@@ -52,9 +62,13 @@ function serverConfig(): string {
     try_files $uri $uri/ /index.html;
     add_header Cache-Control "no-cache";
   }
-  location ~* \\.(?:js|mjs|css|woff2?|ttf|png|jpe?g|gif|svg|ico|webp|avif)$ {
+  location ~* "${FINGERPRINTED_ASSET}" {
     try_files $uri =404;
     add_header Cache-Control "public, max-age=31536000, immutable";
+  }
+  location ~* \\.(?:js|mjs|css|woff2?|ttf|png|jpe?g|gif|svg|ico|webp|avif)$ {
+    try_files $uri =404;
+    add_header Cache-Control "no-cache";
   }
 }
 `;

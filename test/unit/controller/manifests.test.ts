@@ -1,8 +1,10 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import { toYaml } from '../../../src/backends/serialize.js';
 import { controllerManifests, secretInstructions } from '../../../src/controller/manifests.js';
 import { expectGolden } from '../../support/golden.js';
+import { GitRoot } from '../../support/git-repos.js';
 import { runCli } from '../../support/ops-repo.js';
 
 const FIXTURES = join(import.meta.dirname, '../../fixtures/controller');
@@ -50,6 +52,14 @@ describe('the controller manifests', () => {
     expect(role?.metadata.namespace).toBe('diploid-system');
   });
 
+  it('may apply and prune every kind the Kubernetes backend renders, Traefik Middlewares (the cors preset) included', () => {
+    const rules = controllerManifests(options)
+      .filter((object) => object.kind === 'ClusterRole')
+      .flatMap((object) => (object as unknown as { rules: Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }> }).rules);
+    const middlewares = rules.find((rule) => rule.apiGroups.includes('traefik.io') && rule.resources.includes('middlewares'));
+    expect(middlewares?.verbs).toEqual(['get', 'list', 'create', 'patch', 'delete']);
+  });
+
   it('tell the user how to create the Secret, with placeholders only', () => {
     expect(secretInstructions('diploid-system', 'diploid', ['GITLAB_TOKEN', 'DIPLOID_WEBHOOK_SECRET'])).toBe(
       [
@@ -70,6 +80,41 @@ describe('diploid init --dry-run', () => {
     expectGolden(join(FIXTURES, 'init-dry-run.yaml'), run.stdout);
     expect(run.stdout).toContain('--resync=10m');
     expect(run.stdout).toContain('image: registry.example.com/diploid:0.1.0');
+  });
+
+  it('passes --plain-http-registry on to the controller, and takes --image over the config', async () => {
+    const run = await runCli(['init', join(FIXTURES, 'ops'), '--dry-run', '--ops-url', 'https://gitlab.example.com/shop/ops.git', '--image', 'registry.internal:5000/diploid:c-1', '--plain-http-registry', 'registry.internal:5000']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('image: registry.internal:5000/diploid:c-1');
+    expect(run.stdout).toContain("- '--plain-http-registry=registry.internal:5000'");
+    expect(run.stderr).not.toContain('is not published yet');
+  });
+
+  it('says how to get an image when it falls back to the unpublished default', async () => {
+    const opsDir = join(FIXTURES, 'ops');
+    const run = await runCli(['init', opsDir, '--dry-run', '--ops-url', 'https://gitlab.example.com/shop/ops.git', '--image', 'ghcr.io/diploid/diploid:0.1.0']);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('ghcr.io/diploid/diploid:0.1.0 is not published yet');
+    expect(run.stderr).toContain('diploid init --image registry.example.com/diploid:0.1.0');
+  });
+
+  it('lets the controller read the kubeconfig Secret of each cluster, by name only, and says how to create them', async () => {
+    const root = new GitRoot();
+    try {
+      const ops = root.repo('ops', {
+        '.diploid.conf.js': `import { defineConfig } from 'diploid';\nexport default defineConfig({ project: 'shop', clusters: { prod: { kubeconfigSecret: 'kc-prod' }, edge: { kubeconfigSecret: 'kc-edge', key: 'value' } }, environments: { staging: {}, production: { cluster: 'prod' }, edge: { cluster: 'edge' } } });\n`,
+      });
+      const run = await runCli(['init', ops.dir, '--dry-run', '--ops-url', 'https://gitlab.example.com/shop/ops.git']);
+      expect(run.code).toBe(0);
+      const role = parseAllDocuments(run.stdout).map((document) => document.toJS() as { kind: string; metadata: { name: string; namespace?: string }; rules?: unknown }).find((object) => object.kind === 'Role' && object.metadata.name === 'diploid-clusters-shop');
+      expect(role?.metadata.namespace).toBe('diploid-system');
+      expect(role?.rules).toEqual([{ apiGroups: [''], resources: ['secrets'], resourceNames: ['kc-edge', 'kc-prod'], verbs: ['get'] }]);
+      expect(run.stdout).toContain('kind: RoleBinding\nmetadata:\n  name: diploid-clusters-shop');
+      expect(run.stderr).toContain('kubectl -n diploid-system create secret generic kc-prod --from-file=kubeconfig=prod.kubeconfig');
+      expect(run.stderr).toContain('kubectl -n diploid-system create secret generic kc-edge --from-file=value=edge.kubeconfig');
+    } finally {
+      root.dispose();
+    }
   });
 
   it('refuses an ops remote with credentials in it', async () => {
