@@ -19,8 +19,11 @@ export interface DeployRecord {
    * gives the same objects and the same content-tagged images, so nothing is rebuilt.
    */
   readonly commits: Readonly<Record<string, string>>;
-  /** Image reference by service. */
-  readonly images: Readonly<Record<string, string>>;
+  /**
+   * Image reference by service. Absent only on an older entry whose images did not fit the
+   * status' budget (see `history-images.ts`): its commits still render them again.
+   */
+  readonly images?: Readonly<Record<string, string>>;
   /** ISO time the deploy finished. */
   readonly deployedAt: string;
   /** How it came: a push or resync of git, a rollback, or a promotion from another environment. */

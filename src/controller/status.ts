@@ -3,6 +3,7 @@ import type { KubeObject } from '../backends/kubernetes/objects.js';
 import type { CurrentEnvironment } from '../plan/types.js';
 import type { ResolvedCluster } from '../resolve/model.js';
 import type { DeployRecord, Pin } from './history.js';
+import { compactHistory, expandHistory, type StoredDeployRecord } from './history-images.js';
 
 /** The condition types every environment carries, as Flux's controllers use them. */
 export type ConditionType = 'Ready' | 'Reconciling' | 'Stalled';
@@ -114,8 +115,13 @@ export function statusConfigMap(namespace: string, status: EnvironmentStatus): K
       // Readable with `kubectl get configmap -L` / `-o custom-columns` without parsing JSON.
       annotations: { 'diploid.dev/ready': ready?.status ?? 'Unknown', 'diploid.dev/reason': ready?.reason ?? '' },
     },
-    data: { [STATUS_KEY]: `${JSON.stringify(status, null, 2)}\n` },
+    data: { [STATUS_KEY]: `${JSON.stringify(storedStatus(status), null, 2)}\n` },
   };
+}
+
+/** The status as its ConfigMap holds it: the history's images as changes (see `history-images.ts`). Pure. */
+function storedStatus(status: EnvironmentStatus): Omit<EnvironmentStatus, 'history'> & { readonly history?: readonly StoredDeployRecord[] } {
+  return status.history === undefined ? status : { ...status, history: compactHistory(status.images, status.history) };
 }
 
 /** Reads a status back from its ConfigMap's data; undefined when it is not one of ours. Pure. */
@@ -123,8 +129,13 @@ export function parseStatus(data: Readonly<Record<string, string>> | undefined):
   const text = data?.[STATUS_KEY];
   if (text === undefined) return undefined;
   try {
-    const value = JSON.parse(text) as EnvironmentStatus;
-    return typeof value.environment === 'string' && typeof value.namespace === 'string' && Array.isArray(value.conditions) ? value : undefined;
+    const value = JSON.parse(text) as Omit<EnvironmentStatus, 'history'> & { readonly history?: unknown };
+    if (typeof value.environment !== 'string' || typeof value.namespace !== 'string' || !Array.isArray(value.conditions)) return undefined;
+    const { history, ...rest } = value;
+    if (!Array.isArray(history)) return rest;
+    const entries = history.filter((entry): entry is StoredDeployRecord => typeof entry === 'object' && entry !== null);
+    // Spread over the value, so the history keeps its place among the keys.
+    return { ...value, history: expandHistory(rest.images, entries) };
   } catch {
     return undefined;
   }

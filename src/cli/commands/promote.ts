@@ -41,10 +41,12 @@ export function registerPromoteCommand(program: Command, output: Output): void {
     if ((await store.get(options.to)) === undefined) throw new UserError(`no environment "${options.to}" in namespace ${options.namespace}: it is promoted to once the controller has set it up`);
     await new ConfigMapPinStore(kube, options.namespace).set(options.to, { commits: last.commits, reason: 'promotion', from: options.from, by: operator(), at });
     if (options.wait === true) await waitForDeploy(store, options.to, at, 'promotion', options.timeout);
-    const result = { from: options.from, to: options.to, commits: last.commits, images: last.images, deployed: options.wait === true };
+    // The newest entry always keeps its images; the status' own are the same deploy's.
+    const images = last.images ?? source.images ?? {};
+    const result = { from: options.from, to: options.to, commits: last.commits, images, deployed: options.wait === true };
     if (options.output === 'json') return output.out(json(result));
     output.out(`${options.to}: pinned to what ${options.from} runs (${Object.entries(last.commits).map(([repo, sha]) => `${repo}@${sha.slice(0, 12)}`).join(', ')})\n`);
-    for (const [service, image] of Object.entries(last.images).sort()) output.out(`  ${service}: ${image}\n`);
+    for (const [service, image] of Object.entries(images).sort()) output.out(`  ${service}: ${image}\n`);
     output.out(options.wait === true ? `${options.to}: deployed\n` : 'the controller deploys it at its next look (a few seconds)\n');
   });
 }
