@@ -4,7 +4,9 @@
 // loop, reconciler. Prints one line of JSON.
 //   node bench/push-child.mjs ROOT SERVICES PUSHES OPS_DIR GIT_URL KUBECONFIG CACHE_DIR
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import diagnosticsChannel from 'node:diagnostics_channel';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -25,6 +27,24 @@ const { webhookPath, webhookRoutes } = await dist('hosts/routes.js');
 const { githubSignature } = await dist('hosts/signature.js');
 const { deriveWebhookSecret } = await dist('hosts/webhook-secret.js');
 const { sandboxCounters } = await dist('sources/sandbox/sandbox.js');
+
+// What a push costs besides time. API requests: client-node speaks through node's http module,
+// whose diagnostics channel sees every request this process makes (the webhook delivery goes
+// through fetch, which it does not see; the bench's own polls are counted and taken off).
+// git commands: the controller runs the first `git` on PATH, here a wrapper that appends a line
+// to a file, then runs git.
+let apiRequests = 0;
+diagnosticsChannel.subscribe('http.client.request.start', () => {
+  apiRequests++;
+});
+const gitShim = mkdtempSync(join(tmpdir(), 'diploid-bench-git-'));
+const gitCalls = join(gitShim, 'calls');
+writeFileSync(gitCalls, '');
+const realGit = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
+writeFileSync(join(gitShim, 'git'), `#!/bin/sh\necho >> '${gitCalls}'\nexec '${realGit}' "$@"\n`);
+chmodSync(join(gitShim, 'git'), 0o755);
+process.env.PATH = `${gitShim}:${process.env.PATH}`;
+const gitCommands = () => readFileSync(gitCalls, 'utf8').length;
 
 const MASTER = 'bench-master-secret-0123456789abcdef0123';
 const NAMESPACE = 'bench-production';
@@ -69,16 +89,19 @@ async function deliver(before, after, id) {
  * The small Deployment is polled first; the status (700 KB at 1000 services: images and their
  * history) only once the rollout is done, so the poll itself does not slow the controller it shares a process with.
  */
+let benchRequests = 0;
 async function readyAt(commit, changed, image, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
   let rolledOut = changed === undefined;
   for (;;) {
     if (!rolledOut) {
+      benchRequests++;
       const live = await apps.readNamespacedDeployment({ name: changed, namespace: NAMESPACE });
       const s = live.status;
       rolledOut = live.spec?.template.spec?.containers[0]?.image === image && (s?.observedGeneration ?? 0) >= (live.metadata?.generation ?? 1) && s?.updatedReplicas === 1 && s?.availableReplicas === 1 && (s?.replicas ?? 0) === 1;
     }
     if (rolledOut) {
+      benchRequests++;
       const status = await store.get('production');
       if (status?.commit === commit && condition(status, 'Ready')?.status === 'True') return;
     }
@@ -97,6 +120,8 @@ const firstDeployMs = performance.now() - started;
 const times = [];
 const evaluations = [];
 const rss = [];
+const requests = [];
+const gitRuns = [];
 for (let push = 1; push <= pushes; push++) {
   const index = (push * 37) % services;
   const name = serviceName(index);
@@ -108,15 +133,19 @@ for (let push = 1; push <= pushes; push++) {
   git('push', '-q', url, 'main');
   const image = /image: '([^']+)'/.exec(readFileSync(file, 'utf8'))[1];
   const evaluated = sandboxCounters.files;
+  const requestsBefore = apiRequests - benchRequests;
+  const gitBefore = gitCommands();
   started = performance.now();
   await deliver(before, head, `push-${services}-${push}-${Date.now()}`);
   await readyAt(head, name, image, 600_000);
   times.push(performance.now() - started);
   evaluations.push(sandboxCounters.files - evaluated);
+  requests.push(apiRequests - benchRequests - requestsBefore);
+  gitRuns.push(gitCommands() - gitBefore);
   rss.push(rssMiB());
-  process.stderr.write(`  ${services} services, push ${push}: ${times.at(-1).toFixed(0)} ms, ${evaluations.at(-1)} files evaluated, RSS ${rss.at(-1).toFixed(0)} MiB\n`);
+  process.stderr.write(`  ${services} services, push ${push}: ${times.at(-1).toFixed(0)} ms, ${evaluations.at(-1)} files evaluated, ${requests.at(-1)} API requests, ${gitRuns.at(-1)} git commands, RSS ${rss.at(-1).toFixed(0)} MiB\n`);
 }
 await server.close();
 await loop.stop();
-process.stdout.write(`${JSON.stringify({ services, firstDeployMs, pushMs: times, p50Ms: median(times), evaluationsPerPush: median(evaluations), rssMiB: rss.at(-1), rssAfterFirstPushMiB: rss[0], rss })}\n`);
+process.stdout.write(`${JSON.stringify({ services, firstDeployMs, pushMs: times, p50Ms: median(times), evaluationsPerPush: median(evaluations), apiRequestsPerPush: median(requests), gitCommandsPerPush: median(gitRuns), rssMiB: rss.at(-1), rssAfterFirstPushMiB: rss[0], rss })}\n`);
 process.exit(0);

@@ -14,6 +14,9 @@ export interface PushResult {
   readonly p50Ms: number;
   /** Files evaluated in a sandbox per push (median): only the changed file when the cache works. */
   readonly evaluationsPerPush: number;
+  /** API requests the controller made per push (median), and git commands it ran. */
+  readonly apiRequestsPerPush: number;
+  readonly gitCommandsPerPush: number;
   /** The controller process's resident memory after the last push, and after the first. */
   readonly rssMiB: number;
   readonly rssAfterFirstPushMiB: number;
