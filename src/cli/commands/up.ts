@@ -14,7 +14,7 @@ import { environmentAndBranch, exampleDir, opsFolder, repoFolders } from '../up/
 import { elapsed, follow, ingressRoutes, type FollowResult } from '../up/follow.js';
 import { startLocalBed, stopLocalBed } from '../up/local-bed.js';
 import { BASE_CONFIG_FILE, BED_TOKEN_ENV, overlayConfig } from '../up/overlay.js';
-import { ensureAnnotatedNamespace, ensureRandomSecret, placeDaemonSets, provideVolumes, putConfigMap, secretsReadBy } from '../up/prepare.js';
+import { ensureAnnotatedNamespace, ensureRandomSecret, provideVolumes, putConfigMap, secretsReadBy } from '../up/prepare.js';
 import { pushSnapshot } from '../up/snapshot.js';
 import { ensureStandIns } from '../up/stand-ins.js';
 import { controllerInstall, registerConfiguredWebhooks } from './init.js';
@@ -123,9 +123,7 @@ async function upOnBed(dir: string, options: UpOptions, minutes: number, output:
   say(`[${elapsed(startedAt)}] following ${environment} (namespace ${namespace}): the controller builds the images in the cluster with BuildKit and deploys them`);
 
   const routes = ingressRoutes(objects.filter((object) => object.kind === 'Ingress') as k8s.V1Ingress[], bed.ingressUrl);
-  const placed = new Set<string>();
-  const tick = () => placeDaemonSets(kube, namespace, bed.realNode, placed, step);
-  const result = await follow({ kube, controllerNamespace, environment, namespace, commits, routes, tick, ingressUrl: bed.ingressUrl, startedAt, deadline: startedAt + minutes * 60_000, log: say });
+  const result = await follow({ kube, controllerNamespace, environment, namespace, commits, routes, ingressUrl: bed.ingressUrl, startedAt, deadline: startedAt + minutes * 60_000, log: say });
   report(result, output, startedAt, [
     `Stop the bed: DIPLOID_TESTBED_DIR=${bed.stateDir} npx diploid down   (or scripts/testbed down with the same variable)`,
     `Use it: eval "$(DIPLOID_TESTBED_DIR=${bed.stateDir} scripts/testbed env)"; diploid status --env ${environment}`,

@@ -37,8 +37,6 @@ export interface FollowOptions {
   readonly ingressUrl?: string;
   /** The routes the pushed commits render; without them, the Ingresses found in the namespace. */
   readonly routes?: readonly Route[];
-  /** Called at every poll (the bed places DaemonSets on its real node). */
-  readonly tick?: () => Promise<void>;
   readonly startedAt: number;
   readonly deadline: number;
   readonly log: Log;
@@ -171,7 +169,6 @@ export async function follow(options: FollowOptions): Promise<FollowResult> {
       await anyProbeChange();
       return { outcome: 'stalled', routes, reason: stalled.reason, message: stalled.message };
     }
-    await options.tick?.();
     await noteBuilds(options, changes);
     const pending = await noteWorkloads(options, changes);
     // Answers count once the controller works on the pushed commits: before, they are the previous version's.
