@@ -63,7 +63,7 @@ describe('the controller, when a DaemonSet and a StatefulSet are restored to the
       '.diploid.conf.js': `import { defineConfig } from 'diploid';
 export default defineConfig({
   project: 'sets${uniqueSuffix()}',
-  repos: { app: { path: 'team/app' } },
+  repos: { app: { path: 'team/app', services: ['agent', 'store'] } },
   environments: { test: { namespace: '${namespace}' } },
   branches: [{ branch: 'main', environment: 'test' }],
 });
