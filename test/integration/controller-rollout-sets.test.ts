@@ -8,8 +8,6 @@
  */
 import * as k8s from '@kubernetes/client-node';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -17,6 +15,7 @@ import { WebhookNotifier } from '../../src/controller/notify.js';
 import { ConfigMapStatusStore } from '../../src/controller/status-store.js';
 import { condition } from '../../src/controller/status.js';
 import { GitRoot } from '../support/git-repos.js';
+import { startNotificationReceiver } from '../support/notification-receiver.js';
 import { ControllerHarness } from './controller-harness.js';
 import { appSpec, http, pods, realNodeNamespace } from './real-node-app.js';
 import { eventually, freshGitRepoUrl, freshNamespace, kubeConfig, uniqueSuffix } from './testbed.js';
@@ -74,18 +73,9 @@ export default defineConfig({
     app.git('push', '-q', appUrl, 'main');
 
     // A real receiver on loopback for the controller's notifications.
-    const notified: Array<{ text: string; diploid: { kind: string; reason: string; message: string } }> = [];
-    const receiver = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('end', () => {
-        notified.push(JSON.parse(Buffer.concat(chunks).toString()) as (typeof notified)[number]);
-        res.end('ok');
-      });
-    });
-    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-    onTestFinished(() => void receiver.close());
-    const notifier = new WebhookNotifier(`http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`);
+    const receiver = await startNotificationReceiver();
+    onTestFinished(() => receiver.close());
+    const notifier = new WebhookNotifier(receiver.url);
     const controller = new ControllerHarness({ ops: opsUrl, urls: { app: appUrl }, hooked: { app: 'team/app' }, namespace: system.name, cacheDir: root.cache, deployTimeoutMs: 30_000, notifier });
     await controller.start();
     onTestFinished(() => controller.stop());
@@ -114,7 +104,7 @@ export default defineConfig({
     expect(stalled?.message).toMatch(statefulSetText);
 
     // So does the notification.
-    const failed = await eventually('the failure notification', async () => notified.find((item) => item.diploid.kind === 'failed'), 30_000, 200);
+    const failed = await eventually('the failure notification', async () => receiver.received.find((item) => item.diploid.kind === 'failed'), 30_000, 200);
     expect(failed.text).toBe(`:x: test: failed at app@${next.slice(0, 12)} (RolloutFailed)`);
     expect(failed.diploid.message).toMatch(daemonSetText);
     expect(failed.diploid.message).toMatch(statefulSetText);

@@ -90,6 +90,28 @@ function pushed(stderr: string): string[] {
   return [...stderr.matchAll(/pushed (\S+) to (\S+) main \(([0-9a-f]{12})/g)].map((match) => `${match[2]} ${match[3]}`).sort();
 }
 
+/** An ops repo for `up` with a cluster (one environment, production, fed by main), pushed to `url`; returns its folder. */
+function pushedOpsRepo(url: string, names: { project: string; controllerNamespace: string; production: string }, files: Readonly<Record<string, string>> = {}): string {
+  const ops = writeOpsRepo({
+    '.diploid.conf.js': `import { defineConfig } from 'diploid';
+export default defineConfig({
+  project: '${names.project}',
+  controller: { namespace: '${names.controllerNamespace}' },
+  ingress: { domain: '${names.project}.test' },
+  environments: { production: { namespace: '${names.production}' } },
+  branches: [{ branch: 'main', environment: 'production' }],
+});
+`,
+    ...files,
+  });
+  const repo = new TestRepo(ops);
+  repo.git('init', '-q', '-b', 'main');
+  repo.git('add', '-A');
+  repo.git('commit', '-qm', 'ops');
+  repo.git('push', '-q', url, 'main');
+  return ops;
+}
+
 const cleanups: Array<() => Promise<void>> = [];
 afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
@@ -157,23 +179,8 @@ describe('diploid up', { timeout: 1_800_000 }, () => {
     const project = `upk${suffix}`;
     const namespace = `upk-system-${suffix}`;
     const noBed = mkdtempSync(join(tmpdir(), 'diploid-up-nobed-'));
-    const ops = writeOpsRepo({
-      '.diploid.conf.js': `import { defineConfig } from 'diploid';
-export default defineConfig({
-  project: '${project}',
-  controller: { namespace: '${namespace}' },
-  ingress: { domain: '${project}.test' },
-  environments: { production: { namespace: '${project}-production' } },
-  branches: [{ branch: 'main', environment: 'production' }],
-});
-`,
-    });
     const opsUrl = freshGitRepoUrl('up-ops');
-    const repo = new TestRepo(ops);
-    repo.git('init', '-q', '-b', 'main');
-    repo.git('add', '-A');
-    repo.git('commit', '-qm', 'ops');
-    repo.git('push', '-q', opsUrl, 'main');
+    const ops = pushedOpsRepo(opsUrl, { project, controllerNamespace: namespace, production: `${project}-production` });
     const kube = kubeConfig();
     cleanups.push(async () => {
       rmSync(ops, { recursive: true, force: true });
@@ -222,24 +229,10 @@ export default defineConfig({
     const production = await freshNamespace('upw-prod');
     const kube = kubeConfig();
     await kube.makeApiClient(k8s.CoreV1Api).createNamespacedSecret({ namespace: system.name, body: { metadata: { name: 'diploid' }, stringData: { DIPLOID_WEBHOOK_SECRET: uniqueSuffix() } } });
-    const ops = writeOpsRepo({
-      '.diploid.conf.js': `import { defineConfig } from 'diploid';
-export default defineConfig({
-  project: '${project}',
-  controller: { namespace: '${system.name}' },
-  ingress: { domain: '${project}.test' },
-  environments: { production: { namespace: '${production.name}' } },
-  branches: [{ branch: 'main', environment: 'production' }],
-});
-`,
+    const opsPath = `up-wait-${suffix}`;
+    const ops = pushedOpsRepo(`${requireGit().url}/${opsPath}.git`, { project, controllerNamespace: system.name, production: production.name }, {
       'services/web.js': `import { defineService } from 'diploid';\nexport default defineService({ name: 'web', image: 'busybox:1.36', port: 8080, routes: ['@'] });\n`,
     });
-    const opsPath = `up-wait-${suffix}`;
-    const repo = new TestRepo(ops);
-    repo.git('init', '-q', '-b', 'main');
-    repo.git('add', '-A');
-    repo.git('commit', '-qm', 'ops');
-    repo.git('push', '-q', `${requireGit().url}/${opsPath}.git`, 'main');
     cleanups.push(async () => {
       rmSync(ops, { recursive: true, force: true });
       rmSync(noBed, { recursive: true, force: true });
