@@ -90,8 +90,8 @@ export default defineConfig({
     const mark = controller.logs.length;
     expect((await controller.push('app', `sets-${uniqueSuffix()}`, { ref: 'refs/heads/main', before: previous, after: next })).status).toBe(202);
     const line = await controller.waitForLog(/^test: stalled \(RolloutFailed\)/, mark, 240_000);
-    const daemonSetText = /DaemonSet [\w-]+\/agent: [^;]*Readiness probe failed: HTTP probe failed with statuscode: 500[^;]*; a DaemonSet stops the old pod on a host before its new one starts, so diploid restored revision 1, which runs again/;
-    const statefulSetText = /StatefulSet [\w-]+\/store: [^;]*Readiness probe failed: HTTP probe failed with statuscode: 500[^;]*; a StatefulSet replaced a pod that never became ready and would wait on it forever, so diploid restored revision 1, which runs again/;
+    const daemonSetText = /DaemonSet [\w-]+\/agent: .*?Readiness probe failed: HTTP probe failed with statuscode: 500; a DaemonSet stops the old pod on a host before its new one starts, so diploid restored revision 1, which runs again/;
+    const statefulSetText = /StatefulSet [\w-]+\/store: .*?Readiness probe failed: HTTP probe failed with statuscode: 500; a StatefulSet replaced a pod that never became ready and would wait on it forever, so diploid restored revision 1, which runs again/;
     expect(line).toMatch(/the rollout failed; the previous version keeps serving: /);
     expect(line).toMatch(daemonSetText);
     expect(line).toMatch(statefulSetText);
