@@ -257,7 +257,8 @@ describe('diploid up', { timeout: 1_800_000 }, () => {
     const apps = kube.makeApiClient(k8s.AppsV1Api);
     const controller = await apps.readNamespacedDeployment({ name: 'diploid-controller', namespace: system.name });
     expect(controller.spec?.template.spec?.containers[0]?.image).toBe(image);
-    expect(controller.status?.readyReplicas).toBeGreaterThan(0);
+    const controllerPods = await kube.makeApiClient(k8s.CoreV1Api).listNamespacedPod({ namespace: system.name, labelSelector: 'app.kubernetes.io/name=diploid-controller' });
+    expect(controllerPods.items.filter((pod) => pod.status?.phase === 'Running').map((pod) => pod.spec?.nodeName)).toContain(requireRealNode().nodeName);
     const web = await apps.readNamespacedDeployment({ name: 'web', namespace: production.name });
     expect(web.status?.readyReplicas).toBe(1);
     const status = await new ConfigMapStatusStore(kube, system.name).get('production');
