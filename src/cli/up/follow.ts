@@ -146,7 +146,9 @@ export async function follow(options: FollowOptions): Promise<FollowResult> {
   const store = new ConfigMapStatusStore(kube, options.controllerNamespace);
   const changes = new Changes(log, options.startedAt);
   let routes: Route[] = [];
-  let waitingFor = `the controller to pick up the pushed commits in ${environment}`;
+  // With a cluster of the user's, nothing is pushed: the controller's first status is what counts.
+  const what = Object.keys(options.commits).length === 0 ? 'the commits its branch rule names' : 'the pushed commits';
+  let waitingFor = `the controller to pick up ${what} in ${environment}`;
   for (;;) {
     const status = await store.get(environment);
     // Fresh: a successful deploy of the pushed commits. Ours: the controller works on one of them
@@ -156,7 +158,7 @@ export async function follow(options: FollowOptions): Promise<FollowResult> {
     const working = status !== undefined && (condition(status, 'Reconciling')?.status === 'True' || stalled?.status === 'True');
     const ours = fresh || (working && Object.values(options.commits).includes(status.commit ?? ''));
     if (status === undefined || !ours) {
-      changes.note('status', 'waiting', `${environment}: waiting for the controller to read the pushed commits`);
+      changes.note('status', 'waiting', `${environment}: waiting for the controller to read ${what}`);
     } else {
       const ready = condition(status, 'Ready');
       const reconciling = condition(status, 'Reconciling');
