@@ -90,6 +90,7 @@ export default defineConfig({
     { branch: 'prod', environment: 'production' },
     { branch: 'canary', environment: 'canary' },
     { branch: 'feature/*', preview: { mode: 'full', base: 'production' } },
+    { branch: 'stage/*', preview: { mode: 'full', base: 'staging' } },
   ],
 });
 `,
@@ -108,7 +109,7 @@ export default defineConfig({
 });
 
 afterAll(async () => {
-  for (const name of [staging, production, canary]) {
+  for (const name of [staging, production, canary, `${project}-stage-x`]) {
     await coreOf(home()).deleteNamespace({ name }).catch((error: unknown) => (isNotFound(error) ? undefined : Promise.reject(error)));
   }
   await system?.delete();
@@ -266,7 +267,7 @@ current-context: x
     expect(logsRefused.stderr).toContain(`Secret ${system.name}/cluster-broken does not exist`);
   });
 
-  it('moves staging to the second cluster and back: deployed there first, then the old copy removed by inventory; an unreachable old cluster is named in the status and cleaned up once reachable', async () => {
+  it('moves staging (and, with its branch, a preview of it) to the second cluster and back: deployed there first, then the old copy removed by inventory; an unreachable old cluster is named in the status and cleaned up once reachable', async () => {
     const store = new ConfigMapStatusStore(home(), system.name);
     const config = (stagingCluster: string) => `import { defineConfig } from 'diploid';
 export default defineConfig({
@@ -279,11 +280,18 @@ export default defineConfig({
     { branch: 'prod', environment: 'production' },
     { branch: 'canary', environment: 'canary' },
     { branch: 'feature/*', preview: { mode: 'full', base: 'production' } },
+    { branch: 'stage/*', preview: { mode: 'full', base: 'staging' } },
   ],
 });
 `;
     expect(condition(await store.get('staging'), 'Ready')).toMatchObject({ status: 'True' });
     expect(await exists(() => appsOf(home()).readNamespacedDeployment({ name: 'web', namespace: staging }))).toBe(true);
+    // A preview of staging, from an ops branch made before the move: at home too.
+    const preview = `${project}-stage-x`;
+    ops.git('branch', 'stage/x', 'main');
+    ops.git('push', '-q', opsUrl, 'stage/x');
+    expect((await reconciler.reconcile({ repo: 'ops', branch: 'stage/x', to: '' })).outcomes).toMatchObject([{ environment: 'stage-x', result: 'deployed' }]);
+    expect((await appsOf(home()).readNamespacedDeployment({ name: 'web', namespace: preview })).status?.availableReplicas).toBe(1);
 
     // 1. Home -> prod: deployed and Ready in prod, then the home copy goes (by inventory, and its namespace).
     ops.commit('staging moves to prod', { '.diploid.conf.js': config(" cluster: 'prod' ") });
@@ -299,6 +307,18 @@ export default defineConfig({
     expect(condition(saved, 'Ready')).toMatchObject({ status: 'True', reason: 'Succeeded' });
     expect(condition(saved, 'Ready')?.message).toMatch(new RegExp(`moved: [1-9]\\d* objects removed from namespace ${staging} of the controller's own cluster, namespace deleted`));
     expect(logs.some((line) => line.startsWith(`staging: moved: `))).toBe(true);
+    // The preview renders its own branch, which still says home: untouched by staging's move.
+    expect((await appsOf(home()).readNamespacedDeployment({ name: 'web', namespace: preview })).status?.availableReplicas).toBe(1);
+    // Its branch takes the move: it is deployed in prod, and its home copy removed, the same way.
+    ops.git('branch', '-f', 'stage/x', 'main');
+    ops.git('push', '-q', '-f', opsUrl, 'stage/x');
+    expect((await reconciler.reconcile({ repo: 'ops', branch: 'stage/x', to: '' })).outcomes).toMatchObject([{ environment: 'stage-x', result: 'deployed' }]);
+    expect((await appsOf(second.kube).readNamespacedDeployment({ name: 'web', namespace: preview })).status?.availableReplicas).toBe(1);
+    await namespaceGone(home(), preview);
+    expect((await store.get('stage-x'))?.leftBehind).toBeUndefined();
+    expect((await store.get('stage-x'))?.cluster?.name).toBe('prod');
+    expect((await reconciler.reconcile({ repo: 'ops', branch: 'stage/x', closed: true })).outcomes).toMatchObject([{ environment: 'stage-x', result: 'deleted' }]);
+    await namespaceGone(second.kube, preview);
 
     // 2. Back home while prod's Secret is gone: home is deployed, the prod copy is left, and the status says where, what and why.
     await coreOf(home()).deleteNamespacedSecret({ name: 'cluster-prod', namespace: system.name });
