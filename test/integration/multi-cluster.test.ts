@@ -334,6 +334,8 @@ export default defineConfig({
     expect(condition(saved, 'Ready')).toMatchObject({ status: 'True', reason: 'LeftBehind' });
     expect(condition(saved, 'Ready')?.message).toContain(`left behind: namespace ${staging} in cluster prod`);
     expect(condition(saved, 'Ready')?.message).toContain(`Secret ${system.name}/cluster-prod does not exist`);
+    const listed = await runCli(['status', '--kubeconfig', requireKubernetes().kubeconfig, '--namespace', system.name]);
+    expect(listed.stdout).toMatch(new RegExp(`^staging .*left behind: prod/${staging}`, 'm'));
 
     // 3. The cluster down (its server refuses connections): still tracked, the reason says so.
     await putClusterSecret('cluster-prod', second.kubeconfig.replace(/server: .*/, 'server: https://127.0.0.1:1'));

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ClusterSecretError } from '../../../src/cluster/clusters.js';
 import { afterAttempt, pendingLeftBehind, settledStatus } from '../../../src/controller/left-behind.js';
 import { condition, conditionsFor, type EnvironmentStatus } from '../../../src/controller/status.js';
+import { environmentView, viewNote } from '../../../src/controller/status-view.js';
 
 const prod = { name: 'prod', secret: 'diploid-cluster-prod', key: 'kubeconfig' };
 const edge = { name: 'edge', secret: 'diploid-cluster-edge', key: 'kubeconfig' };
@@ -82,5 +83,14 @@ describe('afterAttempt and settledStatus: what the status says', () => {
     const drifted = status({ leftBehind: [entry], conditions: conditionsFor('ready', 'DriftReverted', 'deployed revision r1; drift reverted', NOW) });
     const done = settledStatus(drifted, [], ['namespace deleted'], NOW);
     expect(condition(done, 'Ready')).toMatchObject({ reason: 'DriftReverted', message: 'deployed revision r1; drift reverted; moved: namespace deleted' });
+  });
+});
+
+describe('diploid status', () => {
+  it('notes the copies left behind, by cluster and namespace', () => {
+    const view = environmentView(status({ cluster: prod, leftBehind: [{ namespace: 'shop-staging', since: NOW }, { cluster: edge, namespace: 'shop-staging', since: NOW }] }), new Date(NOW), undefined);
+    expect(view.leftBehind).toEqual(['home/shop-staging', 'edge/shop-staging']);
+    expect(viewNote(view)).toBe('cluster prod; left behind: home/shop-staging, edge/shop-staging');
+    expect(viewNote(environmentView(status({}), new Date(NOW), undefined))).toBe('');
   });
 });
