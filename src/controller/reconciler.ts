@@ -131,10 +131,14 @@ export class Reconciler {
     return { outcomes, notes: plan.notes };
   }
 
-  /** After a deploy (or a reconcile that found nothing to do), removes the copies a move left in another cluster. */
+  /**
+   * After an environment's reconcile, removes the copies a move left in another cluster, if it is
+   * Ready where it is now (`settleLeftBehind` checks): also when nothing was deployed (up to
+   * date, or skipped until a promotion), so a cluster reachable again is cleaned up at once.
+   */
   private async settleMoves(environment: string, outcome: EnvironmentOutcome): Promise<void> {
     const clean = this.options.leftBehind;
-    if (!this.moving.delete(environment) || clean === undefined || (outcome.result !== 'deployed' && outcome.result !== 'unchanged')) return;
+    if (!this.moving.delete(environment) || clean === undefined || outcome.result === 'deleted') return;
     // Never fails the reconcile: what could not be removed stays in the status, tried again next time.
     const line = await settleLeftBehind(this.options.store, clean, environment, this.now().toISOString()).catch((error: unknown) => `left behind: not settled, tried again next time: ${classifyError(error).message}`);
     if (line !== undefined) this.log(`${environment}: ${line}`);
