@@ -16,9 +16,16 @@ export function isAtomic(desired: DesiredEnvironment): boolean {
   return desired.app.environment.atomic === true;
 }
 
-/** A build failed: nothing is applied, every service keeps what it runs. */
+/**
+ * A build failed: nothing is applied, every service keeps what it runs. The Secrets of the ops
+ * repo, written before the build (see `planPhase`), are put back at the commit last deployed.
+ */
 export async function nothingDeployedPhase(context: RunContext, desired: DesiredEnvironment, fields: StatusFields, failed: ReadonlyMap<string, unknown>, jobsCreated: number): Promise<EnvironmentOutcome> {
   const { plan, report, previous } = context;
+  if (previous?.commits !== undefined && context.secrets !== undefined) {
+    const state = await context.workspace.state({ ...(plan.branch === undefined ? {} : { branch: plan.branch }), commits: previous.commits });
+    await writeSecrets(context, desiredEnvironment(plan, state), state.repos.ops?.commit ?? previous.commits['ops'] ?? '');
+  }
   const why = [...failed].map(([service, error]) => `${service}: ${classifyError(error).message}`);
   const kept = previous?.appliedRevision === undefined ? 'nothing was deployed before' : `every service keeps running revision ${previous.appliedRevision}`;
   const message = `the build of ${[...failed.keys()].join(', ')} failed; atomic environment, so nothing was deployed (${kept}): ${why.join('; ')}`;

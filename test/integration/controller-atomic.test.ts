@@ -26,6 +26,8 @@ import { freshGitRepoUrl, freshNamespace, isNotFound, kubeConfig, requireRegistr
 const project = `at${uniqueSuffix()}`;
 let root: GitRoot;
 let system: TestNamespace;
+/** The cluster's key pair: the private key in the system namespace, as `diploid init` keeps it. */
+let key: Awaited<ReturnType<typeof generateKeyPair>>;
 const namespaces: string[] = [];
 
 function reconciler(ops: string, urls: Record<string, string>, settings: Partial<BuildJobSettings> = {}, log?: (line: string) => void): Reconciler {
@@ -72,7 +74,12 @@ async function pushTinyImage(ref: string): Promise<void> {
 beforeAll(async () => {
   root = new GitRoot();
   system = await freshNamespace('at-system');
+  key = await generateKeyPair();
+  await kubeConfig().makeApiClient(k8s.CoreV1Api).createNamespacedSecret({ namespace: system.name, body: { metadata: { name: 'diploid-age-key' }, stringData: { 'age.key': formatKeyFile(key.identity, key.recipient, new Date()) } } });
 });
+
+const seal = (password: string) => sealSecretFile({ values: [['password', password]], dataKey: newDataKey(), recipients: [key.recipient], now: new Date() }, 'secrets/db.yaml');
+const password = async (namespace: string) => Buffer.from((await kubeConfig().makeApiClient(k8s.CoreV1Api).readNamespacedSecret({ name: 'db', namespace })).data?.['password'] ?? '', 'base64').toString();
 
 afterAll(async () => {
   const core = kubeConfig().makeApiClient(k8s.CoreV1Api);
@@ -82,7 +89,7 @@ afterAll(async () => {
 });
 
 describe('an atomic environment', { timeout: 300_000 }, () => {
-  it('deploys nothing when a build fails, where a plain environment deploys the other changed services', async () => {
+  it('deploys nothing when a build fails (its Secrets put back too), where a plain environment deploys the other changed services', async () => {
     const name = `${project}b`;
     const [atomic, plain] = [`${name}-production`, `${name}-staging`];
     namespaces.push(atomic, plain);
@@ -93,10 +100,12 @@ export default defineConfig({
   project: '${name}',
   repos: { web: { path: 'web' }, api: { path: 'api' } },
   registry: { url: '${requireRegistry().host}/${name}' },
+  secrets: { recipients: { cluster: '${key.recipient}' } },
   environments: { production: { atomic: true }, staging: {} },
   branches: [{ branch: 'main', environment: 'production' }, { branch: 'staging', environment: 'staging' }],
 });
 `,
+      'secrets/db.yaml': await seal(`v1-${name}`),
     });
     ops.git('branch', 'staging');
     ops.git('push', '-q', opsUrl, 'main', 'staging');
@@ -112,7 +121,8 @@ export default defineConfig({
       repos[service]!.git('branch', 'staging');
       repos[service]!.git('push', '-q', urls[service]!, 'main', 'staging');
     }
-    const building = reconciler(opsUrl, urls);
+    const logs: string[] = [];
+    const building = reconciler(opsUrl, urls, {}, (line) => void logs.push(line));
     expect((await building.reconcile({ repo: 'ops', branch: 'main', to: '' })).outcomes).toMatchObject([{ environment: 'production', result: 'deployed' }]);
     expect((await building.reconcile({ repo: 'ops', branch: 'staging', to: '' })).outcomes).toMatchObject([{ environment: 'staging', result: 'deployed' }]);
     const before = { web: version(await deployment(atomic, 'web')), webImage: (await deployment(atomic, 'web')).spec?.template.spec?.containers[0]?.image, apiImage: (await deployment(atomic, 'api')).spec?.template.spec?.containers[0]?.image };
@@ -135,10 +145,15 @@ export default defineConfig({
     await pushTinyImage(webRef!);
 
     // No node matches, so the build pod never starts and Kubernetes fails the Job at its deadline.
-    const failing = reconciler(opsUrl, urls, { nodeSelector: { 'diploid.dev/no-such-node': 'true' }, activeDeadlineSeconds: 2 });
+    const failing = reconciler(opsUrl, urls, { nodeSelector: { 'diploid.dev/no-such-node': 'true' }, activeDeadlineSeconds: 2 }, (line) => void logs.push(line));
+    // The ops repo changes a secret in the same push: written before the build, so the build's failure must undo it.
+    const opsNext = ops.commit('new db password', { 'secrets/db.yaml': await seal(`v2-${name}`) });
+    ops.git('branch', '-f', 'staging', opsNext);
+    ops.git('push', '-q', '-f', opsUrl, 'main', 'staging');
     const plainResult = await failing.reconcile({ repo: 'api', branch: 'staging', ...commits['api']! });
     expect(plainResult.outcomes).toMatchObject([{ environment: 'staging', result: 'stalled', reason: 'BuildFailed' }]);
     expect((await deployment(plain, 'web')).spec?.template.spec?.containers[0]?.image).toBe(webRef);
+    expect(await password(plain)).toBe(`v2-${name}`);
 
     const result = await failing.reconcile({ repo: 'api', branch: 'main', ...commits['api']! });
     expect(result.outcomes).toMatchObject([{ environment: 'production', result: 'stalled', reason: 'BuildFailed' }]);
@@ -150,6 +165,9 @@ export default defineConfig({
     expect(saved?.appliedRevision).toBe(revisionBefore);
     expect(saved?.attemptedRevision).not.toBe(revisionBefore);
     expect(saved?.images).toEqual({ web: before.webImage, api: before.apiImage });
+    expect(await password(atomic)).toBe(`v1-${name}`);
+    const shown = JSON.stringify([logs, result, await store().list()]);
+    for (const value of [`v1-${name}`, `v2-${name}`]) expect(shown).not.toContain(value);
   });
 
   it('puts every service back at the last deployed revision when a rollout fails, where a plain environment keeps the services that rolled out', async () => {
@@ -209,9 +227,6 @@ export default defineConfig({
     const [atomic, plain] = [`${name}-production`, `${name}-staging`];
     namespaces.push(atomic, plain);
     const [v1, v2] = [`v1-${uniqueSuffix()}`, `v2-${uniqueSuffix()}`];
-    const key = await generateKeyPair();
-    await kubeConfig().makeApiClient(k8s.CoreV1Api).createNamespacedSecret({ namespace: system.name, body: { metadata: { name: 'diploid-age-key' }, stringData: { 'age.key': formatKeyFile(key.identity, key.recipient, new Date()) } } });
-    const seal = (password: string) => sealSecretFile({ values: [['password', password]], dataKey: newDataKey(), recipients: [key.recipient], now: new Date() }, 'secrets/db.yaml');
     const service = (svc: string, value: string, extra = '') => `import { defineService, secret } from 'diploid';\nexport default defineService({ name: '${svc}', image: 'busybox:1.36', port: 8080, env: { VERSION: '${value}', DB_PASSWORD: secret('db', 'password') }${extra} });\n`;
     const opsUrl = freshGitRepoUrl('ops');
     const ops = root.repo(`ops-${name}`, {
@@ -234,7 +249,6 @@ export default defineConfig({
     expect((await deploying.reconcile({ repo: 'ops', branch: 'main', to: '' })).outcomes).toMatchObject([{ environment: 'production', result: 'deployed' }]);
     expect((await deploying.reconcile({ repo: 'ops', branch: 'staging', to: '' })).outcomes).toMatchObject([{ environment: 'staging', result: 'deployed' }]);
     const core = kubeConfig().makeApiClient(k8s.CoreV1Api);
-    const password = async (namespace: string) => Buffer.from((await core.readNamespacedSecret({ name: 'db', namespace })).data?.['password'] ?? '', 'base64').toString();
     const versions = async (namespace: string, svc: string) => (await deployment(namespace, svc)).spec?.template.metadata?.annotations?.[SECRET_VERSIONS_ANNOTATION];
     expect(await password(atomic)).toBe(v1);
     const webVersions = await versions(atomic, 'web');
