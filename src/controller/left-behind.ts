@@ -13,6 +13,7 @@ import { readInventory } from '../cluster/inventory.js';
 import { removeLeftBehind, type LeftBehindRemoval } from '../cluster/left-behind.js';
 import { secretsInventoryName } from '../cluster/secrets-sync.js';
 import type { ResolvedCluster } from '../resolve/model.js';
+import { RetryableError } from '../errors.js';
 import { classifyError } from './errors.js';
 import { condition, conditionsFor, type EnvironmentStatus, type LeftBehind } from './status.js';
 import type { StatusStore } from './status-store.js';
@@ -98,7 +99,7 @@ export function settledStatus(status: EnvironmentStatus, remaining: readonly Lef
  * writes what stays into its status. Returns a line for the log, or undefined when there was
  * nothing to do.
  */
-export async function settleLeftBehind(store: StatusStore, clean: LeftBehindCleaner, environment: string, now: string): Promise<string | undefined> {
+export async function settleLeftBehind(store: StatusStore, clean: LeftBehindCleaner, environment: string, now: string, deadlineMs = 60_000): Promise<string | undefined> {
   const status = await store.get(environment);
   if (status?.leftBehind === undefined || status.leftBehind.length === 0) return undefined;
   // Removing the old copy before the new one serves would leave nothing serving.
@@ -106,11 +107,30 @@ export async function settleLeftBehind(store: StatusStore, clean: LeftBehindClea
   const remaining: LeftBehind[] = [];
   const removed: string[] = [];
   for (const entry of status.leftBehind) {
-    const result = await clean(environment, entry).then((removal) => ({ removal }), (error: unknown) => ({ error }));
+    const result = await withDeadline(clean(environment, entry), deadlineMs, `${clusterLabel(entry.cluster)} did not answer within ${Math.round(deadlineMs / 1000)}s`).then((removal) => ({ removal }), (error: unknown) => ({ error }));
     const stays = afterAttempt(entry, result);
     if (stays !== undefined) remaining.push(stays);
     if ('removal' in result) removed.push(`${result.removal.removed.length} objects removed from namespace ${entry.namespace} of ${clusterLabel(entry.cluster)}, namespace ${result.removal.namespace}`);
   }
   await store.put(settledStatus(status, remaining, removed, now));
   return remaining.length === 0 ? `moved: ${removed.join('; ')}` : `left behind: ${remaining.map(describeLeftBehind).join('; ')}`;
+}
+
+/** A cluster that does not answer (packets dropped) is given up on for this time, not waited for: the worker has other environments. */
+class NoAnswerError extends RetryableError {
+  override readonly name = 'NoAnswerError';
+  override readonly reason = 'ClusterUnreachable';
+}
+
+/** `work`, or a `ClusterUnreachable` failure after `ms`, whichever comes first. */
+export async function withDeadline<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new NoAnswerError(message)), ms);
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

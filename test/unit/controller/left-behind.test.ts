@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ClusterSecretError } from '../../../src/cluster/clusters.js';
-import { afterAttempt, pendingLeftBehind, settledStatus } from '../../../src/controller/left-behind.js';
+import { afterAttempt, pendingLeftBehind, settledStatus, withDeadline } from '../../../src/controller/left-behind.js';
 import { condition, conditionsFor, type EnvironmentStatus } from '../../../src/controller/status.js';
 import { environmentView, viewNote } from '../../../src/controller/status-view.js';
 
@@ -92,5 +92,14 @@ describe('diploid status', () => {
     expect(view.leftBehind).toEqual(['home/shop-staging', 'edge/shop-staging']);
     expect(viewNote(view)).toBe('cluster prod; left behind: home/shop-staging, edge/shop-staging');
     expect(viewNote(environmentView(status({}), new Date(NOW), undefined))).toBe('');
+  });
+});
+
+describe('withDeadline: a cluster that never answers', () => {
+  it('is given up on after the deadline, as ClusterUnreachable; an answer in time passes through', async () => {
+    const never = new Promise<string>(() => {});
+    const error = await withDeadline(never, 20, 'cluster prod did not answer within 0s').catch((caught: unknown) => caught);
+    expect(afterAttempt({ namespace: 'shop-staging', since: NOW }, { error })).toMatchObject({ reason: 'ClusterUnreachable', message: 'cluster prod did not answer within 0s; tried again at every reconcile and resync' });
+    await expect(withDeadline(Promise.resolve('done'), 1000, 'late')).resolves.toBe('done');
   });
 });
