@@ -1,10 +1,7 @@
 import { Command, Option } from 'commander';
-import { backends, type OutputFormat, type RenderedFile } from '../../backends/index.js';
-import { kubernetesBackend } from '../../backends/kubernetes/backend.js';
-import { kubernetesSchemaProblems } from '../../backends/kubernetes/schema-problems.js';
+import type { OutputFormat, RenderedFile } from '../../backends/index.js';
+import { BACKEND_NAMES, type BackendName } from '../../backends/names.js';
 import { ConfigError, UserError } from '../../errors.js';
-import { environmentNames, resolveApp } from '../../resolve/index.js';
-import { suggestion } from '../../resolve/schema-errors.js';
 import { loadForCommand } from '../load.js';
 import type { Output } from '../output.js';
 import { writeOutputFolder } from '../write-folder.js';
@@ -23,16 +20,25 @@ export function registerRenderCommand(program: Command, output: Output): void {
     .description('Compile the ops repo into objects for a backend (Kubernetes by default).')
     .argument('[ops-dir]', 'folder of the ops repo', '.')
     .option('-e, --env <name>', 'environment to render (all when omitted)')
-    .option('-b, --backend <name>', `target: ${Object.keys(backends).join(' or ')}`, 'kubernetes')
+    .option('-b, --backend <name>', `target: ${BACKEND_NAMES.join(' or ')}`, 'kubernetes')
     .addOption(new Option('-o, --output <format>', 'format').choices(['yaml', 'json']).default('yaml'))
     .option('--out <dir>', 'write one file per object into this folder instead of standard output')
     .option('--repos <dir>', 'folder with one sub-folder per service repo, named as in repos')
     .action(async (opsDir: string, options: RenderOptions) => {
-      const backend = backends[options.backend];
-      if (backend === undefined) {
-        throw new UserError(`unknown backend "${options.backend}"${suggestion(options.backend, Object.keys(backends))}; choose ${Object.keys(backends).join(' or ')}`);
+      if (!(BACKEND_NAMES as readonly string[]).includes(options.backend)) {
+        const { suggestion } = await import('../../resolve/schema-errors.js');
+        throw new UserError(`unknown backend "${options.backend}"${suggestion(options.backend, [...BACKEND_NAMES])}; choose ${BACKEND_NAMES.join(' or ')}`);
       }
-      const { sources } = await loadForCommand(opsDir, options.repos, output);
+      // The repo's files start evaluating in the sandbox first; the modules that resolve, check and
+      // render load meanwhile, on this core while the sandbox works on the other.
+      const [{ sources }, { backends }, { kubernetesBackend }, { kubernetesSchemaProblems }, { environmentNames, resolveApp }] = await Promise.all([
+        loadForCommand(opsDir, options.repos, output),
+        import('../../backends/index.js'),
+        import('../../backends/kubernetes/backend.js'),
+        import('../../backends/kubernetes/schema-problems.js'),
+        import('../../resolve/index.js'),
+      ]);
+      const backend = backends[options.backend as BackendName];
       const environments = options.env === undefined ? environmentNames(sources) : [options.env];
       // Everything is rendered in memory first: a failure leaves no partial output behind.
       const apps = environments.map((environment) => resolveApp(sources, { environment, addressPorts: backend.addressPorts }));
