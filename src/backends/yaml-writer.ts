@@ -127,7 +127,12 @@ export function createYamlWriter(ambiguous: AmbiguityTest): (value: unknown) => 
   const writer: Writer = { ambiguous, keys: new Map() };
   return (value) => {
     const written = node(value, 0, true, writer);
-    return written === undefined ? '' : `${written}\n`;
+    if (written === undefined) return '';
+    const document = `${written}\n`;
+    // The text is a tree of concatenations (about 20 bytes per piece); reading a character makes
+    // V8 flatten it into one string now, while the pieces are young garbage, cheap to collect.
+    document.charCodeAt(0);
+    return document;
   };
 }
 
@@ -165,11 +170,14 @@ function mapping(object: Record<string, unknown>, level: number, compact: boolea
     const keyText = keyScalar(key, writer);
     // js-yaml writes a key this long as an explicit `? key` pair.
     if (keyText.length > 1024) throw new NotPlainYaml();
-    const written = node(object[key], level + 1, false, writer);
+    const value = object[key];
+    const written = node(value, level + 1, false, writer);
     if (written === undefined) continue;
     if (!compact || out !== '') out += newline(level);
     out += keyText;
-    out += written.charCodeAt(0) === LF ? ':' : ': ';
+    // A non-empty mapping or sequence below a key starts on its own line (js-yaml looks for the
+    // line break; reading the first character of a string built by concatenation would copy it).
+    out += typeof value === 'object' && value !== null && written !== '{}' && written !== '[]' ? ':' : ': ';
     out += written;
   }
   return out === '' ? '{}' : out;
@@ -183,7 +191,8 @@ function sequence(items: readonly unknown[], level: number, compact: boolean, wr
     const written = item === undefined ? 'null' : node(item, level + 1, true, writer);
     if (written === undefined) continue;
     if (!compact || out !== '') out += newline(level);
-    out += written.charCodeAt(0) === LF ? '-' : '- ';
+    // Items are written compact: an item's text never starts with a line break.
+    out += '- ';
     out += written;
   }
   return out === '' ? '[]' : out;
