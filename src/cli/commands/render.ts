@@ -30,13 +30,15 @@ export function registerRenderCommand(program: Command, output: Output): void {
         throw new UserError(`unknown backend "${options.backend}"${suggestion(options.backend, [...BACKEND_NAMES])}; choose ${BACKEND_NAMES.join(' or ')}`);
       }
       // The repo's files start evaluating in the sandbox first; the modules that resolve, check and
-      // render load meanwhile, on this core while the sandbox works on the other.
+      // render (and the validators of the common kinds) load meanwhile, on this core while the
+      // sandbox works on the other.
       const [{ sources }, { backends }, { kubernetesBackend }, { kubernetesSchemaProblems }, { environmentNames, resolveApp }] = await Promise.all([
         loadForCommand(opsDir, options.repos, output),
         import('../../backends/index.js'),
         import('../../backends/kubernetes/backend.js'),
         import('../../backends/kubernetes/schema-problems.js'),
         import('../../resolve/index.js'),
+        options.backend === 'kubernetes' ? import('../../backends/kubernetes/validate.js').then((module) => module.preloadValidators()) : undefined,
       ]);
       const backend = backends[options.backend as BackendName];
       const environments = options.env === undefined ? environmentNames(sources) : [options.env];
