@@ -39,6 +39,28 @@ const INDICATORS = new Set([...'-?:,[]{}#&*!|=>\'"%@`'].map((c) => c.charCodeAt(
 const MAYBE_TYPED = new Uint8Array(128);
 for (const c of '~nNtTfFyYoOeE-+.0123456789<=_') MAYBE_TYPED[c.charCodeAt(0)] = 1;
 
+/**
+ * A string starting with a letter is typed only as a word of at most five letters (`null`, `False`,
+ * `yes`, `off`...) or as an exponent (`e9`, `E+10`): longer words are never checked.
+ */
+function mayBeWord(text: string): boolean {
+  if (text.length <= 5) return true;
+  const first = text.charCodeAt(0);
+  const second = text.charCodeAt(1);
+  return (first === 0x65 || first === 0x45) && (second === 0x2b || second === 0x2d || (second >= 0x30 && second <= 0x39));
+}
+
+/**
+ * A string starting with a digit, a sign, a dot or `_`, `<`, `=`, `~` is typed only as a date (any
+ * text may follow `2024-01-01`) or as something written in the characters of numbers (`0x1F`,
+ * `0o17`, `1_000`, `1:20`, `1e3`, `.inf`, `-.NaN`) or `<<`, `=`, `~`: `100m` or `/x` never are.
+ */
+const NUMBER_CHARACTERS = /^[-+._:0-9a-fA-FxXoObBiInN<=~]*$/;
+const DATE_PREFIX = /^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}/;
+function mayBeNumber(text: string): boolean {
+  return NUMBER_CHARACTERS.test(text) || DATE_PREFIX.test(text);
+}
+
 /** js-yaml's compatibility quoting (its DEPRECATED_BOOLEANS_SYNTAX and DEPRECATED_BASE60_SYNTAX). */
 const YAML_11_BOOLEANS = new Set(['y', 'Y', 'yes', 'Yes', 'YES', 'on', 'On', 'ON', 'n', 'N', 'no', 'No', 'NO', 'off', 'Off', 'OFF']);
 const BASE_60 = /^[-+]?[0-9_]+(?::[0-9_]+)+(?:\.[0-9_]*)?$/;
@@ -229,7 +251,7 @@ function scalar(text: string, level: number, isKey: boolean, ambiguous: Ambiguit
   const length = text.length;
   if (length === 0) return "''";
   const first = text.charCodeAt(0);
-  const maybeTyped = first < 128 && MAYBE_TYPED[first] === 1;
+  const maybeTyped = first < 128 && MAYBE_TYPED[first] === 1 && (first >= 0x61 || (first >= 0x41 && first <= 0x5a) ? mayBeWord(text) : mayBeNumber(text));
   if (maybeTyped && (YAML_11_BOOLEANS.has(text) || BASE_60.test(text))) return `'${text}'`;
 
   let plain = isPlainSafeFirst(codePointAt(text, 0)) && isPlainSafeLast(codePointAt(text, length - 1));

@@ -8,20 +8,23 @@ import { createYamlWriter, NotPlainYaml } from '../../src/backends/yaml-writer.j
 /** Strings YAML readers take for something else, or that need quoting or escaping to stay strings. */
 const TRICKY = [
   ...['on', 'Off', 'y', 'N', 'yes', 'NO', 'true', 'False', 'null', 'Null', '~', '', '=', '<<', '0777', '1e3', '1_000', '1:20', '190:20:30', '-1:20.5', '_1:2'],
-  ...['0x1F', '0b101', '0o17', '.5', '+12', '-1_0', '12.', '1.0e+3', '.inf', '-.Inf', '.NaN', '2024-01-01', '2001-12-14t21:59:43.10-05:00', '1e+21', '-0', '0', 'e9', 'E0', '-e+9', '1_e9', '._e1'],
+  ...['0x1F', '0b101', '0o17', '.5', '+12', '-1_0', '12.', '1.0e+3', '.inf', '-.Inf', '.NaN', '2024-01-01', '2001-12-14t21:59:43.10-05:00', '1e+21', '-0', '0', 'e9', 'E0', '-e+9', '1_e9', '._e1', 'E+10', 'e-1234567', 'e1234567', 'nullish', 'Falsey', 'offset', 'yes-no', '100m', '128Mi', '2024-01-01x', '1.0.0', '0xZZ', '.infinity', '-.nan', '12:30:45.5', '+.5e-3'],
   ...['- item', '-', '--port', '? q', ':x', 'a: b', 'a:b', 'a #c', 'a#c', '#c', '&a', '*a', '!tag', '|', '>', "'q'", '"q"', '%x', '@x', '`x', '[a]', '{a}', 'a,b', 'a:'],
   ...[' lead', 'trail ', 'tab\there', 'cr\rhere', 'nel\u0085', 'nbsp\u00a0', 'ls\u2028', '\ufeffbom', 'bell\u0007', 'nul\u0000', 'esc\u001b', 'del\u007f', 'back\\slash', '😀', 'é', '\ud800', 'x\udc00'],
   ...['a\nb', 'a\nb\n', 'a\nb\n\n', '\n', '\n\n', ' a\nb', '\n a', 'a\n\tb', 'a\n\n\nb', 'a \nb ', 'line\n  more\n', 'x\r\ny', "it's\nhere", '- a\n- b', ' \n', '\n ', '  \n  \n', '\n\n'],
 ];
 
 /** Characters that change how YAML reads a scalar, mixed with ordinary ones. */
-const CHARS = [...'ab09._-+:#?!&*|>\'"%@`,[]{}~<=eExXoOyYnNtTfF \n\t\r\\', '\u0085', '\u00a0', '\u2028', '\ufeff', '\u0000', 'é', '😀', '\ud800'];
+const CHARS = [...'ab09._-+:#?!&*|>\'"%@`,[]{}~<=eExXoOyYnNtTfFiIzZm- \n\t\r\\', '\u0085', '\u00a0', '\u2028', '\ufeff', '\u0000', 'é', '😀', '\ud800'];
 
 const trickyString = fc.oneof(
   fc.constantFrom(...TRICKY),
   fc.string({ unit: fc.constantFrom(...CHARS), maxLength: 12 }),
   fc.string({ unit: 'binary', maxLength: 12 }),
   fc.string({ maxLength: 20 }),
+  // Number-like and date-like text, which must be typed exactly as js-yaml types it.
+  fc.string({ unit: fc.constantFrom(...'0123456789_.:+-eExXoObBiInNaAfFZzTt'), maxLength: 10 }),
+  fc.tuple(fc.integer({ min: 1000, max: 9999 }), fc.integer({ min: 0, max: 99 }), fc.integer({ min: 0, max: 99 }), fc.string({ maxLength: 4 })).map(([y, m, d, rest]) => `${y}-${m}-${d}${rest}`),
 );
 
 /** Plain data like a rendered object: what diploid hands to the writer. */
