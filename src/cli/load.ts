@@ -1,11 +1,11 @@
 import { ConfigError } from '../errors.js';
 import type { ConfigSpec } from '../model/config.js';
-import { loadOpsDir, type LoadedApp } from '../sources/load-dir.js';
+import { loadOpsDir, type LoadedApp, type LoadOptions } from '../sources/load-dir.js';
 import type { Output } from './output.js';
 
 /** Loads an ops repo for a command: prints warnings, and stops on files that do not evaluate. */
-export async function loadForCommand(opsDir: string, reposDir: string | undefined, output: Output): Promise<LoadedApp> {
-  const loaded = await loadOpsDir(opsDir, reposDir === undefined ? {} : { reposDir });
+export async function loadForCommand(opsDir: string, reposDir: string | undefined, output: Output, onServiceDocument?: LoadOptions['onServiceDocument']): Promise<LoadedApp> {
+  const loaded = await loadOpsDir(opsDir, { ...(reposDir === undefined ? {} : { reposDir }), ...(onServiceDocument === undefined ? {} : { onServiceDocument }) });
   for (const warning of loaded.warnings) output.err(`warning: ${warning}\n`);
   if (loaded.problems.length > 0) throw new ConfigError(loaded.problems);
   return loaded;

@@ -1,5 +1,5 @@
 import type { ConfigProblem } from '../errors.js';
-import type { AppSources } from '../resolve/sources.js';
+import type { AppSources, SourceDocument } from '../resolve/sources.js';
 import { isDataFile, parseDataFile } from './data-file.js';
 import { EvaluationCache } from './evaluation-cache.js';
 import { DEFAULT_SANDBOX_LIMITS, SandboxSession, type Evaluation, type SandboxLimits } from './sandbox/sandbox.js';
@@ -39,6 +39,11 @@ export interface LoadAppOptions {
   readonly configFile?: string;
   /** Only the config: no service files, no service repos. */
   readonly configOnly?: boolean;
+  /**
+   * Hears each service file of the ops repo the sandbox evaluates, as soon as its result arrives
+   * (files from the cache or parsed here are not announced): `render` validates them meanwhile.
+   */
+  readonly onServiceDocument?: (document: SourceDocument) => void;
 }
 
 export interface LoadedApp {
@@ -80,7 +85,8 @@ export async function loadApp(options: LoadAppOptions): Promise<LoadedApp> {
     const globs = Array.isArray(raw.services) && raw.services.every((item) => typeof item === 'string') ? (raw.services as string[]) : DEFAULT_SERVICE_GLOBS;
 
     const opsFiles = await ops.glob(globs);
-    const opsOutcomes = await evaluateFiles(session, ops, opsFiles, cache);
+    const announce = options.onServiceDocument;
+    const opsOutcomes = await evaluateFiles(session, ops, opsFiles, cache, announce && ((file, outcome) => outcome.ok && announce({ file: ops.label + file, value: outcome.value })));
     opsFiles.forEach((file, index) => {
       const value = report(problems, ops, file, opsOutcomes[index]!);
       if (value !== undefined) services.push({ document: { file: ops.label + file, value }, origin: { kind: 'ops' } });
@@ -140,7 +146,13 @@ async function loadRepoFile(
 }
 
 /** Evaluates files of one tree: cached results first, data files here, code in the tree's sandbox session. */
-async function evaluateFiles(session: SandboxSession, tree: RepoTree, files: readonly string[], cache: EvaluationCache): Promise<Evaluation[]> {
+async function evaluateFiles(
+  session: SandboxSession,
+  tree: RepoTree,
+  files: readonly string[],
+  cache: EvaluationCache,
+  onEvaluated?: (file: string, outcome: Evaluation) => void,
+): Promise<Evaluation[]> {
   const outcomes: Array<Evaluation | undefined> = await Promise.all(files.map((file) => cache.get(tree, file)));
   const code: string[] = [];
   for (const [index, file] of files.entries()) {
@@ -152,7 +164,7 @@ async function evaluateFiles(session: SandboxSession, tree: RepoTree, files: rea
     } else code.push(file);
   }
   if (code.length > 0) {
-    const evaluated = await session.evaluate(code);
+    const evaluated = await session.evaluate(code, onEvaluated);
     await Promise.all(code.map((file, index) => cache.set(tree, file, evaluated[index]!)));
     const byFile = new Map(code.map((file, index) => [file, evaluated[index]!]));
     files.forEach((file, index) => (outcomes[index] ??= byFile.get(file)));

@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import type { OutputFormat, RenderedFile } from '../../backends/index.js';
+import type { SourceDocument } from '../../resolve/index.js';
 import { BACKEND_NAMES, type BackendName } from '../../backends/names.js';
 import { ConfigError, UserError } from '../../errors.js';
 import { loadForCommand } from '../load.js';
@@ -32,12 +33,28 @@ export function registerRenderCommand(program: Command, output: Output): void {
       // The repo's files start evaluating in the sandbox first; the modules that resolve, check and
       // render (and the validators of the common kinds) load meanwhile, on this core while the
       // sandbox works on the other.
+      // Each service file is validated as its result arrives (once the resolver has loaded), so
+      // that resolving finds it done: the sandbox evaluates the next files meanwhile.
+      const resolver = import('../../resolve/index.js');
+      const arrived: SourceDocument[] = [];
+      let prevalidate: ((document: SourceDocument) => void) | undefined;
+      const warm = (document: SourceDocument) => {
+        try {
+          prevalidate?.(document);
+        } catch {
+          // Only a head start: resolveApp validates every document again and reports what fails.
+        }
+      };
+      void resolver.then((module) => {
+        prevalidate = module.prevalidateServiceDocument;
+        for (const document of arrived.splice(0)) warm(document);
+      }, () => {});
       const [{ sources }, { backends }, { kubernetesBackend }, { kubernetesSchemaProblems }, { environmentNames, resolveApp }] = await Promise.all([
-        loadForCommand(opsDir, options.repos, output),
+        loadForCommand(opsDir, options.repos, output, (document) => (prevalidate === undefined ? arrived.push(document) : warm(document))),
         import('../../backends/index.js'),
         import('../../backends/kubernetes/backend.js'),
         import('../../backends/kubernetes/schema-problems.js'),
-        import('../../resolve/index.js'),
+        resolver,
         options.backend === 'kubernetes' ? import('../../backends/kubernetes/validate.js').then((module) => module.preloadValidators()) : undefined,
       ]);
       const backend = backends[options.backend as BackendName];

@@ -51,8 +51,11 @@ export class SandboxSession {
     private readonly limits: SandboxLimits = DEFAULT_SANDBOX_LIMITS,
   ) {}
 
-  /** Like `evaluateInSandbox`, in this session's sandbox while it lives, in fresh ones after a failure. */
-  async evaluate(paths: readonly string[]): Promise<Evaluation[]> {
+  /**
+   * Like `evaluateInSandbox`, in this session's sandbox while it lives, in fresh ones after a
+   * failure. `onResult` hears each file's result as it arrives, before the whole batch is done.
+   */
+  async evaluate(paths: readonly string[], onResult?: (path: string, evaluation: Evaluation) => void): Promise<Evaluation[]> {
     sandboxCounters.files += new Set(paths).size;
     sandboxCounters.calls++;
     const results = new Map<string, Evaluation>();
@@ -62,7 +65,7 @@ export class SandboxSession {
     while (remaining.length > 0) {
       const sandbox = this.sandbox ?? startSandbox(this.limits);
       this.sandbox = undefined;
-      const stopped = await runBatch(this.tree, remaining, this.limits, results, watched, sandbox);
+      const stopped = await runBatch(this.tree, remaining, this.limits, results, watched, sandbox, onResult);
       if (stopped !== undefined) {
         if (stopped.timedOut && !watched.has(stopped.path)) watched.add(stopped.path);
         else results.set(stopped.path, stopped.evaluation);
@@ -93,6 +96,7 @@ function runBatch(
   results: Map<string, Evaluation>,
   watched: ReadonlySet<string>,
   sandbox: SandboxProcess,
+  onResult?: (path: string, evaluation: Evaluation) => void,
 ): Promise<{ path: string; evaluation: Evaluation; timedOut: boolean } | undefined> {
   return new Promise((resolve, reject) => {
     // A file to watch is evaluated alone: the watchdog is its own sandbox's, nothing else waits on it.
@@ -149,7 +153,9 @@ function runBatch(
           return;
         }
         if (message.path !== current()) return stop('answered out of order');
-        results.set(message.path, message.op === 'done' ? { ok: true, value: message.value, reads: message.reads } : { ok: false, message: message.message, ...(message.line === undefined ? {} : { line: message.line }) });
+        const evaluation: Evaluation = message.op === 'done' ? { ok: true, value: message.value, reads: message.reads } : { ok: false, message: message.message, ...(message.line === undefined ? {} : { line: message.line }) };
+        results.set(message.path, evaluation);
+        onResult?.(message.path, evaluation);
         pending = pending.slice(1);
         // Done: the sandbox stays up for the caller, who reuses or ends it.
         if (pending.length === 0) finish(undefined);

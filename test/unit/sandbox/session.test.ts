@@ -83,4 +83,15 @@ describe('loading an ops repo from a folder', () => {
     ]);
     expect(sandboxProcesses.started - before).toBe(1);
   });
+
+  it('announces each evaluated service file as its result arrives, with the very value the sources then hold', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'diploid-session-'));
+    mkdirSync(join(root, 'services'));
+    writeFileSync(join(root, '.diploid.conf.js'), "export default { project: 'shop', environments: { production: {} } };\n");
+    for (const name of ['api', 'web']) writeFileSync(join(root, 'services', `${name}.js`), `export default { name: '${name}' };\n`);
+    const announced: Array<{ file: string; value: unknown }> = [];
+    const loaded = await loadOpsDir(root, { onServiceDocument: (document) => announced.push(document) });
+    expect(announced.map((document) => document.file)).toEqual(loaded.sources.services.map((service) => service.document.file));
+    announced.forEach((document, index) => expect(document.value).toBe(loaded.sources.services[index]?.document.value));
+  });
 });
