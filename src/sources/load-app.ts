@@ -159,7 +159,7 @@ async function evaluateFiles(
     if (outcomes[index] !== undefined) continue;
     if (isDataFile(file)) {
       const text = await tree.read(file);
-      outcomes[index] = text === undefined ? { ok: false, message: 'cannot be read' } : parseDataFile(file, text);
+      outcomes[index] = text === undefined ? { ok: false, message: 'cannot be read' } : await parseDataFile(file, text);
       await cache.set(tree, file, outcomes[index]);
     } else code.push(file);
   }

@@ -30,33 +30,7 @@ export function registerRenderCommand(program: Command, output: Output): void {
         const { suggestion } = await import('../../resolve/schema-errors.js');
         throw new UserError(`unknown backend "${options.backend}"${suggestion(options.backend, [...BACKEND_NAMES])}; choose ${BACKEND_NAMES.join(' or ')}`);
       }
-      // The repo's files start evaluating in the sandbox first; the modules that resolve, check and
-      // render (and the validators of the common kinds) load meanwhile, on this core while the
-      // sandbox works on the other.
-      // Each service file is validated as its result arrives (once the resolver has loaded), so
-      // that resolving finds it done: the sandbox evaluates the next files meanwhile.
-      const resolver = import('../../resolve/index.js');
-      const arrived: SourceDocument[] = [];
-      let prevalidate: ((document: SourceDocument) => void) | undefined;
-      const warm = (document: SourceDocument) => {
-        try {
-          prevalidate?.(document);
-        } catch {
-          // Only a head start: resolveApp validates every document again and reports what fails.
-        }
-      };
-      void resolver.then((module) => {
-        prevalidate = module.prevalidateServiceDocument;
-        for (const document of arrived.splice(0)) warm(document);
-      }, () => {});
-      const [{ sources }, { backends }, { kubernetesBackend }, { kubernetesSchemaProblems }, { environmentNames, resolveApp }] = await Promise.all([
-        loadForCommand(opsDir, options.repos, output, (document) => (prevalidate === undefined ? arrived.push(document) : warm(document))),
-        import('../../backends/index.js'),
-        import('../../backends/kubernetes/backend.js'),
-        import('../../backends/kubernetes/schema-problems.js'),
-        resolver,
-        options.backend === 'kubernetes' ? import('../../backends/kubernetes/validate.js').then((module) => module.preloadValidators()) : undefined,
-      ]);
+      const [{ sources }, { backends }, { kubernetesBackend }, { kubernetesSchemaProblems }, { environmentNames, resolveApp }] = await loadAndImport(opsDir, options, output);
       const backend = backends[options.backend as BackendName];
       const environments = options.env === undefined ? environmentNames(sources) : [options.env];
       // Everything is rendered in memory first: a failure leaves no partial output behind.
@@ -78,6 +52,54 @@ export function registerRenderCommand(program: Command, output: Output): void {
       writeOutputFolder(options.out, files);
       output.err(`wrote ${files.length} files to ${options.out}\n`);
     });
+}
+
+/**
+ * Loads the ops repo while the modules that resolve, check and render load. The sandbox gets the
+ * repo's files first: the imports start once it evaluates the service files (the first result is
+ * in) or once loading is done, whichever comes first, so they do not hold back sending the files.
+ * The validators of the common kinds load with them, and each service file is validated as its
+ * result arrives (once the resolver is in), so that resolving finds it validated: all on this
+ * core while the sandbox works on the other.
+ */
+async function loadAndImport(opsDir: string, options: RenderOptions, output: Output) {
+  let imports: ReturnType<typeof importModules> | undefined;
+  const start = () => (imports ??= importModules(options.backend));
+  const arrived: SourceDocument[] = [];
+  let prevalidate: ((document: SourceDocument) => void) | undefined;
+  const warm = (document: SourceDocument) => {
+    try {
+      prevalidate?.(document);
+    } catch {
+      // Only a head start: resolveApp validates every document again and reports what fails.
+    }
+  };
+  const announce = (document: SourceDocument) => {
+    if (imports === undefined) {
+      void start()[3].then((module) => {
+        prevalidate = module.prevalidateServiceDocument;
+        for (const early of arrived.splice(0)) warm(early);
+      }, () => {});
+    }
+    if (prevalidate === undefined) arrived.push(document);
+    else warm(document);
+  };
+  const loaded = await loadForCommand(opsDir, options.repos, output, announce);
+  const [backends, kubernetes, schemaProblems, resolver, validators] = start();
+  return Promise.all([loaded, backends, kubernetes, schemaProblems, resolver, validators] as const);
+}
+
+function importModules(backend: string) {
+  const modules = [
+    import('../../backends/index.js'),
+    import('../../backends/kubernetes/backend.js'),
+    import('../../backends/kubernetes/schema-problems.js'),
+    import('../../resolve/index.js'),
+    backend === 'kubernetes' ? import('../../backends/kubernetes/validate.js').then((module) => module.preloadValidators()) : Promise.resolve(),
+  ] as const;
+  // Should loading fail first, nobody awaits these: a failure of theirs must not end the process unreported.
+  for (const module of modules) module.catch(() => {});
+  return modules;
 }
 
 /** One YAML stream of all documents, or, in JSON, one object keyed by environment. */
