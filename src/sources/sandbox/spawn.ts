@@ -1,6 +1,5 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -49,19 +48,17 @@ function packageFolders(): string[] {
 }
 let packageFolderList: string[] | undefined;
 
-/** Where package `name` lives as seen from `from`: the folder of its package.json, found from its entry. */
+/**
+ * Where package `name` lives as seen from `from`: the first `node_modules/<name>` with a manifest
+ * in `from`'s folder or above (Node's own lookup, without resolving an entry point: that cost
+ * 20 ms of every command's start for sucrase's twenty packages), as a real path.
+ */
 function packageFolder(name: string, from: string): string | undefined {
-  let entry: string;
-  try {
-    entry = createRequire(from).resolve(name);
-  } catch {
-    return undefined;
+  for (let folder = dirname(from); ; folder = dirname(folder)) {
+    const candidate = join(folder, 'node_modules', name);
+    if (existsSync(join(candidate, 'package.json'))) return realpathSync(candidate);
+    if (folder === dirname(folder)) return undefined;
   }
-  for (let folder = dirname(entry); folder !== dirname(folder); folder = dirname(folder)) {
-    const manifest = join(folder, 'package.json');
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === name) return folder;
-  }
-  return undefined;
 }
 
 const PERMISSION_FLAG = process.allowedNodeEnvironmentFlags.has('--permission') ? '--permission' : '--experimental-permission';
