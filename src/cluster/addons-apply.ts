@@ -14,6 +14,11 @@ import { rolloutState } from './rollout.js';
 /** The inventory ConfigMap of add-ons, in the controller's namespace. */
 export const ADDONS_INVENTORY = 'diploid-addons';
 
+/** The inventory ConfigMap of another cluster's add-ons, kept at home next to the home one's. */
+export function clusterAddonsInventory(cluster: string): string {
+  return `${ADDONS_INVENTORY}-cluster-${cluster}`;
+}
+
 /** An add-on that did not become ready in time: retried, the cluster may be slow. */
 export class AddonNotReadyError extends Error {
   override readonly name = 'AddonNotReadyError';
@@ -21,6 +26,11 @@ export class AddonNotReadyError extends Error {
 
 export interface AddonsApplyOptions {
   readonly inventoryNamespace: string;
+  /**
+   * Where the inventory is kept, when not in the cluster the add-ons go to: another cluster's
+   * add-ons keep theirs at home, as a Flux Kustomization with a `kubeConfig` keeps its own.
+   */
+  readonly inventory?: { readonly kube: k8s.KubeConfig; readonly name: string };
   readonly project: string;
   /** For each wait (Established, then Available). */
   readonly timeoutMs: number;
@@ -35,7 +45,9 @@ export interface AddonsApplyResult {
 }
 
 export async function applyAddons(kube: k8s.KubeConfig, addons: OrderedAddons, options: AddonsApplyOptions): Promise<AddonsApplyResult> {
-  const previous = await readInventory(kube, options.inventoryNamespace, ADDONS_INVENTORY);
+  const inventoryKube = options.inventory?.kube ?? kube;
+  const inventoryName = options.inventory?.name ?? ADDONS_INVENTORY;
+  const previous = await readInventory(inventoryKube, options.inventoryNamespace, inventoryName);
   const all = [...addons.definitions, ...addons.controllers, ...addons.resources];
   if (all.length === 0 && previous.length === 0) return { applied: [], pruned: [] };
   const objects = (items: readonly AddonObject[]) => items.map((item) => item.object);
@@ -57,7 +69,7 @@ export async function applyAddons(kube: k8s.KubeConfig, addons: OrderedAddons, o
     if (await deleteEntry(kube, entry)) pruned.push(describeObject({ kind: entry.kind, metadata: { name: entry.name, ...(entry.namespace === undefined ? {} : { namespace: entry.namespace }) } }));
   }
   await options.onPhase?.('pruned', pruned);
-  await writeInventory(kube, options.inventoryNamespace, ADDONS_INVENTORY, current, { 'app.kubernetes.io/part-of': options.project });
+  await writeInventory(inventoryKube, options.inventoryNamespace, inventoryName, current, { 'app.kubernetes.io/part-of': options.project });
   return { applied, pruned };
 }
 

@@ -5,9 +5,7 @@
  */
 import type * as k8s from '@kubernetes/client-node';
 import type { KubeObject } from '../backends/kubernetes/objects.js';
-import { applyAddons } from '../cluster/addons-apply.js';
 import { MissingClusterKeyError, writeEnvironmentSecrets } from '../cluster/secrets-sync.js';
-import { loadAddons } from '../addons/load.js';
 import { NoMatchingKeyError } from '../secrets/errors.js';
 import type { Workspace } from '../sources/git/workspace.js';
 import { RetryableError, TerminalError } from '../errors.js';
@@ -33,8 +31,7 @@ export interface EnvironmentSecretsRequest {
 /** Writes an environment's Secrets; throws to stop its deploy. */
 export type EnvironmentSecretsHook = (request: EnvironmentSecretsRequest) => Promise<void>;
 
-/** Applies the add-ons of the ops repo's default branch; throws to stop every environment. */
-export type AddonsHook = (workspace: Workspace) => Promise<void>;
+export { kubeAddonsHook, type AddonsHook } from './addons-hook.js';
 
 /**
  * Secrets decrypted with the key in the controller's namespace and written by server-side apply,
@@ -56,24 +53,5 @@ export function kubeSecretsHook(kube: k8s.KubeConfig, controllerNamespace: strin
       if (error instanceof MissingClusterKeyError || error instanceof NoMatchingKeyError) throw new RetryableError(error.message, { cause: error });
       throw error;
     }
-  };
-}
-
-/**
- * Add-ons from the ops repo's default branch head. A commit applied successfully less than
- * `freshMs` ago is not applied again: a resync pass reconciles many pushes in a row.
- */
-export function kubeAddonsHook(kube: k8s.KubeConfig, options: { controllerNamespace: string; project: string; cacheDir: string; log: (line: string) => void; freshMs?: number; timeoutMs?: number }): AddonsHook {
-  let last: { commit: string; at: number } | undefined;
-  return async (workspace) => {
-    const ops = await workspace.ops();
-    const head = (await ops.branches()).get(await ops.defaultBranch());
-    if (head === undefined) return;
-    if (last?.commit === head && Date.now() - last.at < (options.freshMs ?? 60_000)) return;
-    const { config } = await workspace.config(head);
-    const addons = await loadAddons(await ops.tree(head, ''), config, options.cacheDir);
-    const result = await applyAddons(kube, addons, { inventoryNamespace: options.controllerNamespace, project: options.project, timeoutMs: options.timeoutMs ?? 300_000 });
-    if (result.applied.length > 0 || result.pruned.length > 0) options.log(`add-ons at ops@${head.slice(0, 12)}: ${result.applied.filter((item) => item.outcome !== 'unchanged').length} of ${result.applied.length} objects changed, ${result.pruned.length} pruned`);
-    last = { commit: head, at: Date.now() };
   };
 }

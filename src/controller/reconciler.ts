@@ -113,16 +113,20 @@ export class Reconciler {
     const { plan } = planned;
     for (const note of plan.notes) this.log(`push ${request.repo} ${request.branch}: ${note}`);
     // Add-ons first: an environment's objects may be custom resources of an add-on.
-    const addons = await this.options.addons?.(workspace).then(() => undefined, (error: unknown) => classifyError(error));
-    if (addons !== undefined) this.log(`push ${request.repo} ${request.branch}: add-ons failed (${addons.retryable ? 'will retry' : 'terminal'}), no environment reconciled: ${addons.message}`);
-    if (addons !== undefined) return { outcomes: [], notes: plan.notes, error: { retryable: addons.retryable, message: `add-ons: ${addons.message}` } };
+    // Each cluster's add-ons apply on their own: those that fail hold back only the environments of their cluster.
+    const addons = await this.options.addons?.(workspace).then((outcome) => outcome, (error: unknown) => classifyError(error));
+    if (addons !== undefined && !('blocked' in addons)) {
+      this.log(`push ${request.repo} ${request.branch}: add-ons failed (${addons.retryable ? 'will retry' : 'terminal'}), no environment reconciled: ${addons.message}`);
+      return { outcomes: [], notes: plan.notes, error: { retryable: addons.retryable, message: `add-ons: ${addons.message}` } };
+    }
+    const blocked = addons?.blocked ?? new Map<string, Error>();
     const outcomes: EnvironmentOutcome[] = [];
     for (const environment of plan.environments) {
       if (skip.has(environment.name)) {
         outcomes.push({ environment: environment.name, result: 'skipped', reason: 'AlreadyReconciled', message: 'reconciled earlier in this pass', jobsCreated: 0 });
         continue;
       }
-      const outcome = await this.environment(environment, plan.push, request, workspace);
+      const outcome = await this.environment(environment, plan.push, request, workspace, blocked);
       this.log(`${environment.name}: ${outcome.result} (${outcome.reason}) ${outcome.message}`);
       await this.settleMoves(environment.name, outcome);
       await this.notify(outcome);
@@ -175,7 +179,7 @@ export class Reconciler {
   }
 
   /** One environment: plan, build, deploy, report; every failure is recorded in its status. */
-  private async environment(plan: EnvironmentPlan, push: Push, request: ReconcileRequest, workspace: Workspace): Promise<EnvironmentOutcome> {
+  private async environment(plan: EnvironmentPlan, push: Push, request: ReconcileRequest, workspace: Workspace, blocked: ReadonlyMap<string, Error> = new Map()): Promise<EnvironmentOutcome> {
     const { store, reporter } = this.options;
     const previous = await store.get(plan.name);
     if ((previous?.leftBehind?.length ?? 0) > 0) this.moving.add(plan.name);
@@ -269,6 +273,8 @@ export class Reconciler {
         attemptedRevision: planned.desired.revision,
         ...(deployed.moved ? { updatedAt: this.now().toISOString() } : {}),
       };
+      const addonsFailed = blocked.get(cluster?.name ?? '');
+      if (addonsFailed !== undefined) return await report.failed(attempted, addonsFailed);
       await report.status(attempted, 'progressing', 'Progressing', `reconciling ${deployed.repo}@${deployed.commit?.slice(0, 12) ?? push.branch}`);
       await report.commit('pending', `Deploying to ${plan.name}`);
       const failed = await buildPhase(context, planned.desired, planned.opsCommit, attempted, this.options.builder, jobs);

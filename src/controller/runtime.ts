@@ -105,6 +105,6 @@ export function createReconciler(kube: k8s.KubeConfig, config: ConfigSpec, setti
     log: settings.log,
     secrets: kubeSecretsHook(kube, settings.namespace, settings.log, clusters),
     leftBehind: kubeLeftBehindCleaner(kube, settings.namespace, clusters),
-    addons: kubeAddonsHook(kube, { controllerNamespace: settings.namespace, project: config.project, cacheDir: settings.cacheDir, log: settings.log }),
+    addons: kubeAddonsHook(kube, { controllerNamespace: settings.namespace, project: config.project, cacheDir: settings.cacheDir, log: settings.log, clusters }),
   });
 }

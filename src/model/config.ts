@@ -114,6 +114,17 @@ const clusterSchema = z.strictObject({
   kubeconfigSecret: dnsSubdomain,
   /** The key of the kubeconfig in that Secret; `kubeconfig` by default. */
   key: z.string().regex(/^[-._a-zA-Z0-9]+$/, 'a Secret key of letters, digits, "-", "_" and "."').optional(),
+  /**
+   * The ops repo's add-ons in this cluster. By default every add-on goes to a cluster that hosts
+   * an environment; `false`: diploid leaves the cluster's add-ons alone (never applies nor prunes
+   * them there); a list: only the add-ons of these files or folders of the add-ons folder (e.g.
+   * `addons/ingress`) and these `addons.remote` URLs, the others applied there before are pruned.
+   */
+  addons: z
+    .union([z.boolean(), z.array(z.string().min(1).refine((entry) => !entry.split('/').includes('..'), 'a path inside the ops repo (no "..")'))], {
+      error: 'true, false, or a list of add-on files, folders and remote URLs',
+    })
+    .optional(),
 });
 export type ClusterConfig = z.output<typeof clusterSchema>;
 

@@ -1,0 +1,114 @@
+/**
+ * The ops repo's add-ons, applied before any environment to every cluster that needs them: home
+ * (the controller's own cluster) and each cluster of `clusters` that hosts an environment, each
+ * with its own order and waits and its own inventory (see `addons/clusters.ts`). A cluster whose
+ * add-ons fail blocks only the environments that live there.
+ */
+import type * as k8s from '@kubernetes/client-node';
+import { addonCount, addonTargets, type AddonTarget } from '../addons/clusters.js';
+import { loadAddons } from '../addons/load.js';
+import { applyAddons, clusterAddonsInventory } from '../cluster/addons-apply.js';
+import { ClusterSecretError, type ClusterConnections } from '../cluster/clusters.js';
+import { readInventory } from '../cluster/inventory.js';
+import { RetryableError, TerminalError } from '../errors.js';
+import type { Workspace } from '../sources/git/workspace.js';
+import { classifyError } from './errors.js';
+
+/** The clusters whose add-ons failed, by name (`''` for home), each with the error its environments fail with. */
+export interface AddonsOutcome {
+  readonly blocked: ReadonlyMap<string, Error>;
+}
+
+/**
+ * Applies the add-ons of the ops repo's default branch; returns the clusters they failed in.
+ * Throws (stopping every environment) only when the add-ons cannot be read at all.
+ */
+export type AddonsHook = (workspace: Workspace) => Promise<AddonsOutcome>;
+
+/** A cluster's add-ons did not apply or become ready: retried, and its environments wait. */
+export class ClusterAddonsError extends RetryableError {
+  override readonly name = 'ClusterAddonsError';
+  override readonly reason = 'AddonsNotReady';
+}
+
+/** Names a target in messages: never anything of its kubeconfig, only the cluster's name. */
+export function clusterLabel(cluster: string | undefined): string {
+  return cluster === undefined ? "the controller's own cluster" : `cluster ${cluster}`;
+}
+
+/**
+ * What the environments of a cluster whose add-ons failed fail with. A cluster Secret that is
+ * missing or unusable keeps its own error (it names the cluster and the Secret); anything else
+ * says whose add-ons failed, retried or terminal as the cause is.
+ */
+export function blockedBy(cluster: string | undefined, error: unknown): Error {
+  if (error instanceof ClusterSecretError) return error;
+  const classified = classifyError(error);
+  const message = `add-ons of ${clusterLabel(cluster)} failed, so its environments wait for them: ${classified.message}`;
+  return classified.retryable ? new ClusterAddonsError(message, { cause: error }) : new TerminalError('AddonsFailed', message, { cause: error });
+}
+
+export interface AddonsHookOptions {
+  readonly controllerNamespace: string;
+  readonly project: string;
+  readonly cacheDir: string;
+  readonly log: (line: string) => void;
+  /** Other clusters, reached with the kubeconfigs of Secrets in the controller's namespace. */
+  readonly clusters?: ClusterConnections;
+  /** A commit applied successfully to a cluster less than this ago is not applied there again. */
+  readonly freshMs?: number;
+  readonly timeoutMs?: number;
+}
+
+/**
+ * Add-ons from the ops repo's default branch head. A commit applied successfully to a cluster
+ * less than `freshMs` ago is not applied there again: a resync pass reconciles many pushes in a row.
+ */
+export function kubeAddonsHook(kube: k8s.KubeConfig, options: AddonsHookOptions): AddonsHook {
+  const last = new Map<string, { commit: string; at: number }>();
+  return async (workspace) => {
+    const blocked = new Map<string, Error>();
+    const ops = await workspace.ops();
+    const head = (await ops.branches()).get(await ops.defaultBranch());
+    if (head === undefined) return { blocked };
+    const { config } = await workspace.config(head);
+    const targets = addonTargets(config, await loadAddons(await ops.tree(head, ''), config, options.cacheDir));
+    // One cluster after the other: each waits for its own CRDs and Deployments.
+    for (const target of targets) {
+      const id = target.cluster?.name ?? '';
+      const seen = last.get(id);
+      if (seen?.commit === head && Date.now() - seen.at < (options.freshMs ?? 60_000)) continue;
+      try {
+        await applyTo(kube, target, head, options);
+        last.set(id, { commit: head, at: Date.now() });
+      } catch (error) {
+        last.delete(id);
+        const reason = blockedBy(target.cluster?.name, error);
+        options.log(`add-ons at ops@${head.slice(0, 12)} failed in ${clusterLabel(target.cluster?.name)} (${classifyError(reason).retryable ? 'will retry' : 'terminal'}); only its environments wait: ${reason.message}`);
+        blocked.set(id, reason);
+      }
+    }
+    return { blocked };
+  };
+}
+
+async function applyTo(home: k8s.KubeConfig, target: AddonTarget, head: string, options: AddonsHookOptions): Promise<void> {
+  const { cluster } = target;
+  let kube = home;
+  if (cluster !== undefined) {
+    // No add-ons for it now nor applied before: its kubeconfig is not even read (its environments report a bad one).
+    if (addonCount(target.addons) === 0 && (await readInventory(home, options.controllerNamespace, clusterAddonsInventory(cluster.name))).length === 0) return;
+    if (options.clusters === undefined) throw new TerminalError('ClusterUnknown', `cluster ${cluster.name}: this controller was started without access to other clusters`);
+    kube = await options.clusters.config(cluster);
+  }
+  const result = await applyAddons(kube, target.addons, {
+    inventoryNamespace: options.controllerNamespace,
+    project: options.project,
+    timeoutMs: options.timeoutMs ?? 300_000,
+    // Another cluster's inventory stays home, by the cluster's name: its kubeconfig may grant no namespace of ours there.
+    ...(cluster === undefined ? {} : { inventory: { kube: home, name: clusterAddonsInventory(cluster.name) } }),
+  });
+  if (result.applied.length > 0 || result.pruned.length > 0) {
+    options.log(`add-ons at ops@${head.slice(0, 12)}${cluster === undefined ? '' : ` in cluster ${cluster.name}`}: ${result.applied.filter((item) => item.outcome !== 'unchanged').length} of ${result.applied.length} objects changed, ${result.pruned.length} pruned`);
+  }
+}
