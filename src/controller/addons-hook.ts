@@ -25,10 +25,19 @@ export interface AddonsOutcome {
  */
 export type AddonsHook = (workspace: Workspace) => Promise<AddonsOutcome>;
 
-/** A cluster's add-ons did not apply or become ready: retried, and its environments wait. */
+/**
+ * A cluster's add-ons failed: its environments wait, and are tried again with backoff. Retried
+ * even when the API server refused an add-on: the add-ons come from the default branch, so the fix
+ * is a commit there, which an environment following another branch would never see if its own
+ * commit were stalled for good.
+ */
 export class ClusterAddonsError extends RetryableError {
   override readonly name = 'ClusterAddonsError';
-  override readonly reason = 'AddonsNotReady';
+  override readonly reason: 'AddonsFailed' | 'AddonsNotReady';
+  constructor(reason: 'AddonsFailed' | 'AddonsNotReady', message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.reason = reason;
+  }
 }
 
 /** Names a target in messages: never anything of its kubeconfig, only the cluster's name. */
@@ -39,13 +48,14 @@ export function clusterLabel(cluster: string | undefined): string {
 /**
  * What the environments of a cluster whose add-ons failed fail with. A cluster Secret that is
  * missing or unusable keeps its own error (it names the cluster and the Secret); anything else
- * says whose add-ons failed, retried or terminal as the cause is.
+ * says whose add-ons failed: `AddonsFailed` when the cluster refused one, `AddonsNotReady` when
+ * one did not become ready or the cluster did not answer.
  */
 export function blockedBy(cluster: string | undefined, error: unknown): Error {
   if (error instanceof ClusterSecretError) return error;
   const classified = classifyError(error);
   const message = `add-ons of ${clusterLabel(cluster)} failed, so its environments wait for them: ${classified.message}`;
-  return classified.retryable ? new ClusterAddonsError(message, { cause: error }) : new TerminalError('AddonsFailed', message, { cause: error });
+  return new ClusterAddonsError(classified.retryable ? 'AddonsNotReady' : 'AddonsFailed', message, { cause: error });
 }
 
 export interface AddonsHookOptions {
@@ -84,7 +94,7 @@ export function kubeAddonsHook(kube: k8s.KubeConfig, options: AddonsHookOptions)
       } catch (error) {
         last.delete(id);
         const reason = blockedBy(target.cluster?.name, error);
-        options.log(`add-ons at ops@${head.slice(0, 12)} failed in ${clusterLabel(target.cluster?.name)} (${classifyError(reason).retryable ? 'will retry' : 'terminal'}); only its environments wait: ${reason.message}`);
+        options.log(`add-ons at ops@${head.slice(0, 12)} failed in ${clusterLabel(target.cluster?.name)}; only its environments wait, tried again: ${reason.message}`);
         blocked.set(id, reason);
       }
     }
