@@ -121,9 +121,7 @@ const clusterSchema = z.strictObject({
    * `addons/ingress`) and these `addons.remote` URLs, the others applied there before are pruned.
    */
   addons: z
-    .union([z.boolean(), z.array(z.string().min(1).refine((entry) => !entry.split('/').includes('..'), 'a path inside the ops repo (no "..")'))], {
-      error: 'true, false, or a list of add-on files, folders and remote URLs',
-    })
+    .union([z.boolean(), z.array(z.string().min(1).refine((entry) => !entry.split('/').includes('..'), 'a path inside the ops repo (no "..")'))])
     .optional(),
 });
 export type ClusterConfig = z.output<typeof clusterSchema>;
