@@ -30,7 +30,14 @@ export interface RebuildPlan {
     readonly secretFiles: readonly string[];
     readonly addonObjects: number;
     readonly remoteAddons: readonly string[];
+    /** Add-on objects per other cluster of `clusters` that gets add-ons (home's are `addonObjects`). */
+    readonly addonClusters: readonly AddonClusterCount[];
   };
+}
+
+export interface AddonClusterCount {
+  readonly cluster: string;
+  readonly objects: number;
 }
 
 export interface RebuildInput {
@@ -38,6 +45,8 @@ export interface RebuildInput {
   /** Paths of the encrypted secret files. */
   readonly secretFiles: readonly string[];
   readonly addonObjects: number;
+  /** The other clusters that get add-ons, and how many objects each. */
+  readonly addonClusters?: readonly AddonClusterCount[];
 }
 
 export function rebuildPlan(input: RebuildInput): RebuildPlan {
@@ -68,6 +77,17 @@ export function rebuildPlan(input: RebuildInput): RebuildPlan {
       outsideGit.push({ kind: 'credential', what: `image pull Secret ${config.registry.pullSecret}`, where: `each environment's namespace (or secrets/${config.registry.pullSecret}.yaml)`, note: 'pulls from a private registry' });
     }
   }
+  for (const [name, cluster] of Object.entries(config.clusters ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
+    const environments = Object.entries(config.environments).filter(([, environment]) => environment.cluster === name).map(([environment]) => environment).sort();
+    const addons = input.addonClusters?.find((item) => item.cluster === name);
+    const reaches = [...(environments.length === 0 ? [] : [`environments ${environments.join(', ')}`]), ...(addons === undefined ? [] : [`${addons.objects} add-on object${addons.objects === 1 ? '' : 's'}`])];
+    outsideGit.push({
+      kind: 'credential',
+      what: `kubeconfig of cluster ${name}`,
+      where: `Secret ${namespace}/${cluster.kubeconfigSecret}, key ${cluster.key ?? 'kubeconfig'}`,
+      note: `reaches cluster ${name}${reaches.length === 0 ? '' : ` (${reaches.join('; ')})`}, with the rights it grants there`,
+    });
+  }
   const webhook = config.webhooks?.secret ?? { env: 'DIPLOID_WEBHOOK_SECRET' };
   regenerable.push({
     kind: 'regenerable',
@@ -83,6 +103,7 @@ export function rebuildPlan(input: RebuildInput): RebuildPlan {
       secretFiles: [...input.secretFiles].sort(),
       addonObjects: input.addonObjects,
       remoteAddons: (config.addons?.remote ?? []).map((remote) => remote.url),
+      addonClusters: [...(input.addonClusters ?? [])],
     },
   };
 }
@@ -95,7 +116,9 @@ export function formatRebuildPlan(plan: RebuildPlan): string {
   lines.push('', 'Replaceable (a new one works):');
   for (const need of plan.regenerable) lines.push(`  - ${need.what}`, `     -> ${need.where}: ${need.note}`);
   lines.push('', 'From git, by `diploid init` and the controller:');
-  lines.push(`  - add-ons: ${plan.fromGit.addonObjects} object${plan.fromGit.addonObjects === 1 ? '' : 's'}${plan.fromGit.remoteAddons.length === 0 ? '' : ` (with ${plan.fromGit.remoteAddons.length} remote manifest${plan.fromGit.remoteAddons.length === 1 ? '' : 's'} pinned by sha256; their URLs must answer: ${plan.fromGit.remoteAddons.join(', ')})`}`);
+  const objects = (count: number) => `${count} object${count === 1 ? '' : 's'}`;
+  const perCluster = plan.fromGit.addonClusters.map((item) => `; cluster ${item.cluster}: ${objects(item.objects)}`).join('');
+  lines.push(`  - add-ons: ${objects(plan.fromGit.addonObjects)}${perCluster === '' ? '' : ` in the controller's cluster${perCluster}`}${plan.fromGit.remoteAddons.length === 0 ? '' : ` (with ${plan.fromGit.remoteAddons.length} remote manifest${plan.fromGit.remoteAddons.length === 1 ? '' : 's'} pinned by sha256; their URLs must answer: ${plan.fromGit.remoteAddons.join(', ')})`}`);
   lines.push(`  - secrets: ${plan.fromGit.secretFiles.length === 0 ? 'none' : plan.fromGit.secretFiles.join(', ')} (encrypted)`);
   lines.push(`  - environments at their branch heads: ${plan.fromGit.environments.join(', ')}; previews of branches still alive`);
   return `${lines.join('\n')}\n`;

@@ -1,3 +1,4 @@
+import { addonCount, addonTargets } from '../../addons/clusters.js';
 import { loadAddons } from '../../addons/load.js';
 import { DirectoryTree } from '../../sources/trees.js';
 import { defaultCacheDir } from '../options.js';
@@ -15,7 +16,8 @@ export async function printRebuildPlan(opsDir: string, format: 'text' | 'json', 
   const plan = rebuildPlan({
     config,
     secretFiles: listSecretFiles(opsDir, config).map((file) => `${dir}/${file}`),
-    addonObjects: addons.definitions.length + addons.controllers.length + addons.resources.length,
+    addonObjects: addonCount(addons),
+    addonClusters: addonTargets(config, addons).flatMap((target) => (target.cluster === undefined ? [] : [{ cluster: target.cluster.name, objects: addonCount(target.addons) }])),
   });
   output.out(format === 'json' ? `${JSON.stringify(plan, null, 2)}\n` : formatRebuildPlan(plan));
 }

@@ -40,4 +40,29 @@ From git, by \`diploid init\` and the controller:
     const json = JSON.parse((await runCli(['plan', '--from-scratch', ops, '-o', 'json'])).stdout) as { outsideGit: Array<{ kind: string }> };
     expect(json.outsideGit.map((need) => need.kind)).toEqual(['key', 'token', 'token']);
   });
+
+  it('names each other cluster\'s kubeconfig Secret as what git lacks, and the add-ons each cluster gets', async () => {
+    const ops = writeOpsRepo({
+      '.diploid.conf.js': `export default {
+  project: 'shop',
+  clusters: { prod: { kubeconfigSecret: 'kc-prod' }, edge: { kubeconfigSecret: 'kc-edge', key: 'value', addons: ['addons/ns-a.yaml'] }, lab: { kubeconfigSecret: 'kc-lab', addons: false } },
+  environments: { staging: {}, production: { cluster: 'prod' }, canary: { cluster: 'edge' } },
+};
+`,
+      'addons/ns-a.yaml': 'apiVersion: v1\nkind: Namespace\nmetadata: { name: a }\n',
+      'addons/ns-b.yaml': 'apiVersion: v1\nkind: Namespace\nmetadata: { name: b }\n',
+    });
+    const run = await runCli(['plan', '--from-scratch', ops]);
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toContain(`  1. kubeconfig of cluster edge
+     -> Secret diploid-system/kc-edge, key value: reaches cluster edge (environments canary; 1 add-on object), with the rights it grants there
+  2. kubeconfig of cluster lab
+     -> Secret diploid-system/kc-lab, key kubeconfig: reaches cluster lab, with the rights it grants there
+  3. kubeconfig of cluster prod
+     -> Secret diploid-system/kc-prod, key kubeconfig: reaches cluster prod (environments production; 2 add-on objects), with the rights it grants there
+`);
+    expect(run.stdout).toContain("  - add-ons: 2 objects in the controller's cluster; cluster edge: 1 object; cluster prod: 2 objects\n");
+    const json = JSON.parse((await runCli(['plan', '--from-scratch', ops, '-o', 'json'])).stdout) as { fromGit: { addonClusters: unknown } };
+    expect(json.fromGit.addonClusters).toEqual([{ cluster: 'edge', objects: 1 }, { cluster: 'prod', objects: 2 }]);
+  });
 });
