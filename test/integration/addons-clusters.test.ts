@@ -8,7 +8,13 @@
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { applyObjects } from '../../src/cluster/apply.js';
+import { ClusterConnections } from '../../src/cluster/clusters.js';
+import { clustersRbac } from '../../src/cluster/clusters-rbac.js';
 import { readInventory } from '../../src/cluster/inventory.js';
+import { kubeAddonsHook } from '../../src/controller/addons-hook.js';
+import { controllerManifests } from '../../src/controller/manifests.js';
+import { Workspace } from '../../src/sources/git/workspace.js';
 import { createReconciler, readOpsConfig, type ControllerSettings } from '../../src/controller/runtime.js';
 import type { Reconciler } from '../../src/controller/reconciler.js';
 import { condition } from '../../src/controller/status.js';
@@ -204,5 +210,48 @@ describe('add-ons in every cluster an environment lives in', { timeout: 300_000 
     expect((await appsOf(second.kube).readNamespacedDeployment({ name: 'web', namespace: production })).spec?.template.spec?.containers[0]?.env?.find((item) => item.name === 'VERSION')?.value).toBe('w2');
     expect((await controllerOf(second.kube)()).status?.availableReplicas).toBe(1);
     expect(condition(await store.get('production'), 'Ready')).toMatchObject({ status: 'True' });
+  });
+
+  it('in the controller\'s cluster, the rights diploid init grants suffice for another cluster\'s add-ons (its Secret, its inventory); the rights there are the kubeconfig\'s', async () => {
+    const rbacProject = `ar${uniqueSuffix()}`;
+    const namespace = `ac-rbac-${uniqueSuffix()}`;
+    const remoteNs = `remote-only-${uniqueSuffix()}`;
+    const clusters = { prod: { kubeconfigSecret: 'cluster-prod' } };
+    // What init applies for a config with clusters and no `addons` key: no cluster-admin at home.
+    const objects = [
+      ...controllerManifests({ namespace, image: 'diploid:test', opsUrl: 'http://git.invalid/ops.git', secretName: 'diploid', secretEnv: [], project: rbacProject }),
+      ...clustersRbac({ project: rbacProject, clusters }, { namespace, serviceAccount: 'diploid-controller' }),
+    ];
+    const rbac = home().makeApiClient(k8s.RbacAuthorizationV1Api);
+    try {
+      await applyObjects(home(), objects.filter((object) => object.kind !== 'Deployment'));
+      await coreOf(home()).createNamespacedSecret({ namespace, body: { metadata: { name: 'cluster-prod' }, stringData: { kubeconfig: second.kubeconfig } } });
+      const token = (await coreOf(home()).createNamespacedServiceAccountToken({ name: 'diploid-controller', namespace, body: { spec: { audiences: [], expirationSeconds: 600 } } })).status?.token ?? '';
+      const asController = new k8s.KubeConfig();
+      asController.loadFromOptions({ clusters: [{ name: 'bed', server: requireKubernetes().server, skipTLSVerify: true }], users: [{ name: 'controller', token }], contexts: [{ name: 'bed', cluster: 'bed', user: 'controller' }], currentContext: 'bed' });
+      const repo = root.repo(`ops-${rbacProject}`, {
+        '.diploid.conf.js': `export default { project: '${rbacProject}', clusters: { prod: { kubeconfigSecret: 'cluster-prod', addons: ['addons/remote'] } }, environments: { production: { cluster: 'prod' } } };\n`,
+        'addons/remote/namespace.yaml': `apiVersion: v1\nkind: Namespace\nmetadata: { name: ${remoteNs} }\n`,
+        'addons/remote/crd.yaml': crd(`r${suffix}.example.com`, 'Rocket', 'rockets'),
+      });
+      const url = freshGitRepoUrl('ops-rbac');
+      repo.git('push', '-q', url, 'main');
+      const hook = kubeAddonsHook(asController, { controllerNamespace: namespace, project: rbacProject, cacheDir: root.cache, log: () => {}, clusters: new ClusterConnections(asController, namespace), timeoutMs: 60_000 });
+      const outcome = await hook(new Workspace({ cacheDir: root.cache, ops: url, locations: { urls: {} } }));
+      // Home refuses the CRD to the controller (no cluster-admin without `addons`): only home's environments would wait.
+      expect([...outcome.blocked.keys()]).toEqual(['']);
+      expect(outcome.blocked.get('')?.message).toMatch(/^add-ons of the controller's own cluster failed/);
+      // Prod got both, installed with its kubeconfig's rights; its inventory was written at home with the controller's.
+      expect(await exists(() => second.kube.makeApiClient(k8s.ApiextensionsV1Api).readCustomResourceDefinition({ name: `rockets.r${suffix}.example.com` }))).toBe(true);
+      expect(await exists(() => coreOf(second.kube).readNamespace({ name: remoteNs }))).toBe(true);
+      expect((await readInventory(home(), namespace, 'diploid-addons-cluster-prod')).map((entry) => entry.kind).sort()).toEqual(['CustomResourceDefinition', 'Namespace']);
+    } finally {
+      await coreOf(home()).deleteNamespace({ name: namespace }).catch(() => undefined);
+      await coreOf(home()).deleteNamespace({ name: remoteNs }).catch(() => undefined);
+      for (const name of [`diploid-controller-${rbacProject}`]) {
+        await rbac.deleteClusterRole({ name }).catch(() => undefined);
+        await rbac.deleteClusterRoleBinding({ name }).catch(() => undefined);
+      }
+    }
   });
 });
