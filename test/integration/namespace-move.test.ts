@@ -3,7 +3,8 @@
  * first, the old one removed once the new one is Ready (as a move to another cluster is, see
  * multi-cluster.test.ts). Also what an operator and a teardown do with copies left behind: a
  * cluster gone for good is forgotten with `diploid forget-left-behind`, a copy in a namespace
- * diploid did not create is emptied and left when the environment is deleted. The reconciler is
+ * diploid did not create is emptied and left when the environment is deleted, and a first deploy
+ * that never became Ready is removed when the environment moves. The reconciler is
  * wired as `diploid controller` wires it; the API server, kwok's node and the git server are the
  * shared bed's.
  */
@@ -11,8 +12,15 @@ import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileKubernetes } from '../../src/backends/kubernetes/index.js';
 import { deployEnvironment } from '../../src/cluster/deploy.js';
-import { INVENTORY_NAME } from '../../src/cluster/environment-inventory.js';
-import type { Reconciler } from '../../src/controller/reconciler.js';
+import { INVENTORY_NAME, readInventory } from '../../src/cluster/environment-inventory.js';
+import { ClusterConnections } from '../../src/cluster/clusters.js';
+import { DEFAULT_BUILDER_IMAGE } from '../../src/cluster/build-job.js';
+import { HttpRegistryClient } from '../../src/cluster/registry.js';
+import { JobImageBuilder } from '../../src/controller/builder.js';
+import { KubeDeployer } from '../../src/controller/deployer.js';
+import { kubeLeftBehindCleaner } from '../../src/controller/left-behind.js';
+import { kubeSecretsHook } from '../../src/controller/ops-hooks.js';
+import { Reconciler } from '../../src/controller/reconciler.js';
 import { readOpsConfig, createReconciler, type ControllerSettings } from '../../src/controller/runtime.js';
 import { condition, type EnvironmentStatus } from '../../src/controller/status.js';
 import { ConfigMapStatusStore } from '../../src/controller/status-store.js';
@@ -37,6 +45,8 @@ let system: TestNamespace;
 let reconciler: Reconciler;
 let store: ConfigMapStatusStore;
 const logs: string[] = [];
+/** Namespaces a test makes through diploid, deleted after. */
+const cleanup: string[] = [];
 const core = () => kubeConfig().makeApiClient(k8s.CoreV1Api);
 const apps = () => kubeConfig().makeApiClient(k8s.AppsV1Api);
 
@@ -109,7 +119,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const name of [staging, moved, `${project}-stage-y`]) await core().deleteNamespace({ name }).catch((error: unknown) => (isNotFound(error) ? undefined : Promise.reject(error)));
+  for (const name of [staging, moved, `${project}-stage-y`, ...cleanup]) await core().deleteNamespace({ name }).catch((error: unknown) => (isNotFound(error) ? undefined : Promise.reject(error)));
   await system?.delete();
   root?.dispose();
 });
@@ -221,5 +231,51 @@ describe('an environment whose namespace changes in the same cluster', { timeout
     expect(await exists(() => core().readNamespacedConfigMap({ name: 'hand-made', namespace: theirs.name }))).toBe(true);
     expect(await exists(() => apps().readNamespacedDeployment({ name: 'web', namespace: theirs.name }))).toBe(false);
     expect(await exists(() => core().readNamespacedConfigMap({ name: INVENTORY_NAME, namespace: theirs.name }))).toBe(false);
+  });
+
+  it('a first deploy that never became Ready leaves what it applied; a namespace change removes it once the new one is Ready', async () => {
+    const kube = kubeConfig();
+    const log = (line: string) => void logs.push(line);
+    // As `diploid controller` wires it, but a rollout that cannot finish fails after 15 s instead of 5 min.
+    // Its own ops repo (project `<project>q`, environment qa on main), so staging's pushes never deploy it first.
+    const qaProject = `${project}q`;
+    const qaConfig = (namespace?: string) => `import { defineConfig } from 'diploid';\nexport default defineConfig({ project: '${qaProject}', environments: { qa: {${namespace === undefined ? '' : ` namespace: '${namespace}' `}} }, branches: [{ branch: 'main', environment: 'qa' }] });\n`;
+    const web = (extra: string) => `import { defineService } from 'diploid';\nexport default defineService({ name: 'web', image: 'busybox:1.36', port: 8080${extra} });\n`;
+    const qaUrl = freshGitRepoUrl('opsqa');
+    // web never rolls out (no node has 1000 CPUs): the first deploy stalls, never Ready, with its objects applied.
+    const qaOps = root.repo('opsqa', { '.diploid.conf.js': qaConfig(), 'services/web.js': web(", resources: { cpu: '1000..1000' }") });
+    qaOps.git('push', '-q', qaUrl, 'main');
+    const qaStore = new ConfigMapStatusStore(kube, system.name);
+    const quick = new Reconciler({
+      ops: qaUrl,
+      locations: { urls: {} },
+      cacheDir: root.cache,
+      store: qaStore,
+      builder: new JobImageBuilder(kube, new HttpRegistryClient(), { namespace: system.name, image: DEFAULT_BUILDER_IMAGE }, 60_000),
+      deployer: new KubeDeployer(kube, 15_000),
+      reporter: { report: async () => {} },
+      secrets: kubeSecretsHook(kube, system.name, log),
+      leftBehind: kubeLeftBehindCleaner(kube, system.name, new ClusterConnections(kube, system.name)),
+      log,
+    });
+    const qa = `${qaProject}-qa`;
+    const qa2 = `${qaProject}-qa2`;
+    cleanup.push(qa, qa2);
+    expect((await quick.reconcile({ repo: 'ops', branch: 'main', to: '' })).outcomes).toMatchObject([{ environment: 'qa', result: 'stalled', reason: 'RolloutFailed' }]);
+    expect(await exists(() => apps().readNamespacedDeployment({ name: 'web', namespace: qa }))).toBe(true);
+    const failed = await qaStore.get('qa');
+    expect(failed?.appliedRevision).toBeUndefined();
+    // What the failed apply put there is recorded in the namespace's inventory all the same.
+    expect((await readInventory(kube, qa)).filter((entry) => entry.kind === 'Deployment').map((entry) => entry.name)).toEqual(['web']);
+
+    // Moved to another namespace (and fixed): Ready there, and what the failed first deploy applied goes.
+    qaOps.commit('qa: own namespace, web fits', { '.diploid.conf.js': qaConfig(qa2), 'services/web.js': web('') });
+    qaOps.git('push', '-q', qaUrl, 'main');
+    expect((await quick.reconcile({ repo: 'ops', branch: 'main', to: '' })).outcomes).toMatchObject([{ environment: 'qa', result: 'deployed' }]);
+    expect((await apps().readNamespacedDeployment({ name: 'web', namespace: qa2 })).status?.availableReplicas).toBe(1);
+    await namespaceGone(qa);
+    const saved = await qaStore.get('qa');
+    expect(saved?.leftBehind).toBeUndefined();
+    expect(condition(saved, 'Ready')?.message).toContain(`from namespace ${qa} of the controller's own cluster, namespace deleted`);
   });
 });
