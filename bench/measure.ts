@@ -15,6 +15,8 @@ export interface Sample {
   readonly rssMiB: number;
   /** The process's own peak, without children. */
   readonly ownRssMiB: number;
+  /** The highest sum of its children's (the sandbox's) resident memory seen while sampling; a floor. */
+  readonly childrenRssMiB: number;
 }
 
 export interface Invocation {
@@ -35,6 +37,7 @@ export async function measure(invocation: Invocation): Promise<Sample> {
   const out = openSync(invocation.stdoutFile, 'w');
   let stderr = '';
   let treePeakKiB = 0;
+  let childrenPeakKiB = 0;
   const started = performance.now();
   try {
     const code = await new Promise<number | null>((resolve, reject) => {
@@ -45,7 +48,11 @@ export async function measure(invocation: Invocation): Promise<Sample> {
       });
       child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
       const sampler = setInterval(() => {
-        if (child.pid !== undefined) treePeakKiB = Math.max(treePeakKiB, treeRssKiB(child.pid));
+        if (child.pid === undefined) return;
+        const own = processRssKiB(child.pid);
+        const tree = treeRssKiB(child.pid);
+        treePeakKiB = Math.max(treePeakKiB, tree);
+        childrenPeakKiB = Math.max(childrenPeakKiB, tree - own);
       }, 10);
       child.on('error', reject);
       child.on('close', (exit) => {
@@ -56,7 +63,7 @@ export async function measure(invocation: Invocation): Promise<Sample> {
     const ms = performance.now() - started;
     if (code !== 0) throw new Error(`node ${invocation.args.join(' ')} exited with ${code}:\n${stderr.slice(-2000)}`);
     const rssKiB = Number(readFileSync(rssFile, 'utf8'));
-    return { ms, rssMiB: Math.max(rssKiB, treePeakKiB) / 1024, ownRssMiB: rssKiB / 1024 };
+    return { ms, rssMiB: Math.max(rssKiB, treePeakKiB) / 1024, ownRssMiB: rssKiB / 1024, childrenRssMiB: childrenPeakKiB / 1024 };
   } finally {
     closeSync(out);
     rmSync(rssFile, { force: true });
@@ -69,11 +76,19 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
+/** Resident memory of one process now, in KiB (Linux /proc; 0 elsewhere). */
+function processRssKiB(pid: number): number {
+  try {
+    return Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
 /** Resident memory of a process and all its descendants now, in KiB (Linux /proc; 0 elsewhere). */
 function treeRssKiB(pid: number): number {
   try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    let total = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+    let total = processRssKiB(pid);
     for (const task of readdirSync(`/proc/${pid}/task`)) {
       const children = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim();
       for (const child of children === '' ? [] : children.split(' ')) total += treeRssKiB(Number(child));

@@ -7,6 +7,9 @@ import { measure, median, type Sample } from './measure.js';
 export interface ToolResult {
   readonly ms: number;
   readonly rssMiB: number;
+  /** The tool's own process at its peak, and its children (diploid's sandbox) at theirs: the parts of `rssMiB`. */
+  readonly ownRssMiB: number;
+  readonly childrenRssMiB: number;
   /** Top-level objects in the output, to show both tools produced the same app. */
   readonly objects: number;
 }
@@ -64,5 +67,11 @@ export async function benchRender(shape: AppShape, options: RenderOptions): Prom
 }
 
 function summarize(samples: readonly Sample[], objects: number): ToolResult {
-  return { ms: median(samples.map((s) => s.ms)), rssMiB: median(samples.map((s) => s.rssMiB)), objects };
+  return {
+    ms: median(samples.map((s) => s.ms)),
+    rssMiB: median(samples.map((s) => s.rssMiB)),
+    ownRssMiB: median(samples.map((s) => s.ownRssMiB)),
+    childrenRssMiB: median(samples.map((s) => s.childrenRssMiB)),
+    objects,
+  };
 }

@@ -51,11 +51,17 @@ function renderTable(results: readonly RenderResult[]): string {
     cdk8s.ms.toFixed(0),
     ratio(cdk8s.ms, diploid.ms),
     diploid.rssMiB.toFixed(0),
+    diploid.ownRssMiB.toFixed(0),
+    diploid.childrenRssMiB.toFixed(0),
     cdk8s.rssMiB.toFixed(0),
     ratio(cdk8s.rssMiB, diploid.rssMiB),
   ]);
-  return formatTable(['services x envs', 'objects', 'diploid ms', 'cdk8s-plus ms', 'time ratio', 'diploid MiB', 'cdk8s-plus MiB', 'memory ratio'], rows);
+  return formatTable(['services x envs', 'objects', 'diploid ms', 'cdk8s-plus ms', 'time ratio', 'diploid MiB', 'its process', 'its sandbox', 'cdk8s-plus MiB', 'memory ratio'], rows);
 }
+
+/** How to read the memory columns: the total is the process tree's peak, not the sum of the parts' peaks. */
+const RENDER_MEMORY_NOTE =
+  "diploid MiB: peak of diploid's process plus its sandbox, summed per 10 ms sample; its process: diploid's own peak; its sandbox: the sandbox process's peak (the two peaks need not coincide)";
 
 function renderTargets(results: readonly RenderResult[]): string[] {
   const lines: string[] = [];
@@ -118,7 +124,7 @@ async function main(): Promise<void> {
         results.push(await benchRender(shape, { root, work, runs }));
       }
       process.stdout.write(`render: \`diploid render\` vs cdk8s-plus \`app.synth()\` of the same app (ratio = cdk8s-plus / diploid; higher is better for diploid)\n`);
-      process.stdout.write(`${renderTable(results)}\n${renderTargets(results).join('\n')}\n\n`);
+      process.stdout.write(`${renderTable(results)}\n${RENDER_MEMORY_NOTE}\n${renderTargets(results).join('\n')}\n\n`);
     }
     if (values.only === undefined || values.only === 'plan') {
       process.stderr.write('plan 1000 services...\n');

@@ -1,13 +1,11 @@
 import { ConfigError } from '../errors.js';
-import { configSchema, type ConfigSpec } from '../model/config.js';
-import { Problems } from '../resolve/problems.js';
-import { validateDocument } from '../resolve/schema-errors.js';
-import { loadOpsDir, type LoadedApp } from '../sources/load-dir.js';
+import type { ConfigSpec } from '../model/config.js';
+import { loadOpsDir, type LoadedApp, type LoadOptions } from '../sources/load-dir.js';
 import type { Output } from './output.js';
 
 /** Loads an ops repo for a command: prints warnings, and stops on files that do not evaluate. */
-export async function loadForCommand(opsDir: string, reposDir: string | undefined, output: Output): Promise<LoadedApp> {
-  const loaded = await loadOpsDir(opsDir, reposDir === undefined ? {} : { reposDir });
+export async function loadForCommand(opsDir: string, reposDir: string | undefined, output: Output, onServiceDocument?: LoadOptions['onServiceDocument']): Promise<LoadedApp> {
+  const loaded = await loadOpsDir(opsDir, { ...(reposDir === undefined ? {} : { reposDir }), ...(onServiceDocument === undefined ? {} : { onServiceDocument }) });
   for (const warning of loaded.warnings) output.err(`warning: ${warning}\n`);
   if (loaded.problems.length > 0) throw new ConfigError(loaded.problems);
   return loaded;
@@ -15,7 +13,13 @@ export async function loadForCommand(opsDir: string, reposDir: string | undefine
 
 /** The ops repo's validated `.diploid.conf.js`, for commands that need no services. */
 export async function loadConfigForCommand(opsDir: string, output: Output): Promise<ConfigSpec> {
-  const { sources } = await loadForCommand(opsDir, undefined, output);
+  // The schemas load meanwhile: `loadForCommand` itself stays light, so `render` starts loading first.
+  const [{ sources }, { configSchema }, { Problems }, { validateDocument }] = await Promise.all([
+    loadForCommand(opsDir, undefined, output),
+    import('../model/config.js'),
+    import('../resolve/problems.js'),
+    import('../resolve/schema-errors.js'),
+  ]);
   const problems = new Problems();
   const config = validateDocument(configSchema, sources.config.value, sources.config.file, '', problems);
   if (config === undefined || !problems.empty) throw new ConfigError(problems.list);

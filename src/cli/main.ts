@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, UserError } from '../errors.js';
 import { ExitCode } from './exit-code.js';
+import { prestartSandbox } from '../sources/sandbox/spawn.js';
 import { keepYoungGenerationSmall } from './heap.js';
 import { withLines } from './problem-lines.js';
 import { createOutput, type Output } from './output.js';
@@ -37,6 +38,8 @@ const COMMANDS: ReadonlyArray<readonly [string, () => Promise<Register>]> = [
 /** Runs the CLI; the one place that catches errors, prints them and picks the exit code. */
 export async function main(argv: readonly string[], output: Output = createOutput()): Promise<number> {
   if (argv[0] !== 'controller') keepYoungGenerationSmall();
+  // These evaluate the ops repo's files first thing: their sandbox starts now, on another core, while their modules load.
+  if (argv[0] === 'render' || argv[0] === 'validate') prestartSandbox();
   const program = new Command('diploid')
     .description('Ship to Kubernetes from one ops repo.')
     .version(diploidVersion(), '-V, --version', 'print the version')

@@ -17,6 +17,7 @@ import { resolveService } from './service.js';
 import type { AppSources } from './sources.js';
 
 export type { AppSources, SourceDocument, ServiceOrigin } from './sources.js';
+export { prevalidateServiceDocument } from './layers.js';
 export type * from './model.js';
 
 export const DEFAULT_IMAGES = {

@@ -3,9 +3,9 @@ import { serviceSchema, type ServicePatchSpec, type ServiceSpec } from '../model
 import type { FragmentExpander } from './fragments.js';
 import { mergeLayers } from './merge.js';
 import { hasOwn, own } from './own.js';
-import { joinPath, type Problems } from './problems.js';
+import { joinPath, Problems } from './problems.js';
 import { suggestion, validateDocument } from './schema-errors.js';
-import type { AppSources } from './sources.js';
+import type { AppSources, SourceDocument } from './sources.js';
 
 /** One file's say about a service. */
 export interface ServiceLayer {
@@ -33,6 +33,23 @@ export interface MergedService {
   readonly files: readonly string[];
 }
 
+/**
+ * Validates an ops repo's service document ahead of `validateSources`, which then finds each
+ * valid value's result remembered (see `validateDocument`): `render` runs this on each file while
+ * the sandbox evaluates the next ones. Its problems are dropped here: an invalid value is not
+ * remembered, so `validateSources` finds and reports it again.
+ */
+export function prevalidateServiceDocument(document: SourceDocument): void {
+  const values = Array.isArray(document.value) ? document.value : [document.value];
+  values.forEach((value, index) => validateDocument(serviceSchema, value, document.file, servicePrefix(document, value, index), new Problems()));
+}
+
+/** Where a service value's problems are located: `services.<name>`, or its index in a list. */
+function servicePrefix(document: SourceDocument, value: unknown, index: number): string {
+  const name = typeof value === 'object' && value !== null && typeof (value as { name?: unknown }).name === 'string' ? (value as { name: string }).name : undefined;
+  return name === undefined ? (Array.isArray(document.value) ? `[${index}]` : '') : joinPath('services', name);
+}
+
 export function validateSources(sources: AppSources, problems: Problems): ValidatedSources | undefined {
   const configFile = sources.config.file;
   const config = validateDocument(configSchema, sources.config.value, configFile, '', problems);
@@ -45,7 +62,7 @@ export function validateSources(sources: AppSources, problems: Problems): Valida
     const values = Array.isArray(document.value) ? document.value : [document.value];
     values.forEach((value, index) => {
       const name = typeof value === 'object' && value !== null && typeof (value as { name?: unknown }).name === 'string' ? (value as { name: string }).name : undefined;
-      const prefix = name === undefined ? (Array.isArray(document.value) ? `[${index}]` : '') : joinPath('services', name);
+      const prefix = servicePrefix(document, value, index);
       const spec = validateDocument(serviceSchema, value, document.file, prefix, problems);
       if (spec === undefined) {
         if (name !== undefined) invalid.add(name);

@@ -1,8 +1,8 @@
 import type { ConfigProblem } from '../errors.js';
-import type { AppSources } from '../resolve/sources.js';
+import type { AppSources, SourceDocument } from '../resolve/sources.js';
 import { isDataFile, parseDataFile } from './data-file.js';
 import { EvaluationCache } from './evaluation-cache.js';
-import { DEFAULT_SANDBOX_LIMITS, evaluateInSandbox, type Evaluation, type SandboxLimits } from './sandbox/sandbox.js';
+import { DEFAULT_SANDBOX_LIMITS, SandboxSession, type Evaluation, type SandboxLimits } from './sandbox/sandbox.js';
 import type { RepoTree } from './trees.js';
 
 export const CONFIG_FILE_NAMES = ['.diploid.conf.js', '.diploid.conf.mjs', '.diploid.conf.ts', '.diploid.conf.mts'];
@@ -39,6 +39,11 @@ export interface LoadAppOptions {
   readonly configFile?: string;
   /** Only the config: no service files, no service repos. */
   readonly configOnly?: boolean;
+  /**
+   * Hears each service file of the ops repo the sandbox evaluates, as soon as its result arrives
+   * (files from the cache or parsed here are not announced): `render` validates them meanwhile.
+   */
+  readonly onServiceDocument?: (document: SourceDocument) => void;
 }
 
 export interface LoadedApp {
@@ -66,20 +71,29 @@ export async function loadApp(options: LoadAppOptions): Promise<LoadedApp> {
 
   const configFile = options.configFile ?? (await findFirst(ops, CONFIG_FILE_NAMES));
   if (configFile === undefined) throw new MissingConfigError(ops.label);
-  const [configOutcome] = await evaluateFiles(ops, [configFile], cache, limits);
-  const configValue = report(problems, ops, configFile, configOutcome!);
-  const config = { file: ops.label + configFile, value: configValue };
-  if (options.configOnly === true) return { sources: { config, services: [] }, warnings, problems };
-  const raw = (isObject(configValue) ? configValue : {}) as { services?: unknown; repos?: unknown };
-  const globs = Array.isArray(raw.services) && raw.services.every((item) => typeof item === 'string') ? (raw.services as string[]) : DEFAULT_SERVICE_GLOBS;
-
+  // One sandbox process for the ops repo: its config, then its service files.
+  const session = new SandboxSession(ops, limits);
   const services: Array<AppSources['services'][number]> = [];
-  const opsFiles = await ops.glob(globs);
-  const opsOutcomes = await evaluateFiles(ops, opsFiles, cache, limits);
-  opsFiles.forEach((file, index) => {
-    const value = report(problems, ops, file, opsOutcomes[index]!);
-    if (value !== undefined) services.push({ document: { file: ops.label + file, value }, origin: { kind: 'ops' } });
-  });
+  let raw: { services?: unknown; repos?: unknown };
+  let config: AppSources['config'];
+  try {
+    const [configOutcome] = await evaluateFiles(session, ops, [configFile], cache);
+    const configValue = report(problems, ops, configFile, configOutcome!);
+    config = { file: ops.label + configFile, value: configValue };
+    if (options.configOnly === true) return { sources: { config, services: [] }, warnings, problems };
+    raw = (isObject(configValue) ? configValue : {}) as { services?: unknown; repos?: unknown };
+    const globs = Array.isArray(raw.services) && raw.services.every((item) => typeof item === 'string') ? (raw.services as string[]) : DEFAULT_SERVICE_GLOBS;
+
+    const opsFiles = await ops.glob(globs);
+    const announce = options.onServiceDocument;
+    const opsOutcomes = await evaluateFiles(session, ops, opsFiles, cache, announce && ((file, outcome) => outcome.ok && announce({ file: ops.label + file, value: outcome.value })));
+    opsFiles.forEach((file, index) => {
+      const value = report(problems, ops, file, opsOutcomes[index]!);
+      if (value !== undefined) services.push({ document: { file: ops.label + file, value }, origin: { kind: 'ops' } });
+    });
+  } finally {
+    session.close();
+  }
 
   const repos = (isObject(raw.repos) ? raw.repos : {}) as Record<string, RawRepo | undefined>;
   const names = Object.keys(repos).sort();
@@ -125,25 +139,32 @@ async function loadRepoFile(
     problems.push({ file: tree.label + file, path: '', message: `repo "${name}" may bring only data files (repos.${name}.dataOnly in ${configFile}): write diploid.service.json or diploid.service.yaml instead` });
     return { problems };
   }
-  const [outcome] = await evaluateFiles(tree, [file], cache, limits);
+  const session = new SandboxSession(tree, limits);
+  const [outcome] = await evaluateFiles(session, tree, [file], cache).finally(() => session.close());
   const value = report(problems, tree, file, outcome!);
   return value === undefined ? { problems } : { problems, document: { file: tree.label + file, value } };
 }
 
-/** Evaluates files of one tree: cached results first, data files here, code in one sandbox. */
-async function evaluateFiles(tree: RepoTree, files: readonly string[], cache: EvaluationCache, limits: SandboxLimits): Promise<Evaluation[]> {
+/** Evaluates files of one tree: cached results first, data files here, code in the tree's sandbox session. */
+async function evaluateFiles(
+  session: SandboxSession,
+  tree: RepoTree,
+  files: readonly string[],
+  cache: EvaluationCache,
+  onEvaluated?: (file: string, outcome: Evaluation) => void,
+): Promise<Evaluation[]> {
   const outcomes: Array<Evaluation | undefined> = await Promise.all(files.map((file) => cache.get(tree, file)));
   const code: string[] = [];
   for (const [index, file] of files.entries()) {
     if (outcomes[index] !== undefined) continue;
     if (isDataFile(file)) {
       const text = await tree.read(file);
-      outcomes[index] = text === undefined ? { ok: false, message: 'cannot be read' } : parseDataFile(file, text);
+      outcomes[index] = text === undefined ? { ok: false, message: 'cannot be read' } : await parseDataFile(file, text);
       await cache.set(tree, file, outcomes[index]);
     } else code.push(file);
   }
   if (code.length > 0) {
-    const evaluated = await evaluateInSandbox(tree, code, limits);
+    const evaluated = await session.evaluate(code, onEvaluated);
     await Promise.all(code.map((file, index) => cache.set(tree, file, evaluated[index]!)));
     const byFile = new Map(code.map((file, index) => [file, evaluated[index]!]));
     files.forEach((file, index) => (outcomes[index] ??= byFile.get(file)));

@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError } from '../errors.js';
-import { CONFIG_FILE_NAMES, loadApp, MissingConfigError, type LoadedApp } from './load-app.js';
+import { CONFIG_FILE_NAMES, loadApp, MissingConfigError, type LoadAppOptions, type LoadedApp } from './load-app.js';
 import { DirectoryTree, displayPrefix } from './trees.js';
 
 export { CONFIG_FILE_NAMES, DEFAULT_SERVICE_GLOBS, SERVICE_FILE_NAMES, type LoadedApp } from './load-app.js';
@@ -9,6 +9,8 @@ export { CONFIG_FILE_NAMES, DEFAULT_SERVICE_GLOBS, SERVICE_FILE_NAMES, type Load
 export interface LoadOptions {
   /** A folder holding one sub-folder per service repo, named as in `repos`. */
   readonly reposDir?: string;
+  /** See `LoadAppOptions.onServiceDocument`. */
+  readonly onServiceDocument?: LoadAppOptions['onServiceDocument'];
 }
 
 /**
@@ -22,6 +24,7 @@ export async function loadOpsDir(opsDir: string, options: LoadOptions = {}): Pro
   try {
     const loaded = await loadApp({
       ops,
+      ...(options.onServiceDocument === undefined ? {} : { onServiceDocument: options.onServiceDocument }),
       repo: async (name, settings) => {
         const folder = options.reposDir !== undefined ? join(resolve(options.reposDir), name) : typeof settings.local === 'string' ? resolve(root, settings.local) : undefined;
         if (folder === undefined) return { missing: `repo "${name}": no local folder (set repos.${name}.local or pass --repos DIR); its own service file was not read` };

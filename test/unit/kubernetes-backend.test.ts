@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { kubernetesBackend } from '../../src/backends/kubernetes/backend.js';
 import { compileKubernetes, type KubeObject } from '../../src/backends/kubernetes/index.js';
-import { validateObjects } from '../../src/backends/kubernetes/validate.js';
+import { COMMON_KINDS, preloadValidators, validateObjects } from '../../src/backends/kubernetes/validate.js';
 import { resolveApp, type AppSources } from '../../src/resolve/index.js';
 
 const services = [
@@ -83,6 +83,15 @@ describe('validateObjects', () => {
     expect(await validateObjects([withHole])).toEqual([]);
     const wrongNested: KubeObject = { apiVersion: 'v1', kind: 'Service', metadata: { name: 's' }, spec: { ports: [{ port: 'eighty' }] } };
     expect((await validateObjects([wrongNested]))[0]?.message).toContain('/spec/ports/0/port');
+  });
+
+  it('preloads real validators for the common kinds: after it, each kind still refuses an invalid object', async () => {
+    await preloadValidators();
+    for (const [apiVersion, kind] of COMMON_KINDS) {
+      const violations = await validateObjects([{ apiVersion, kind, metadata: { name: 'x', labels: 'not-a-map' } } as unknown as KubeObject]);
+      expect(violations, `${apiVersion} ${kind}`).toHaveLength(1);
+      expect(violations[0]?.message).toContain('labels');
+    }
   });
 
   it('refuses a kind it has no schema for rather than passing it', async () => {

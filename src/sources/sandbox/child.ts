@@ -17,7 +17,8 @@ import vm from 'node:vm';
 import { NotPlainData, toPlainData, type Realm } from './plain-data.js';
 import type { ChildMessage, ChildSettings, ParentMessage } from './protocol.js';
 
-const settings = JSON.parse(process.argv[2] ?? '{}') as ChildSettings;
+/** Set by the parent's `settings` message, which comes before any file. */
+let settings: ChildSettings = { label: '', timeMs: 0 };
 const distRoot = join(dirname(fileURLToPath(import.meta.url)), '../..');
 
 // A null-prototype global: nothing in the context leads back to this process's own objects.
@@ -239,6 +240,10 @@ let queue: Promise<void> = Promise.resolve();
 const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
 lines.on('line', (line) => {
   const message = JSON.parse(line) as ParentMessage;
+  if (message.op === 'settings') {
+    settings = { label: message.label, timeMs: message.timeMs };
+    return;
+  }
   if (message.op === 'source') {
     sources.set(message.path, message.text);
     const waiting = pendingReads.get(message.path) ?? [];

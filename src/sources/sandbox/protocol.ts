@@ -6,6 +6,8 @@
 
 /** Parent -> child. */
 export type ParentMessage =
+  /** Who the files are for; first in every batch, before its files (a process may be started before they are known). */
+  | ({ readonly op: 'settings' } & ChildSettings)
   /** Evaluate `path` (a path inside the tree) and report its default export; its text comes along, saving a round trip. */
   | {
       readonly op: 'evaluate';
@@ -30,7 +32,7 @@ export type ChildMessage =
   | { readonly op: 'done'; readonly path: string; readonly value: unknown; readonly reads: readonly string[] }
   | { readonly op: 'failed'; readonly path: string; readonly message: string; readonly line?: number };
 
-/** How the child is told who it is evaluating for, as its only command-line argument (JSON). */
+/** Who the child is evaluating for, sent as a `settings` message. */
 export interface ChildSettings {
   /** Shown before tree paths in messages and stack traces: `` for the ops repo, `repo:web/` for a service repo. */
   readonly label: string;
