@@ -12,6 +12,7 @@ import type { ClusterConnections } from '../cluster/clusters.js';
 import { readInventory } from '../cluster/inventory.js';
 import { removeLeftBehind, type LeftBehindRemoval } from '../cluster/left-behind.js';
 import { secretsInventoryName } from '../cluster/secrets-sync.js';
+import { HOME_CLUSTER } from '../model/config.js';
 import type { ResolvedCluster } from '../resolve/model.js';
 import { RetryableError, TerminalError } from '../errors.js';
 import type { Deployer } from './deployer.js';
@@ -144,11 +145,11 @@ export async function tearDownLeftBehind(deployer: Deployer, clean: LeftBehindCl
  */
 export function forgetLeftBehind(status: EnvironmentStatus, cluster: string, namespace: string | undefined, now: string): { readonly status: EnvironmentStatus; readonly forgotten: readonly LeftBehind[] } | { readonly problem: string } {
   const entries = status.leftBehind ?? [];
-  const matches = (entry: LeftBehind) => (entry.cluster?.name ?? 'home') === cluster && (namespace === undefined || entry.namespace === namespace);
+  const matches = (entry: LeftBehind) => (entry.cluster?.name ?? HOME_CLUSTER) === cluster && (namespace === undefined || entry.namespace === namespace);
   const forgotten = entries.filter(matches);
   if (forgotten.length === 0) {
-    const known = entries.map((entry) => `${entry.cluster?.name ?? 'home'}/${entry.namespace}`);
-    return { problem: `${status.environment} has no copy left behind in ${cluster === 'home' ? "the controller's own cluster (home)" : `cluster ${cluster}`}${namespace === undefined ? '' : `, namespace ${namespace}`}; ${known.length === 0 ? 'it has none' : `it has: ${known.join(', ')}`}` };
+    const known = entries.map((entry) => `${entry.cluster?.name ?? HOME_CLUSTER}/${entry.namespace}`);
+    return { problem: `${status.environment} has no copy left behind in ${cluster === HOME_CLUSTER ? `the controller's own cluster (${HOME_CLUSTER})` : `cluster ${cluster}`}${namespace === undefined ? '' : `, namespace ${namespace}`}; ${known.length === 0 ? 'it has none' : `it has: ${known.join(', ')}`}` };
   }
   const remaining = entries.filter((entry) => !matches(entry));
   const note = `forgotten by an operator, not removed: ${forgotten.map((entry) => `namespace ${entry.namespace} in ${clusterLabel(entry.cluster)}`).join('; ')}`;

@@ -3,6 +3,7 @@ import { kubeConfigFrom } from '../../cluster/kube-client.js';
 import { forgetLeftBehind } from '../../controller/left-behind.js';
 import { ConfigMapStatusStore } from '../../controller/status-store.js';
 import { RetryableError, UserError } from '../../errors.js';
+import { HOME_CLUSTER } from '../../model/config.js';
 import { json, withClusterReadOptions, type ClusterReadOptions } from '../cluster-options.js';
 import type { Output } from '../output.js';
 
@@ -41,7 +42,7 @@ export function registerForgetLeftBehindCommand(program: Command, output: Output
         if (error instanceof RetryableError && attempt < 5) continue;
         throw error;
       }
-      const copies = result.forgotten.map((entry) => `${entry.cluster?.name ?? 'home'}/${entry.namespace}`);
+      const copies = result.forgotten.map((entry) => `${entry.cluster?.name ?? HOME_CLUSTER}/${entry.namespace}`);
       if (options.output === 'json') return output.out(json({ environment: options.env, forgotten: copies }));
       output.out(`${options.env}: forgot ${copies.join(', ')}; the controller no longer tries to remove ${copies.length === 1 ? 'it' : 'them'}. Anything still running there is yours to delete.\n`);
       return;
