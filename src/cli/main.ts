@@ -28,6 +28,7 @@ const COMMANDS: ReadonlyArray<readonly [string, () => Promise<Register>]> = [
   ['rollback', async () => (await import('./commands/rollback.js')).registerRollbackCommands],
   ['unpin', async () => (await import('./commands/rollback.js')).registerRollbackCommands],
   ['promote', async () => (await import('./commands/promote.js')).registerPromoteCommand],
+  ['forget-left-behind', async () => (await import('./commands/forget-left-behind.js')).registerForgetLeftBehindCommand],
   ['diff', async () => (await import('./commands/diff.js')).registerDiffCommand],
   ['logs', async () => (await import('./commands/logs.js')).registerLogsCommand],
   ['up', async () => (await import('./commands/up.js')).registerUpCommands],

@@ -93,7 +93,11 @@ export async function writeEnvironmentSecrets(kube: k8s.KubeConfig, input: Envir
   });
 
   // Prune only what this inventory recorded, and only if it still carries diploid's label.
-  const current = objects.map(entryOf);
+  const here = objects.map(entryOf);
+  // Secrets in another namespace belong to a copy the environment left when its namespace changed:
+  // they serve it until the new one is Ready, and the left-behind removal deletes them by this record.
+  const elsewhere = previous.filter((entry) => entry.namespace !== undefined && entry.namespace !== input.namespace);
+  const current = [...here, ...elsewhere];
   const pruned: string[] = [];
   const core = target.makeApiClient(k8s.CoreV1Api);
   for (const entry of inventoryDiff(previous, current)) {

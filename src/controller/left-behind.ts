@@ -1,7 +1,7 @@
 /**
- * An environment moved to another cluster (`environments.<name>.cluster` changed or removed):
- * it is deployed to the new cluster first, and only once it is Ready there is its copy in the old
- * one removed. Argo CD and Flux leave that copy running and forget it (argo-cd#1640, #9172,
+ * An environment moved to another cluster (`environments.<name>.cluster` changed or removed) or
+ * another namespace: it is deployed to the new place first, and only once it is Ready there is
+ * its copy in the old one removed. Argo CD and Flux leave that copy running and forget it (argo-cd#1640, #9172,
  * flux2#5003); diploid records it in the status (`leftBehind`) from the moment the move is
  * deployed, removes it by its inventory, and keeps the record, saying why, for as long as the
  * old cluster cannot be reached (its Secret gone, the cluster down): every later reconcile of the
@@ -12,8 +12,10 @@ import type { ClusterConnections } from '../cluster/clusters.js';
 import { readInventory } from '../cluster/inventory.js';
 import { removeLeftBehind, type LeftBehindRemoval } from '../cluster/left-behind.js';
 import { secretsInventoryName } from '../cluster/secrets-sync.js';
+import { HOME_CLUSTER } from '../model/config.js';
 import type { ResolvedCluster } from '../resolve/model.js';
-import { RetryableError } from '../errors.js';
+import { RetryableError, TerminalError } from '../errors.js';
+import type { Deployer } from './deployer.js';
 import { classifyError } from './errors.js';
 import { condition, conditionsFor, type EnvironmentStatus, type LeftBehind } from './status.js';
 import type { StatusStore } from './status-store.js';
@@ -46,13 +48,17 @@ export function clusterLabel(cluster: ResolvedCluster | undefined): string {
 
 /**
  * What the environment will have left behind once it runs in `target`: what it had left before,
- * plus the place it ran in until now when that is another cluster, minus the place it goes to
- * (moving back onto a copy takes it over: its own inventory prunes what the new revision lacks). Pure.
+ * plus the place it was deployed to until now when that is another cluster or another namespace,
+ * minus the place it goes to (moving back onto a copy takes it over: its own inventory prunes
+ * what the new revision lacks). A place where a deploy was only attempted (a first deploy that
+ * never became Ready) counts: the apply recorded what it put there in that namespace's inventory
+ * even when the rollout failed, and a place where nothing was applied is found absent. Pure.
  */
 export function pendingLeftBehind(previous: EnvironmentStatus | undefined, target: { readonly cluster?: ResolvedCluster; readonly namespace: string }, now: string): LeftBehind[] {
   const pending = [...(previous?.leftBehind ?? [])];
-  const ran = previous !== undefined && previous.appliedRevision !== undefined && previous.namespace !== '';
-  if (ran && !sameCluster(previous.cluster, target.cluster) && !pending.some((entry) => sameCluster(entry.cluster, previous.cluster) && entry.namespace === previous.namespace)) {
+  const ran = previous !== undefined && (previous.appliedRevision !== undefined || previous.attemptedRevision !== undefined) && previous.namespace !== '';
+  const elsewhere = ran && (!sameCluster(previous.cluster, target.cluster) || previous.namespace !== target.namespace);
+  if (elsewhere && !pending.some((entry) => sameCluster(entry.cluster, previous.cluster) && entry.namespace === previous.namespace)) {
     pending.push({ ...(previous.cluster === undefined ? {} : { cluster: previous.cluster }), namespace: previous.namespace, since: now });
   }
   return pending.filter((entry) => !(sameCluster(entry.cluster, target.cluster) && entry.namespace === target.namespace));
@@ -114,6 +120,48 @@ export async function settleLeftBehind(store: StatusStore, clean: LeftBehindClea
   }
   await store.put(settledStatus(status, remaining, removed, now));
   return remaining.length === 0 ? `moved: ${removed.join('; ')}` : `left behind: ${remaining.map(describeLeftBehind).join('; ')}`;
+}
+
+/**
+ * Tears down one copy an environment being deleted left behind: its namespace, as the
+ * environment's own is torn down; a namespace diploid did not create (`existingNamespace`) is
+ * emptied of diploid's objects and left, as a move does, instead of stopping the teardown.
+ */
+export async function tearDownLeftBehind(deployer: Deployer, clean: LeftBehindCleaner | undefined, environment: string, entry: LeftBehind): Promise<string> {
+  const where = `namespace ${entry.namespace} in ${clusterLabel(entry.cluster)}`;
+  try {
+    return `${where} ${await deployer.teardown(entry.namespace, entry.cluster)}`;
+  } catch (error) {
+    if (clean === undefined || !(error instanceof TerminalError) || error.reason !== 'NotOurs') throw error;
+    const removal = await clean(environment, entry);
+    return `${where} emptied of diploid's objects (${removal.removed.length} removed) and left: diploid did not create it`;
+  }
+}
+
+/**
+ * The status once an operator dropped the record of the copies left in `cluster` (`home`: the
+ * controller's own), in `namespace` when given: for a cluster gone for good, which no attempt
+ * will ever reach. The copies are not touched. Pure.
+ */
+export function forgetLeftBehind(status: EnvironmentStatus, cluster: string, namespace: string | undefined, now: string): { readonly status: EnvironmentStatus; readonly forgotten: readonly LeftBehind[] } | { readonly problem: string } {
+  const entries = status.leftBehind ?? [];
+  const matches = (entry: LeftBehind) => (entry.cluster?.name ?? HOME_CLUSTER) === cluster && (namespace === undefined || entry.namespace === namespace);
+  const forgotten = entries.filter(matches);
+  if (forgotten.length === 0) {
+    const known = entries.map((entry) => `${entry.cluster?.name ?? HOME_CLUSTER}/${entry.namespace}`);
+    return { problem: `${status.environment} has no copy left behind in ${cluster === HOME_CLUSTER ? `the controller's own cluster (${HOME_CLUSTER})` : `cluster ${cluster}`}${namespace === undefined ? '' : `, namespace ${namespace}`}; ${known.length === 0 ? 'it has none' : `it has: ${known.join(', ')}`}` };
+  }
+  const remaining = entries.filter((entry) => !matches(entry));
+  const note = `forgotten by an operator, not removed: ${forgotten.map((entry) => `namespace ${entry.namespace} in ${clusterLabel(entry.cluster)}`).join('; ')}`;
+  const { leftBehind: _before, ...rest } = status;
+  const ready = condition(status, 'Ready');
+  // Only a Ready status speaks of its copies; any other keeps the reason of its last reconcile.
+  if (ready?.status !== 'True') return { status: remaining.length === 0 ? rest : { ...rest, leftBehind: remaining }, forgotten };
+  if (remaining.length > 0) return { status: settledStatus(status, remaining, [], now), forgotten };
+  const where = `revision ${status.appliedRevision ?? '?'} runs in namespace ${status.namespace} of ${clusterLabel(status.cluster)}`;
+  const reason = ready.reason === 'LeftBehind' ? 'Succeeded' : ready.reason;
+  const message = ready.reason === 'LeftBehind' ? `${where}; ${note}` : `${ready.message}; ${note}`;
+  return { status: { ...rest, conditions: conditionsFor('ready', reason, message, now, status.conditions) }, forgotten };
 }
 
 /** A cluster that does not answer (packets dropped) is given up on for this time, not waited for: the worker has other environments. */

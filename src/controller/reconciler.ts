@@ -21,7 +21,7 @@ import type { AddonsHook, EnvironmentSecretsHook } from './ops-hooks.js';
 import type { StatusReporter } from './reporter.js';
 import { conditionsFor, currentEnvironments } from './status.js';
 import type { StatusStore } from './status-store.js';
-import { pendingLeftBehind, settleLeftBehind, type LeftBehindCleaner } from './left-behind.js';
+import { pendingLeftBehind, settleLeftBehind, tearDownLeftBehind, type LeftBehindCleaner } from './left-behind.js';
 
 export interface ReconcilerOptions {
   /** URL or folder of the ops repo. */
@@ -215,7 +215,7 @@ export class Reconciler {
         const result = namespace === undefined || namespace === '' ? 'absent' : await this.options.deployer.teardown(namespace, previous?.cluster);
         // Copies a move left elsewhere go too; if one cannot be reached, the status stays and the teardown is retried.
         const others = [];
-        for (const entry of previous?.leftBehind ?? []) others.push(`namespace ${entry.namespace} in cluster ${entry.cluster?.name ?? 'home'} ${await this.options.deployer.teardown(entry.namespace, entry.cluster)}`);
+        for (const entry of previous?.leftBehind ?? []) others.push(await tearDownLeftBehind(this.options.deployer, this.options.leftBehind, plan.name, entry));
         await store.delete(plan.name);
         return { environment: plan.name, result: 'deleted', reason: 'TornDown', message: `${plan.reason}; namespace ${namespace ?? '?'} ${result}${others.length === 0 ? '' : ` (and ${others.join(', ')})`}`, jobsCreated: 0 };
       } catch (error) {

@@ -1,3 +1,4 @@
+import { HOME_CLUSTER } from '../model/config.js';
 import { durationMs } from '../plan/targets.js';
 import type { DeployRecord, Pin } from './history.js';
 import { condition, type Condition, type EnvironmentStatus } from './status.js';
@@ -66,7 +67,7 @@ export function environmentView(status: EnvironmentStatus, now: Date, pin: Pin |
     ...(status.preview === undefined ? {} : { preview: previewView(status, now) }),
     ...(pin === undefined ? {} : { pin }),
     drift: status.drift ?? [],
-    leftBehind: (status.leftBehind ?? []).map((entry) => `${entry.cluster?.name ?? 'home'}/${entry.namespace}`),
+    leftBehind: (status.leftBehind ?? []).map((entry) => `${entry.cluster?.name ?? HOME_CLUSTER}/${entry.namespace}`),
     history,
   };
 }

@@ -126,6 +126,9 @@ const clusterSchema = z.strictObject({
 });
 export type ClusterConfig = z.output<typeof clusterSchema>;
 
+/** The controller's own cluster, as statuses and commands name it; no entry of `clusters` may take it. */
+export const HOME_CLUSTER = 'home';
+
 export const configSchema = z.strictObject({
   /** Name of the whole application; the `app.kubernetes.io/part-of` label. */
   project: dnsLabel,
@@ -176,7 +179,13 @@ export const configSchema = z.strictObject({
    * Clusters other than the controller's own, by a name environments use in `cluster`: one ops
    * repo then drives, say, staging on one cluster and production on another.
    */
-  clusters: z.record(dnsLabel, clusterSchema).optional(),
+  clusters: z
+    .record(
+      // `home` is how statuses and `forget-left-behind --cluster home` name the controller's own cluster.
+      dnsLabel.refine((name) => name !== HOME_CLUSTER, `a name other than "${HOME_CLUSTER}", which means the controller's own cluster`),
+      clusterSchema,
+    )
+    .optional(),
   environments: z.record(dnsLabel, environmentSchema).refine((envs) => Object.keys(envs).length > 0, 'at least one environment'),
   /** Ordered rules from branch to environment; the first match wins. */
   branches: z.array(branchRuleSchema).optional(),

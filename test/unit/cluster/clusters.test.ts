@@ -124,6 +124,12 @@ describe('clusters in the ops config', () => {
     expect(checkApp(sources({ environments: { production: { cluster: 'prod' } } }))[0]?.message).toMatch(/expected a cluster defined under clusters/);
   });
 
+  it('keeps the name home for the controller\'s own cluster', () => {
+    expect(checkApp(sources({ clusters: { home: { kubeconfigSecret: 'h' } }, environments: { production: { cluster: 'home' } } }))).toContainEqual(
+      expect.objectContaining({ file: '.diploid.conf.js', path: 'clusters.home', message: expect.stringMatching(/a name other than "home", which means the controller's own cluster/) }),
+    );
+  });
+
   it('checks the Secret\'s name and key, and atomic\'s type', () => {
     const problems = checkApp(sources({ clusters: { prod: { kubeconfigSecret: 'Not_A_Name', key: 'a/b' } }, environments: { production: { atomic: 'yes' } } }));
     expect(problems.map((problem) => `${problem.file} ${problem.path}`).sort()).toEqual([

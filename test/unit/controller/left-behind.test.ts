@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ClusterSecretError } from '../../../src/cluster/clusters.js';
-import { afterAttempt, pendingLeftBehind, settledStatus, withDeadline } from '../../../src/controller/left-behind.js';
+import { afterAttempt, forgetLeftBehind, pendingLeftBehind, settledStatus, withDeadline } from '../../../src/controller/left-behind.js';
 import { condition, conditionsFor, type EnvironmentStatus } from '../../../src/controller/status.js';
 import { environmentView, viewNote } from '../../../src/controller/status-view.js';
 
@@ -19,6 +19,20 @@ describe('pendingLeftBehind: what a move leaves behind', () => {
     { name: 'home to prod leaves the home copy', previous: status({}), target: { cluster: prod, namespace: 'shop-staging' }, expected: [{ namespace: 'shop-staging', since: NOW }] },
     { name: 'prod back home leaves the prod copy', previous: status({ cluster: prod }), target: { namespace: 'shop-staging' }, expected: [{ cluster: prod, namespace: 'shop-staging', since: NOW }] },
     { name: 'nothing deployed yet where it was (never Ready there) leaves nothing', previous: status({ cluster: prod, appliedRevision: undefined }), target: { namespace: 'shop-staging' }, expected: [] },
+    { name: 'another namespace in the same cluster leaves the old namespace', previous: status({}), target: { namespace: 'shop-stage2' }, expected: [{ namespace: 'shop-staging', since: NOW }] },
+    { name: 'another namespace in the same other cluster leaves the old namespace there', previous: status({ cluster: prod }), target: { cluster: prod, namespace: 'shop-stage2' }, expected: [{ cluster: prod, namespace: 'shop-staging', since: NOW }] },
+    {
+      name: 'moving back to the namespace not removed yet takes it over',
+      previous: status({ namespace: 'shop-stage2', leftBehind: [{ namespace: 'shop-staging', since: 'earlier' }] }),
+      target: { namespace: 'shop-staging' },
+      expected: [{ namespace: 'shop-stage2', since: NOW }],
+    },
+    {
+      name: 'a first deploy that never became Ready (attempted, not applied) leaves what it applied there',
+      previous: status({ cluster: prod, appliedRevision: undefined, attemptedRevision: 'r1', conditions: conditionsFor('stalled', 'RolloutFailed', 'web did not become ready', NOW) }),
+      target: { namespace: 'shop-staging' },
+      expected: [{ cluster: prod, namespace: 'shop-staging', since: NOW }],
+    },
     {
       name: 'a copy not removed yet is kept, and the new one is added',
       previous: status({ cluster: prod, leftBehind: [{ namespace: 'shop-staging', since: 'earlier', reason: 'ClusterSecretMissing', message: 'gone' }] }),
@@ -101,5 +115,41 @@ describe('withDeadline: a cluster that never answers', () => {
     const error = await withDeadline(never, 20, 'cluster prod did not answer within 0s').catch((caught: unknown) => caught);
     expect(afterAttempt({ namespace: 'shop-staging', since: NOW }, { error })).toMatchObject({ reason: 'ClusterUnreachable', message: 'cluster prod did not answer within 0s; tried again at every reconcile and resync' });
     await expect(withDeadline(Promise.resolve('done'), 1000, 'late')).resolves.toBe('done');
+  });
+});
+
+describe('forgetLeftBehind: an operator drops the record of a copy in a cluster gone for good', () => {
+  const left = (entries: EnvironmentStatus['leftBehind']) => settledStatus(status({ leftBehind: entries }), entries ?? [], [], NOW);
+
+  it('drops the copies in that cluster; Ready says they were forgotten, not removed', () => {
+    const result = forgetLeftBehind(left([{ cluster: prod, namespace: 'shop-staging', since: NOW, reason: 'ClusterSecretMissing', message: 'gone' }]), 'prod', undefined, NOW);
+    if ('problem' in result) throw new Error(result.problem);
+    expect(result.forgotten).toMatchObject([{ cluster: prod, namespace: 'shop-staging' }]);
+    expect('leftBehind' in result.status).toBe(false);
+    expect(condition(result.status, 'Ready')).toMatchObject({ status: 'True', reason: 'Succeeded' });
+    expect(condition(result.status, 'Ready')?.message).toBe("revision r1 runs in namespace shop-staging of the controller's own cluster; forgotten by an operator, not removed: namespace shop-staging in cluster prod");
+  });
+
+  it('keeps the copies elsewhere, still named in Ready; `home` is the controller\'s own cluster, a namespace narrows it', () => {
+    const entries = [{ cluster: prod, namespace: 'shop-staging', since: NOW }, { namespace: 'shop-old', since: NOW }, { namespace: 'shop-older', since: NOW }];
+    const result = forgetLeftBehind(left(entries), 'home', 'shop-old', NOW);
+    if ('problem' in result) throw new Error(result.problem);
+    expect(result.forgotten).toEqual([{ namespace: 'shop-old', since: NOW }]);
+    expect(result.status.leftBehind).toEqual([entries[0], entries[2]]);
+    expect(condition(result.status, 'Ready')).toMatchObject({ status: 'True', reason: 'LeftBehind' });
+    expect(condition(result.status, 'Ready')?.message).not.toContain('shop-old ');
+  });
+
+  it('a cluster or namespace with no copy is a clear problem naming what there is', () => {
+    expect(forgetLeftBehind(left([{ cluster: prod, namespace: 'shop-staging', since: NOW }]), 'edge', undefined, NOW)).toEqual({ problem: 'staging has no copy left behind in cluster edge; it has: prod/shop-staging' });
+    expect(forgetLeftBehind(status({}), 'prod', 'x', NOW)).toEqual({ problem: 'staging has no copy left behind in cluster prod, namespace x; it has none' });
+  });
+
+  it('a status that is not Ready keeps its conditions', () => {
+    const failing = status({ leftBehind: [{ cluster: prod, namespace: 'shop-staging', since: NOW }], conditions: conditionsFor('stalled', 'RolloutFailed', 'web failed', NOW) });
+    const result = forgetLeftBehind(failing, 'prod', undefined, NOW);
+    if ('problem' in result) throw new Error(result.problem);
+    expect(result.status.conditions).toEqual(failing.conditions);
+    expect('leftBehind' in result.status).toBe(false);
   });
 });
