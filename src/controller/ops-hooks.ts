@@ -1,7 +1,7 @@
 /**
  * What the reconciler does besides environments, from the ops repo: the Secrets of an
- * environment, written before its objects, and the cluster's add-ons, applied before any
- * environment. Each is one function the reconciler calls at one place.
+ * environment, written before its objects, and the add-ons of every cluster, applied before any
+ * environment (in `addons-hook.ts`). Each is one function the reconciler calls at one place.
  */
 import type * as k8s from '@kubernetes/client-node';
 import type { KubeObject } from '../backends/kubernetes/objects.js';
