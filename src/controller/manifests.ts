@@ -14,6 +14,15 @@ export const REGISTRY_MOUNT = '/var/run/secrets/diploid-registry';
 /** Where git mirrors are cached (an emptyDir: losing it costs a clone, nothing else). */
 export const CACHE_MOUNT = '/var/cache/diploid';
 
+/**
+ * How the controller's Node process runs: the environment of its container (and `npm run bench --
+ * --only push` starts the controller with the same). A young generation of 1 MiB semi-spaces
+ * instead of up to 16 MiB each (V8 reserves 32 MiB for it by default) and two malloc arenas
+ * instead of eight per core (one per thread that allocates: V8's workers, libuv's pool) keep the
+ * controller of 1000 services under 150 MB; measured in `npm run bench -- --only push`.
+ */
+export const CONTROLLER_RUNTIME_ENV: Readonly<Record<string, string>> = { NODE_OPTIONS: '--max-semi-space-size=1', MALLOC_ARENA_MAX: '2' };
+
 /** Everything the controller's objects depend on; all values already resolved. */
 export interface ControllerManifestOptions {
   readonly namespace: string;
@@ -50,6 +59,7 @@ export function controllerManifests(options: ControllerManifestOptions): KubeObj
   const env = [
     ...[...new Set(options.secretEnv)].sort().map((name) => ({ name, valueFrom: { secretKeyRef: { name: options.secretName, key: name } } })),
     { name: 'DIPLOID_CACHE', value: CACHE_MOUNT },
+    ...Object.entries(CONTROLLER_RUNTIME_ENV).map(([name, value]) => ({ name, value })),
   ];
   const args = [
     'controller',
@@ -78,7 +88,8 @@ export function controllerManifests(options: ControllerManifestOptions): KubeObj
         { apiGroups: [''], resources: ['persistentvolumeclaims'], verbs: ['get', 'create', 'patch'] },
         // A failed rollout names its pods' reason.
         { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
-        { apiGroups: ['apps'], resources: ['daemonsets', 'deployments', 'statefulsets'], verbs },
+        // The rollout wait watches the workloads a push changed (without it, it reads them every 100 ms).
+        { apiGroups: ['apps'], resources: ['daemonsets', 'deployments', 'statefulsets'], verbs: [...verbs, 'watch'] },
         { apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers'], verbs },
         { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs },
         { apiGroups: ['networking.k8s.io'], resources: ['ingresses'], verbs },
