@@ -45,10 +45,12 @@ const gitShim = mkdtempSync(join(tmpdir(), 'diploid-bench-git-'));
 const gitCalls = join(gitShim, 'calls');
 writeFileSync(gitCalls, '');
 const realGit = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
-writeFileSync(join(gitShim, 'git'), `#!/bin/sh\necho >> '${gitCalls}'\nexec '${realGit}' "$@"\n`);
+writeFileSync(join(gitShim, 'git'), `#!/bin/sh\necho "$(date +%H:%M:%S.%N | cut -c1-12) $*" >> '${gitCalls}'\nexec '${realGit}' "$@"\n`);
 chmodSync(join(gitShim, 'git'), 0o755);
 process.env.PATH = `${gitShim}:${process.env.PATH}`;
-const gitCommands = () => readFileSync(gitCalls, 'utf8').length;
+const gitCommands = () => readFileSync(gitCalls, 'utf8').split('\n').length - 1;
+// DIPLOID_BENCH_TRACE=1: the git commands of each push, with their start time, in the log.
+const gitLines = () => readFileSync(gitCalls, 'utf8').split('\n').slice(0, -1);
 
 const MASTER = 'bench-master-secret-0123456789abcdef0123';
 const NAMESPACE = 'bench-production';
@@ -83,6 +85,7 @@ const target = { hostName: 'bed', host: { provider: 'github', token: { env: 'UNU
 const server = await startWebhookServer({ routes: webhookRoutes([target], MASTER), queue, deliveries: new ConfigMapDeliveryLog(kube, system), port: 0, log });
 const loop = new ControllerLoop({ queue, reconciler, resync: () => readResyncRequests({ ops: url, locations, cacheDir, store }), resyncMs: 3_600_000, log });
 const apps = kube.makeApiClient(k8s.AppsV1Api);
+const core = kube.makeApiClient(k8s.CoreV1Api);
 
 async function deliver(before, after, id) {
   const payload = Buffer.from(JSON.stringify({ ref: 'refs/heads/main', before, after, created: false, deleted: false, repository: { full_name: 'bench/ops' } }));
@@ -160,6 +163,34 @@ let started = performance.now();
 await deliver(before, head, `first-${services}-${Date.now()}`);
 await readyAt(head, undefined, undefined, 1_800_000);
 const firstDeployMs = performance.now() - started;
+
+/**
+ * The controller says Ready once every rollout is done; the bed's kube-controller-manager still
+ * works through the first deploy's backlog for a while after that (at 1000 services its
+ * deployment controller made a new ReplicaSet 90 ms after an apply instead of 7, and finished a
+ * rollout 0.5 s after the new pods were available instead of 0.05 s, for the first 7 pushes). The
+ * pushes start once the namespace's Deployments, ReplicaSets and Pods have not changed for
+ * `quietMs`, so that a push is timed on a cluster at rest, as pushes to a running app are.
+ */
+async function settle(quietMs, timeoutMs) {
+  const start = Date.now();
+  let last = start;
+  const aborts = [];
+  for (const path of [`/apis/apps/v1/namespaces/${NAMESPACE}/deployments`, `/apis/apps/v1/namespaces/${NAMESPACE}/replicasets`, `/api/v1/namespaces/${NAMESPACE}/pods`]) {
+    benchRequests++;
+    // From the newest version, without the objects as they are: only changes count.
+    const list = await (path.includes('/pods') ? core.listNamespacedPod({ namespace: NAMESPACE, limit: 1 }) : path.includes('replicasets') ? apps.listNamespacedReplicaSet({ namespace: NAMESPACE, limit: 1 }) : apps.listNamespacedDeployment({ namespace: NAMESPACE, limit: 1 }));
+    benchRequests++;
+    aborts.push(await watcher.watch(path, { resourceVersion: list.metadata?.resourceVersion }, () => {
+      last = Date.now();
+    }, () => undefined));
+  }
+  while (Date.now() - last < quietMs && Date.now() - start < timeoutMs) await new Promise((resolve) => setTimeout(resolve, 250));
+  for (const abort of aborts) abort.abort();
+  return Date.now() - start;
+}
+const settleMs = await settle(3_000, 300_000);
+process.stderr.write(`  ${services} services: the cluster was at rest ${(settleMs / 1000).toFixed(1)} s after the first deploy\n`);
 const times = [];
 const evaluations = [];
 const rss = [];
@@ -188,6 +219,7 @@ for (let push = 1; push <= pushes; push++) {
   evaluations.push(sandboxCounters.files - evaluated);
   requests.push(apiRequests - benchRequests - requestsBefore);
   gitRuns.push(gitCommands() - gitBefore);
+  if (trace) for (const line of gitLines().slice(gitBefore)) process.stderr.write(`git ${line}\n`);
   // With --expose-gc (DIPLOID_BENCH_NODE_ARGS): the live heap after each push, garbage collected.
   globalThis.gc?.();
   rss.push(rssMiB());
@@ -196,5 +228,5 @@ for (let push = 1; push <= pushes; push++) {
 if (inspector !== undefined) writeFileSync(heapProfile, JSON.stringify((await inspector.post('HeapProfiler.stopSampling')).profile));
 await server.close();
 await loop.stop();
-process.stdout.write(`${JSON.stringify({ services, firstDeployMs, pushMs: times, p50Ms: median(times), evaluationsPerPush: median(evaluations), apiRequestsPerPush: median(requests), gitCommandsPerPush: median(gitRuns), rssMiB: rss.at(-1), rssAfterFirstPushMiB: rss[0], rss })}\n`);
+process.stdout.write(`${JSON.stringify({ services, firstDeployMs, settleMs, pushMs: times, p50Ms: median(times), evaluationsPerPush: median(evaluations), apiRequestsPerPush: median(requests), gitCommandsPerPush: median(gitRuns), rssMiB: rss.at(-1), rssAfterFirstPushMiB: rss[0], rss })}\n`);
 process.exit(0);

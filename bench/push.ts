@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 export interface PushResult {
   readonly services: number;
   readonly firstDeployMs: number;
+  /** From the first deploy's status Ready until the namespace's workloads stopped changing for 3 s (when the pushes start). */
+  readonly settleMs: number;
   readonly pushMs: readonly number[];
   readonly p50Ms: number;
   /** Files evaluated in a sandbox per push (median): only the changed file when the cache works. */
