@@ -36,7 +36,10 @@ export class RepoCache {
     const key = `${name.replace(/[^A-Za-z0-9._-]/g, '_')}-${createHash('sha256').update(url).digest('hex').slice(0, 12)}`;
     const mirror = join(this.dir, 'repos', `${key}.git`);
     if (existsSync(join(mirror, 'HEAD'))) {
+      // Where the remote's HEAD points is asked while the fetch runs: two round trips side by side.
+      const remoteHead = remoteHeadOf(mirror);
       await git(['--git-dir', mirror, 'fetch', '--prune', '--quiet', 'origin']);
+      return new CachedRepo(name, url, mirror, remoteHead);
     } else {
       mkdirSync(join(this.dir, 'repos'), { recursive: true });
       const partial = `${mirror}.tmp-${randomBytes(4).toString('hex')}`;
@@ -73,7 +76,8 @@ export class CachedRepo {
   private readonly shared: Map<string, Promise<TreeListing>>;
   private readonly own = new Map<string, Promise<TreeListing>>();
 
-  constructor(readonly name: string, readonly url: string, readonly gitDir: string) {
+  /** `remoteHead`: the answer of `ls-remote --symref origin HEAD`, when the caller already asked. */
+  constructor(readonly name: string, readonly url: string, readonly gitDir: string, private readonly remoteHead?: Promise<string | undefined>) {
     this.shared = listingsOf(gitDir);
   }
 
@@ -91,7 +95,7 @@ export class CachedRepo {
    */
   defaultBranch(): Promise<string> {
     this.defaultName ??= (async () => {
-      const remote = await gitMaybe(['--git-dir', this.gitDir, 'ls-remote', '--symref', 'origin', 'HEAD']);
+      const remote = await (this.remoteHead ?? remoteHeadOf(this.gitDir));
       const symref = /^ref: refs\/heads\/(\S+)\s+HEAD$/m.exec(remote ?? '')?.[1];
       if (symref !== undefined) return symref;
       const local = await gitMaybe(['--git-dir', this.gitDir, 'symbolic-ref', '--quiet', 'HEAD']);
@@ -156,6 +160,11 @@ export class CachedRepo {
     const { root, entries } = await this.listing(commit);
     return new GitTree(label, root, entries, this.blobs);
   }
+}
+
+/** What the remote says its HEAD is (`ref: refs/heads/main	HEAD`); undefined when it cannot be asked. */
+function remoteHeadOf(gitDir: string): Promise<string | undefined> {
+  return gitMaybe(['--git-dir', gitDir, 'ls-remote', '--symref', 'origin', 'HEAD']);
 }
 
 /** Moves a finished folder into place; when another process got there first, keeps theirs. */

@@ -30,7 +30,7 @@ function countGit(): () => string[] {
   return () => readFileSync(log, 'utf8').split('\n').filter(Boolean);
 }
 
-describe('tree listings of the mirrors', () => {
+describe('the mirrors of a cache folder', () => {
   it('are kept by commit id across caches of one folder (reconciles): a commit listed before is not listed again, and its files are the same', async () => {
     const root = new GitRoot();
     roots.push(root);
@@ -66,5 +66,28 @@ describe('tree listings of the mirrors', () => {
     expect(two.objects.get('a.txt')).not.toBe(one.objects.get('a.txt'));
     expect(two.commit).toBe('main');
     expect(moved).toMatch(/^[0-9a-f]{40}$/);
+  });
+
+  it('ask where the remote HEAD points while they fetch (not after), and answer as the remote is now', async () => {
+    const root = new GitRoot();
+    roots.push(root);
+    const ops = root.repo('ops', { 'a.txt': 'a1' });
+    const url = join(root.root, 'ops');
+    expect(await (await new RepoCache(root.cache).open('ops', url)).defaultBranch()).toBe('main');
+    // The remote's default branch changes after the mirror was cloned.
+    ops.branch('trunk');
+    ops.git('symbolic-ref', 'HEAD', 'refs/heads/trunk');
+    const calls = countGit();
+    const mirror = await new RepoCache(root.cache).open('ops', url);
+    // Asked already, before anyone wanted the default branch: beside the fetch.
+    let asked: string[] = [];
+    for (let tries = 0; tries < 40 && asked.length === 0; tries++) {
+      asked = calls().filter((call) => call.includes('ls-remote --symref origin HEAD'));
+      if (asked.length === 0) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(asked).toHaveLength(1);
+    expect(calls().some((call) => call.includes(' fetch '))).toBe(true);
+    expect(await mirror.defaultBranch()).toBe('trunk');
+    expect(calls().filter((call) => call.includes('ls-remote'))).toHaveLength(1);
   });
 });
