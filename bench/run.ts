@@ -95,8 +95,10 @@ function pushLines(results: readonly PushResult[]): string[] {
     if (small !== undefined) lines.push(`target: push at 1000 services at most ${PUSH_SCALE_TARGET}x the time at 10: ${big.p50Ms <= PUSH_SCALE_TARGET * small.p50Ms ? 'met' : 'NOT met'} (${(big.p50Ms / small.p50Ms).toFixed(2)}x)`);
     lines.push(`target: push at 1000 services under ${PUSH_TARGET_MS / 1000} s: ${big.p50Ms < PUSH_TARGET_MS ? 'met' : 'NOT met'} (${(big.p50Ms / 1000).toFixed(2)} s)`);
     lines.push(`target: controller RSS at 1000 services under ${RSS_TARGET_MIB} MB after ${big.pushMs.length} pushes: ${big.rssMiB * 1.048576 < RSS_TARGET_MIB ? 'met' : 'NOT met'} (${(big.rssMiB * 1.048576).toFixed(0)} MB; ${big.rssAfterFirstPushMiB.toFixed(0)} MiB after the first push)`);
-    const middle = big.rss[Math.floor((big.rss.length - 1) / 2)] ?? big.rssMiB;
-    lines.push(`target: controller RSS at 1000 services flat over the pushes (the last within 10% of the middle one): ${big.rssMiB <= middle * 1.1 ? 'met' : 'NOT met'} (${big.rss.map((value) => value.toFixed(0)).join(' ')} MiB)`);
+    const half = Math.floor((big.rss.length - 1) / 2);
+    const middle = big.rss[half] ?? big.rssMiB;
+    const highest = Math.max(...big.rss.slice(half));
+    lines.push(`target: controller RSS at 1000 services flat over the pushes (the highest of the second half within 10% of the middle push's): ${highest <= middle * 1.1 ? 'met' : 'NOT met'} (${big.rss.map((value) => value.toFixed(0)).join(' ')} MiB)`);
     lines.push(`target: a push evaluates only the changed file: ${big.evaluationsPerPush <= 1 ? 'met' : 'NOT met'} (${big.evaluationsPerPush} files per push)`);
   }
   return lines;

@@ -15,13 +15,14 @@ export const REGISTRY_MOUNT = '/var/run/secrets/diploid-registry';
 export const CACHE_MOUNT = '/var/cache/diploid';
 
 /**
- * How the controller's Node process runs: the environment of its container (and `npm run bench --
- * --only push` starts the controller with the same). A young generation of 1 MiB semi-spaces
- * instead of up to 16 MiB each (V8 reserves 32 MiB for it by default) and two malloc arenas
- * instead of eight per core (one per thread that allocates: V8's workers, libuv's pool) keep the
- * controller of 1000 services under 150 MB; measured in `npm run bench -- --only push`.
+ * How the controller's Node process runs: the environment of its container, and `npm run bench --
+ * --only push` starts the controller with the same. Two malloc arenas instead of up to eight per
+ * core (glibc makes one per thread that allocates: V8's workers, libuv's pool), which otherwise
+ * hold freed memory each. V8's young generation keeps its default size: smaller semi-spaces (1 or
+ * 4 MiB) lowered the controller's start but, at 1000 services, promoted each push's garbage and
+ * grew the old generation by 6-12 MiB a push between full collections (measured in the bench).
  */
-export const CONTROLLER_RUNTIME_ENV: Readonly<Record<string, string>> = { NODE_OPTIONS: '--max-semi-space-size=1', MALLOC_ARENA_MAX: '2' };
+export const CONTROLLER_RUNTIME_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };
 
 /** Everything the controller's objects depend on; all values already resolved. */
 export interface ControllerManifestOptions {
