@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { binDir } from './config.js';
 import { ensureBinaries } from './build.js';
 import { startControlPlane } from './control-plane.js';
+import { ensureDaemonSetPlacement } from './daemonset-placement.js';
 import { startGitServer } from './git.js';
 import { startIngress } from './ingress.js';
 import { probe } from './net.js';
@@ -38,6 +39,7 @@ export async function up({ stateDir, log, owned = false, realNode = process.env[
   const existing = await status(stateDir);
   if (existing.state !== undefined) {
     if (existing.state.complete && existing.parts.every((p) => p.ok)) {
+      await completeRunning(existing.state, log);
       return { state: existing.state, alreadyUp: true };
     }
     const broken = existing.parts.filter((p) => !p.ok).map((p) => `${p.part}: ${p.detail}`);
@@ -85,6 +87,7 @@ export async function up({ stateDir, log, owned = false, realNode = process.env[
     await attempt('node', async () => {
       if (state.kubernetes === undefined || state.registry === undefined) throw new Error('it needs the control plane and the registry, and one of them did not start');
       state.node = await startRealNode(stateDir, state.kubernetes, state.registry, started, log);
+      await ensureDaemonSetPlacement(state.kubernetes.kubeconfig, log);
       if (state.git === undefined) throw new Error('the pod gateway needs the git server, which did not start');
       state.gateway = await startPodGateway(stateDir, { kubernetes: state.kubernetes, registry: state.registry, git: state.git }, started, log);
     });
@@ -98,6 +101,14 @@ export async function up({ stateDir, log, owned = false, realNode = process.env[
   state.complete = true;
   writeState(state);
   return { state, alreadyUp: false };
+}
+
+/**
+ * Adds to a healthy running bed what a bed started by older code lacks (each step is idempotent):
+ * the DaemonSet placement policy of its real node.
+ */
+export async function completeRunning(state: TestbedState, log: Log): Promise<void> {
+  if (state.node !== undefined && state.kubernetes !== undefined) await ensureDaemonSetPlacement(state.kubernetes.kubeconfig, log);
 }
 
 /**

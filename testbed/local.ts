@@ -11,7 +11,7 @@ import { down, status, up, type Log } from './bed.js';
 import { imagesBuilt, missingBinaries } from './build.js';
 import { defaultStateDir, repoRoot } from './config.js';
 import { ensureControllerImage } from './controller-image.js';
-import { mirroredRegistries } from './node-config.js';
+import { mirroredRegistries, realNodeNamespaceAnnotations } from './node-config.js';
 import type { TestbedState } from './state.js';
 
 /** What `diploid up` needs to know about a running bed. */
@@ -28,10 +28,11 @@ export interface LocalBed {
   /** Traefik's loopback URL; requests name the route's host in the `Host` header. */
   readonly ingressUrl: string;
   readonly ingressClass: string;
-  /** Annotations that send a namespace's pods to the real node (kwok's node runs no containers). */
+  /**
+   * Annotations that send a namespace's pods to the real node (kwok's node runs no containers); its
+   * DaemonSets too, by the bed's placement policy (daemonset-placement.ts).
+   */
   readonly namespaceAnnotations: Record<string, string>;
-  /** What a DaemonSet's template needs to run on the real node (the DaemonSet controller reads the template). */
-  readonly realNode: { readonly nodeSelector: Record<string, string>; readonly tolerations: Array<Record<string, string>> };
   /** Registries the node's containerd resolves to the bed's registry (public ones, and the example's). */
   readonly mirrored: readonly string[];
   /** BuildKit's config for build Jobs: docker.io mirrored to the bed's registry, which is plain HTTP. */
@@ -112,11 +113,7 @@ function describe(state: TestbedState, alreadyUp: boolean, image: string): Local
     pod: { registry: gateway.registry, gitUrl: gateway.gitUrl },
     ingressUrl: ingress.url,
     ingressClass: ingress.className,
-    namespaceAnnotations: {
-      'scheduler.alpha.kubernetes.io/node-selector': 'diploid.dev/node-kind=real',
-      'scheduler.alpha.kubernetes.io/defaultTolerations': JSON.stringify([{ key: 'diploid.dev/real-node', operator: 'Equal', value: 'true', effect: 'NoSchedule' }]),
-    },
-    realNode: { nodeSelector: { 'diploid.dev/node-kind': 'real' }, tolerations: [{ key: 'diploid.dev/real-node', operator: 'Equal', value: 'true', effect: 'NoSchedule' }] },
+    namespaceAnnotations: { ...realNodeNamespaceAnnotations },
     mirrored: [...mirroredRegistries],
     buildkitdToml: `[worker.containerd]\n  enabled = false\n[registry."docker.io"]\n  mirrors = ["${gateway.registry}"]\n[registry."${gateway.registry}"]\n  http = true\n`,
     controllerImage: image,

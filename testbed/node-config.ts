@@ -16,6 +16,17 @@ export const realNodeTaint = { key: 'diploid.dev/real-node', value: 'true', effe
 /** Label telling the two kinds of node apart: `real` here, `kwok` on the fake node. */
 export const nodeKindLabel = 'diploid.dev/node-kind';
 
+/**
+ * Annotations that make a namespace a real-node namespace: the API server's PodNodeSelector and
+ * PodTolerationRestriction admission plugins give each of its pods the real node's selector and
+ * the toleration of its taint; the bed's DaemonSet placement policy (daemonset-placement.ts)
+ * reads the first to do the same for DaemonSets' templates.
+ */
+export const realNodeNamespaceAnnotations = {
+  'scheduler.alpha.kubernetes.io/node-selector': `${nodeKindLabel}=real`,
+  'scheduler.alpha.kubernetes.io/defaultTolerations': JSON.stringify([{ key: realNodeTaint.key, operator: 'Equal', value: realNodeTaint.value, effect: realNodeTaint.effect }]),
+} as const;
+
 /** The CNI bridge and its subnet; its gateway address also serves cluster DNS (CoreDNS on the host). */
 export const network = {
   bridge: 'diploid0',

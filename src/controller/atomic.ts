@@ -8,7 +8,7 @@ import { TerminalError } from '../errors.js';
 import type { Deployer } from './deployer.js';
 import { desiredEnvironment, type DesiredEnvironment } from './desired.js';
 import type { EnvironmentOutcome, StatusFields } from './environment-report.js';
-import { deployTarget, type RunContext } from './environment-run.js';
+import { deployTarget, writeSecrets, type RunContext } from './environment-run.js';
 import { classifyError } from './errors.js';
 
 /** Whether the environment being deployed is all or nothing. Pure. */
@@ -16,9 +16,16 @@ export function isAtomic(desired: DesiredEnvironment): boolean {
   return desired.app.environment.atomic === true;
 }
 
-/** A build failed: nothing is applied, every service keeps what it runs. */
+/**
+ * A build failed: nothing is applied, every service keeps what it runs. The Secrets of the ops
+ * repo, written before the build (see `planPhase`), are put back at the commit last deployed.
+ */
 export async function nothingDeployedPhase(context: RunContext, desired: DesiredEnvironment, fields: StatusFields, failed: ReadonlyMap<string, unknown>, jobsCreated: number): Promise<EnvironmentOutcome> {
   const { plan, report, previous } = context;
+  if (previous?.commits !== undefined && context.secrets !== undefined) {
+    const state = await context.workspace.state({ ...(plan.branch === undefined ? {} : { branch: plan.branch }), commits: previous.commits });
+    await writeSecrets(context, desiredEnvironment(plan, state), state.repos.ops?.commit ?? previous.commits['ops'] ?? '');
+  }
   const why = [...failed].map(([service, error]) => `${service}: ${classifyError(error).message}`);
   const kept = previous?.appliedRevision === undefined ? 'nothing was deployed before' : `every service keeps running revision ${previous.appliedRevision}`;
   const message = `the build of ${[...failed.keys()].join(', ')} failed; atomic environment, so nothing was deployed (${kept}): ${why.join('; ')}`;
@@ -29,8 +36,9 @@ export async function nothingDeployedPhase(context: RunContext, desired: Desired
 }
 
 /**
- * A rollout failed: the objects of the last successful deploy (rendered again from the commits
- * it recorded) are applied in full, pruning what the failed revision added, and awaited.
+ * A rollout failed: the Secrets of the ops commit it recorded are written back (pruning those the
+ * failed commit added), then the objects of the last successful deploy (rendered again from the
+ * commits it recorded) are applied in full, pruning what the failed revision added, and awaited.
  */
 export async function rollBackPhase(context: RunContext, failure: TerminalError, fields: StatusFields, deployer: Deployer, jobsCreated: number): Promise<EnvironmentOutcome> {
   const { plan, report, previous } = context;
@@ -40,6 +48,9 @@ export async function rollBackPhase(context: RunContext, failure: TerminalError,
   }
   const state = await context.workspace.state({ ...(plan.branch === undefined ? {} : { branch: plan.branch }), commits });
   const back = desiredEnvironment(plan, state);
+  // The Secrets of the ops repo go back too: the restored pods (whose secret-version annotations are
+  // the old commit's) must not start with the failed commit's values.
+  await writeSecrets(context, back, state.repos.ops?.commit ?? commits['ops'] ?? '');
   const result = await deployer.deploy(back.objects, deployTarget(context, back), { onlyChanged: false });
   if (result.failures.length > 0) {
     const again = result.failures.map((item) => `${item.object}: ${item.reason}`).join('; ');

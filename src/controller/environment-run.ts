@@ -11,6 +11,7 @@ import { classifyError } from './errors.js';
 import type { EnvironmentSecretsHook } from './ops-hooks.js';
 import { condition, type EnvironmentStatus } from './status.js';
 import { recordDeploy, type Pin } from './history.js';
+import { sameCluster } from './left-behind.js';
 
 /** What one environment's reconcile works with. */
 export interface RunContext {
@@ -42,15 +43,27 @@ export async function planPhase(context: RunContext): Promise<Planned> {
     ...(context.pin !== undefined ? { commits: context.pin.commits } : commit === undefined ? { without: { repo: push.repo, branch: push.branch } } : { commits: { [push.repo]: commit } }),
   });
   const desired = desiredEnvironment(plan, state);
-  await context.secrets?.({ workspace: context.workspace, opsCommit: state.repos.ops?.commit ?? '', project: desired.app.project, environment: plan.name, filesOf: plan.preview?.base ?? plan.name, namespace: desired.app.environment.namespace, objects: desired.objects, ...(desired.app.environment.cluster === undefined ? {} : { cluster: desired.app.environment.cluster }) });
-  if (previous?.appliedRevision === desired.revision && condition(previous, 'Ready')?.status === 'True' && !context.resync) {
+  await writeSecrets(context, desired, state.repos.ops?.commit ?? '');
+  // The same objects in another cluster (`cluster` changed) are a new deploy, not the one already done.
+  const here = sameCluster(previous?.cluster, desired.app.environment.cluster);
+  if (previous?.appliedRevision === desired.revision && condition(previous, 'Ready')?.status === 'True' && !context.resync && here) {
     return { outcome: { environment: plan.name, result: 'unchanged', reason: 'UpToDate', message: `revision ${desired.revision} is already deployed`, jobsCreated: 0 } };
   }
-  if (previous?.attemptedRevision === desired.revision && condition(previous, 'Stalled')?.status === 'True') {
+  if (previous?.attemptedRevision === desired.revision && condition(previous, 'Stalled')?.status === 'True' && here) {
     return { outcome: { environment: plan.name, result: 'stalled', reason: condition(previous, 'Stalled')?.reason ?? 'Stalled', message: `revision ${desired.revision} failed before; waiting for a new commit`, jobsCreated: 0 } };
   }
   const commits = Object.fromEntries(Object.entries(state.repos).map(([repo, snapshot]) => [repo, snapshot.commit]));
   return { desired, opsCommit: state.repos.ops?.commit ?? '', commits };
+}
+
+/**
+ * Writes the environment's Secrets from the ops repo at `opsCommit`, into its namespace and
+ * cluster; those the commit no longer has are pruned. An atomic rollback calls it with the ops
+ * commit it goes back to, so the restored revision runs with that commit's secret values.
+ */
+export async function writeSecrets(context: RunContext, desired: DesiredEnvironment, opsCommit: string): Promise<void> {
+  const { plan } = context;
+  await context.secrets?.({ workspace: context.workspace, opsCommit, project: desired.app.project, environment: plan.name, filesOf: plan.preview?.base ?? plan.name, namespace: desired.app.environment.namespace, objects: desired.objects, ...(desired.app.environment.cluster === undefined ? {} : { cluster: desired.app.environment.cluster }) });
 }
 
 /**

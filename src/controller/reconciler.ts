@@ -21,6 +21,7 @@ import type { AddonsHook, EnvironmentSecretsHook } from './ops-hooks.js';
 import type { StatusReporter } from './reporter.js';
 import { conditionsFor, currentEnvironments } from './status.js';
 import type { StatusStore } from './status-store.js';
+import { pendingLeftBehind, settleLeftBehind, type LeftBehindCleaner } from './left-behind.js';
 
 export interface ReconcilerOptions {
   /** URL or folder of the ops repo. */
@@ -46,6 +47,8 @@ export interface ReconcilerOptions {
   readonly secrets?: EnvironmentSecretsHook;
   /** Applies the cluster's add-ons, before any environment. */
   readonly addons?: AddonsHook;
+  /** Removes what an environment left in a cluster it moved away from (see `left-behind.ts`). */
+  readonly leftBehind?: LeftBehindCleaner;
 }
 
 /** What to reconcile: a push (from a webhook, or a branch head found by resync). */
@@ -71,6 +74,8 @@ export class Reconciler {
   private readonly now: () => Date;
   private readonly log: (line: string) => void;
   private readonly heads: BranchHeads;
+  /** Environments of this reconcile with copies left in another cluster, to remove once they are Ready. */
+  private readonly moving = new Set<string>();
 
   constructor(private readonly options: ReconcilerOptions) {
     this.now = options.now ?? (() => new Date());
@@ -119,10 +124,24 @@ export class Reconciler {
       }
       const outcome = await this.environment(environment, plan.push, request, workspace);
       this.log(`${environment.name}: ${outcome.result} (${outcome.reason}) ${outcome.message}`);
+      await this.settleMoves(environment.name, outcome);
       await this.notify(outcome);
       outcomes.push(outcome);
     }
     return { outcomes, notes: plan.notes };
+  }
+
+  /**
+   * After an environment's reconcile, removes the copies a move left in another cluster, if it is
+   * Ready where it is now (`settleLeftBehind` checks): also when nothing was deployed (up to
+   * date, or skipped until a promotion), so a cluster reachable again is cleaned up at once.
+   */
+  private async settleMoves(environment: string, outcome: EnvironmentOutcome): Promise<void> {
+    const clean = this.options.leftBehind;
+    if (!this.moving.delete(environment) || clean === undefined || outcome.result === 'deleted') return;
+    // Never fails the reconcile: what could not be removed stays in the status, tried again next time.
+    const line = await settleLeftBehind(this.options.store, clean, environment, this.now().toISOString()).catch((error: unknown) => `left behind: not settled, tried again next time: ${classifyError(error).message}`);
+    if (line !== undefined) this.log(`${environment}: ${line}`);
   }
 
   /** Deployed, failed, rolled back, promoted: told to the notifier, if one is set; never fails the reconcile. */
@@ -159,6 +178,7 @@ export class Reconciler {
   private async environment(plan: EnvironmentPlan, push: Push, request: ReconcileRequest, workspace: Workspace): Promise<EnvironmentOutcome> {
     const { store, reporter } = this.options;
     const previous = await store.get(plan.name);
+    if ((previous?.leftBehind?.length ?? 0) > 0) this.moving.add(plan.name);
     // A pin (rollback, promotion) holds until a push moves one of its repos (see history.ts); a resync keeps it.
     let pin = await this.options.pins?.get(plan.name);
     if (pin !== undefined && pushEndsPin(pin, push, request.resync === true)) {
@@ -180,6 +200,7 @@ export class Reconciler {
       ...(previous?.commits === undefined ? {} : { commits: previous.commits }),
       ...(previous?.history === undefined ? {} : { history: previous.history }),
       ...(previous?.cluster === undefined ? {} : { cluster: previous.cluster }),
+      ...(previous?.leftBehind === undefined ? {} : { leftBehind: previous.leftBehind }),
       ...(pin === undefined ? {} : { pin }),
       updatedAt: request.resync === true && previous !== undefined ? previous.updatedAt : this.now().toISOString(),
     };
@@ -188,8 +209,11 @@ export class Reconciler {
       try {
         const namespace = plan.namespace || previous?.namespace;
         const result = namespace === undefined || namespace === '' ? 'absent' : await this.options.deployer.teardown(namespace, previous?.cluster);
+        // Copies a move left elsewhere go too; if one cannot be reached, the status stays and the teardown is retried.
+        const others = [];
+        for (const entry of previous?.leftBehind ?? []) others.push(`namespace ${entry.namespace} in cluster ${entry.cluster?.name ?? 'home'} ${await this.options.deployer.teardown(entry.namespace, entry.cluster)}`);
         await store.delete(plan.name);
-        return { environment: plan.name, result: 'deleted', reason: 'TornDown', message: `${plan.reason}; namespace ${namespace ?? '?'} ${result}`, jobsCreated: 0 };
+        return { environment: plan.name, result: 'deleted', reason: 'TornDown', message: `${plan.reason}; namespace ${namespace ?? '?'} ${result}${others.length === 0 ? '' : ` (and ${others.join(', ')})`}`, jobsCreated: 0 };
       } catch (error) {
         return report.failed(fields, error);
       }
@@ -231,8 +255,13 @@ export class Reconciler {
       report.retarget(deployed.targets);
       const { cluster: _was, ...kept } = fields;
       const { cluster } = planned.desired.app.environment;
+      // A move to another cluster: the copy where it ran is recorded now, and removed once the new one is Ready.
+      const { leftBehind: _had, ...staying } = kept;
+      const leftBehind = pendingLeftBehind(previous, { ...(cluster === undefined ? {} : { cluster }), namespace: planned.desired.app.environment.namespace }, this.now().toISOString());
+      if (leftBehind.length > 0) this.moving.add(plan.name);
       attempted = {
-        ...kept,
+        ...staying,
+        ...(leftBehind.length === 0 ? {} : { leftBehind }),
         // The status, in the controller's own cluster, names the cluster the environment is in.
         ...(cluster === undefined ? {} : { cluster }),
         repo: deployed.repo,

@@ -12,6 +12,7 @@ import type { RepoLocations } from '../sources/git/locate.js';
 import { Workspace } from '../sources/git/workspace.js';
 import { JobImageBuilder } from './builder.js';
 import { KubeDeployer } from './deployer.js';
+import { kubeLeftBehindCleaner } from './left-behind.js';
 import { kubeAddonsHook, kubeSecretsHook } from './ops-hooks.js';
 import { Reconciler } from './reconciler.js';
 import { HostStatusReporter, noopStatusReporter, type StatusReporter } from './reporter.js';
@@ -103,6 +104,7 @@ export function createReconciler(kube: k8s.KubeConfig, config: ConfigSpec, setti
     reporter,
     log: settings.log,
     secrets: kubeSecretsHook(kube, settings.namespace, settings.log, clusters),
+    leftBehind: kubeLeftBehindCleaner(kube, settings.namespace, clusters),
     addons: kubeAddonsHook(kube, { controllerNamespace: settings.namespace, project: config.project, cacheDir: settings.cacheDir, log: settings.log }),
   });
 }

@@ -38,6 +38,8 @@ export interface EnvironmentView {
   };
   readonly pin?: Pin;
   readonly drift: readonly string[];
+  /** Copies in clusters it moved away from, not removed yet: `cluster/namespace` (`home` for the controller's own). */
+  readonly leftBehind: readonly string[];
   readonly history: readonly DeployRecord[];
 }
 
@@ -64,6 +66,7 @@ export function environmentView(status: EnvironmentStatus, now: Date, pin: Pin |
     ...(status.preview === undefined ? {} : { preview: previewView(status, now) }),
     ...(pin === undefined ? {} : { pin }),
     drift: status.drift ?? [],
+    leftBehind: (status.leftBehind ?? []).map((entry) => `${entry.cluster?.name ?? 'home'}/${entry.namespace}`),
     history,
   };
 }
@@ -99,6 +102,7 @@ export function viewNote(view: EnvironmentView): string {
   else if (view.preview?.remainingMs !== undefined) notes.push(`preview, ${humanDuration(view.preview.remainingMs)} left (ttl ${view.preview.ttl})`);
   else if (view.preview !== undefined) notes.push('preview, no ttl');
   if (view.drift.length > 0) notes.push(`drift reverted: ${view.drift.length}`);
+  if (view.leftBehind.length > 0) notes.push(`left behind: ${view.leftBehind.join(', ')}`);
   return notes.join('; ');
 }
 

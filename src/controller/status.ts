@@ -5,6 +5,21 @@ import type { ResolvedCluster } from '../resolve/model.js';
 import type { DeployRecord, Pin } from './history.js';
 import { compactHistory, expandHistory, type StoredDeployRecord } from './history-images.js';
 
+/**
+ * What an environment that moved to another cluster left in the one it came from. Recorded when
+ * the move is deployed, removed once the old cluster's objects and namespace are gone.
+ */
+export interface LeftBehind {
+  /** The cluster it was in; absent for the controller's own. */
+  readonly cluster?: ResolvedCluster;
+  readonly namespace: string;
+  /** ISO time the move was deployed. */
+  readonly since: string;
+  /** Why it is still there, after the last attempt (`ClusterSecretMissing`, `Unreachable`, `VolumesKept`...). */
+  readonly reason?: string;
+  readonly message?: string;
+}
+
 /** The condition types every environment carries, as Flux's controllers use them. */
 export type ConditionType = 'Ready' | 'Reconciling' | 'Stalled';
 
@@ -60,6 +75,8 @@ export interface EnvironmentStatus {
   readonly history?: readonly DeployRecord[];
   /** Held at recorded commits by a rollback or promotion, until the next push or `diploid unpin`. */
   readonly pin?: Pin;
+  /** Copies in clusters it moved away from, not removed yet (see `left-behind.ts`): kept until they are gone. */
+  readonly leftBehind?: readonly LeftBehind[];
   /** ISO time of the last push that changed it; previews expire `ttl` after it. */
   readonly updatedAt: string;
   readonly conditions: readonly Condition[];

@@ -36,6 +36,7 @@ let opsUrl: string;
 let system: TestNamespace;
 let second: SecondBed;
 let reconciler: Reconciler;
+let recipient: string;
 const logs: string[] = [];
 
 function service(name: string, version: string): string {
@@ -56,6 +57,14 @@ async function exists(read: () => Promise<unknown>): Promise<boolean> {
   }
 }
 
+/** Waits until a namespace is deleted for good (its objects with it). */
+async function namespaceGone(kube: k8s.KubeConfig, name: string): Promise<void> {
+  for (const until = Date.now() + 120_000; Date.now() < until; await new Promise((resolve) => setTimeout(resolve, 500))) {
+    if (!(await exists(() => coreOf(kube).readNamespace({ name })))) return;
+  }
+  throw new Error(`namespace ${name} still there after 120s`);
+}
+
 async function putClusterSecret(name: string, kubeconfig: string): Promise<void> {
   const core = coreOf(home());
   const body = { metadata: { name, namespace: system.name }, stringData: { kubeconfig } };
@@ -66,6 +75,7 @@ async function putClusterSecret(name: string, kubeconfig: string): Promise<void>
 beforeAll(async () => {
   second = await startSecondBed();
   const key = await generateKeyPair();
+  recipient = key.recipient;
   root = new GitRoot();
   opsUrl = freshGitRepoUrl('ops');
   ops = root.repo('ops', {
@@ -80,6 +90,7 @@ export default defineConfig({
     { branch: 'prod', environment: 'production' },
     { branch: 'canary', environment: 'canary' },
     { branch: 'feature/*', preview: { mode: 'full', base: 'production' } },
+    { branch: 'stage/*', preview: { mode: 'full', base: 'staging' } },
   ],
 });
 `,
@@ -98,7 +109,7 @@ export default defineConfig({
 });
 
 afterAll(async () => {
-  for (const name of [staging, production, canary]) {
+  for (const name of [staging, production, canary, `${project}-stage-x`]) {
     await coreOf(home()).deleteNamespace({ name }).catch((error: unknown) => (isNotFound(error) ? undefined : Promise.reject(error)));
   }
   await system?.delete();
@@ -254,5 +265,100 @@ current-context: x
     const logsRefused = await runCli(['logs', 'web', '-e', 'canary', ...homeArgs, '--namespace', system.name]);
     expect(logsRefused.code).toBe(1);
     expect(logsRefused.stderr).toContain(`Secret ${system.name}/cluster-broken does not exist`);
+  });
+
+  it('moves staging (and, with its branch, a preview of it) to the second cluster and back: deployed there first, then the old copy removed by inventory; an unreachable old cluster is named in the status and cleaned up once reachable', async () => {
+    const store = new ConfigMapStatusStore(home(), system.name);
+    const config = (stagingCluster: string) => `import { defineConfig } from 'diploid';
+export default defineConfig({
+  project: '${project}',
+  clusters: { prod: { kubeconfigSecret: 'cluster-prod' }, broken: { kubeconfigSecret: 'cluster-broken' } },
+  secrets: { recipients: { cluster: '${recipient}' } },
+  environments: { staging: {${stagingCluster}}, production: { cluster: 'prod' }, canary: { cluster: 'broken' } },
+  branches: [
+    { branch: 'main', environment: 'staging' },
+    { branch: 'prod', environment: 'production' },
+    { branch: 'canary', environment: 'canary' },
+    { branch: 'feature/*', preview: { mode: 'full', base: 'production' } },
+    { branch: 'stage/*', preview: { mode: 'full', base: 'staging' } },
+  ],
+});
+`;
+    expect(condition(await store.get('staging'), 'Ready')).toMatchObject({ status: 'True' });
+    expect(await exists(() => appsOf(home()).readNamespacedDeployment({ name: 'web', namespace: staging }))).toBe(true);
+    // A preview of staging, from an ops branch made before the move: at home too.
+    const preview = `${project}-stage-x`;
+    ops.git('branch', 'stage/x', 'main');
+    ops.git('push', '-q', opsUrl, 'stage/x');
+    expect((await reconciler.reconcile({ repo: 'ops', branch: 'stage/x', to: '' })).outcomes).toMatchObject([{ environment: 'stage-x', result: 'deployed' }]);
+    expect((await appsOf(home()).readNamespacedDeployment({ name: 'web', namespace: preview })).status?.availableReplicas).toBe(1);
+
+    // 1. Home -> prod: deployed and Ready in prod, then the home copy goes (by inventory, and its namespace).
+    ops.commit('staging moves to prod', { '.diploid.conf.js': config(" cluster: 'prod' ") });
+    ops.git('push', '-q', opsUrl, 'main');
+    let result = await reconciler.reconcile({ repo: 'ops', branch: 'main', to: '' });
+    expect(result.outcomes).toMatchObject([{ environment: 'staging', result: 'deployed' }]);
+    for (const name of ['web', 'api']) expect((await appsOf(second.kube).readNamespacedDeployment({ name, namespace: staging })).status?.availableReplicas).toBe(1);
+    expect(Buffer.from((await coreOf(second.kube).readNamespacedSecret({ name: 'db', namespace: staging })).data?.['password'] ?? '', 'base64').toString()).toBe(PASSWORD);
+    await namespaceGone(home(), staging);
+    let saved = await store.get('staging');
+    expect(saved?.cluster?.name).toBe('prod');
+    expect(saved?.leftBehind).toBeUndefined();
+    expect(condition(saved, 'Ready')).toMatchObject({ status: 'True', reason: 'Succeeded' });
+    expect(condition(saved, 'Ready')?.message).toMatch(new RegExp(`moved: [1-9]\\d* objects removed from namespace ${staging} of the controller's own cluster, namespace deleted`));
+    expect(logs.some((line) => line.startsWith(`staging: moved: `))).toBe(true);
+    // The preview renders its own branch, which still says home: untouched by staging's move.
+    expect((await appsOf(home()).readNamespacedDeployment({ name: 'web', namespace: preview })).status?.availableReplicas).toBe(1);
+    // Its branch takes the move: it is deployed in prod, and its home copy removed, the same way.
+    ops.git('branch', '-f', 'stage/x', 'main');
+    ops.git('push', '-q', '-f', opsUrl, 'stage/x');
+    expect((await reconciler.reconcile({ repo: 'ops', branch: 'stage/x', to: '' })).outcomes).toMatchObject([{ environment: 'stage-x', result: 'deployed' }]);
+    expect((await appsOf(second.kube).readNamespacedDeployment({ name: 'web', namespace: preview })).status?.availableReplicas).toBe(1);
+    await namespaceGone(home(), preview);
+    expect((await store.get('stage-x'))?.leftBehind).toBeUndefined();
+    expect((await store.get('stage-x'))?.cluster?.name).toBe('prod');
+    expect((await reconciler.reconcile({ repo: 'ops', branch: 'stage/x', closed: true })).outcomes).toMatchObject([{ environment: 'stage-x', result: 'deleted' }]);
+    await namespaceGone(second.kube, preview);
+
+    // 2. Back home while prod's Secret is gone: home is deployed, the prod copy is left, and the status says where, what and why.
+    await coreOf(home()).deleteNamespacedSecret({ name: 'cluster-prod', namespace: system.name });
+    ops.commit('staging back home', { '.diploid.conf.js': config('') });
+    ops.git('push', '-q', opsUrl, 'main');
+    result = await reconciler.reconcile({ repo: 'ops', branch: 'main', to: '' });
+    expect(result.outcomes).toMatchObject([{ environment: 'staging', result: 'deployed' }]);
+    for (const name of ['web', 'api']) expect((await appsOf(home()).readNamespacedDeployment({ name, namespace: staging })).status?.availableReplicas).toBe(1);
+    expect(await exists(() => appsOf(second.kube).readNamespacedDeployment({ name: 'web', namespace: staging }))).toBe(true);
+    saved = await store.get('staging');
+    expect(saved?.cluster).toBeUndefined();
+    expect(saved?.leftBehind).toMatchObject([{ cluster: { name: 'prod' }, namespace: staging, reason: 'ClusterSecretMissing' }]);
+    expect(condition(saved, 'Ready')).toMatchObject({ status: 'True', reason: 'LeftBehind' });
+    expect(condition(saved, 'Ready')?.message).toContain(`left behind: namespace ${staging} in cluster prod`);
+    expect(condition(saved, 'Ready')?.message).toContain(`Secret ${system.name}/cluster-prod does not exist`);
+    const listed = await runCli(['status', '--kubeconfig', requireKubernetes().kubeconfig, '--namespace', system.name]);
+    expect(listed.stdout).toMatch(new RegExp(`^staging .*left behind: prod/${staging}`, 'm'));
+
+    // 3. The cluster down (its server refuses connections): still tracked, the reason says so.
+    await putClusterSecret('cluster-prod', second.kubeconfig.replace(/server: .*/, 'server: https://127.0.0.1:1'));
+    result = await reconciler.reconcile({ repo: 'ops', branch: 'main', to: '' });
+    expect(result.outcomes).toMatchObject([{ environment: 'staging', result: 'unchanged' }]);
+    saved = await store.get('staging');
+    expect(saved?.leftBehind).toMatchObject([{ cluster: { name: 'prod' }, namespace: staging, reason: 'ClusterUnreachable' }]);
+    expect(saved?.leftBehind?.[0]?.message).toContain('127.0.0.1:1');
+    expect(condition(saved, 'Ready')).toMatchObject({ status: 'True', reason: 'LeftBehind' });
+    expect(await exists(() => appsOf(second.kube).readNamespacedDeployment({ name: 'web', namespace: staging }))).toBe(true);
+
+    // 4. Reachable again: the next reconcile (here one that finds nothing new to deploy) removes the prod copy.
+    await putClusterSecret('cluster-prod', second.kubeconfig);
+    result = await reconciler.reconcile({ repo: 'ops', branch: 'main', to: '' });
+    expect(result.outcomes).toMatchObject([{ environment: 'staging', result: 'unchanged' }]);
+    await namespaceGone(second.kube, staging);
+    saved = await store.get('staging');
+    expect(saved?.leftBehind).toBeUndefined();
+    expect(condition(saved, 'Ready')).toMatchObject({ status: 'True', reason: 'Succeeded' });
+    expect(condition(saved, 'Ready')?.message).toContain(`objects removed from namespace ${staging} of cluster prod, namespace deleted`);
+    expect((await appsOf(home()).readNamespacedDeployment({ name: 'web', namespace: staging })).status?.availableReplicas).toBe(1);
+    // Production, in prod all along, is untouched by staging's moves.
+    expect((await appsOf(second.kube).readNamespacedDeployment({ name: 'web', namespace: production })).status?.availableReplicas).toBe(1);
+    expect(JSON.stringify([await store.list(), logs])).not.toContain(PASSWORD);
   });
 });

@@ -3,14 +3,13 @@
  * CLI runs them (through `main`), against the statuses a real controller (the harness: webhook
  * server, loop, reconciler, pin watcher) writes while it deploys to the bed's API server.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as k8s from '@kubernetes/client-node';
 import { WebhookNotifier } from '../../src/controller/notify.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EnvironmentView } from '../../src/controller/status-view.js';
 import type { LiveWorkload } from '../../src/cluster/workloads.js';
 import { GitRoot, type TestRepo } from '../support/git-repos.js';
+import { startNotificationReceiver, type NotificationReceiver } from '../support/notification-receiver.js';
 import { runCli } from '../support/ops-repo.js';
 import { ControllerHarness } from './controller-harness.js';
 import { eventually, freshGitRepoUrl, freshNamespace, isNotFound, kubeConfig, requireKubernetes, uniqueSuffix, type TestNamespace } from './testbed.js';
@@ -25,9 +24,8 @@ let ops: TestRepo;
 let opsUrl: string;
 let system: TestNamespace;
 let controller: ControllerHarness;
-/** What a real loopback receiver got from the controller's notifier. */
-const notified: Array<{ text: string; diploid: { kind: string; environment: string } }> = [];
-let receiver: Server;
+/** A real loopback receiver of the controller's notifications. */
+let receiver: NotificationReceiver;
 
 function service(version: string): Record<string, string> {
   return { 'diploid.service.js': `import { defineService } from 'diploid';\nexport default defineService({ name: 'web', image: 'busybox:1.36', port: 8080, env: { VERSION: '${version}' } });\n` };
@@ -86,16 +84,8 @@ export default defineConfig({
   ops.git('push', '-q', opsUrl, 'main');
   web.git('push', '-q', webUrl, 'main', 'release');
   system = await freshNamespace('ov-system');
-  receiver = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      notified.push(JSON.parse(Buffer.concat(chunks).toString()) as (typeof notified)[number]);
-      res.end('ok');
-    });
-  });
-  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-  const notifier = new WebhookNotifier(`http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`);
+  receiver = await startNotificationReceiver();
+  const notifier = new WebhookNotifier(receiver.url);
   controller = new ControllerHarness({ ops: opsUrl, urls: { web: webUrl }, hooked: { web: 'team/web' }, namespace: system.name, cacheDir: root.cache, notifier });
   await controller.start();
   await controller.waitForLog(/^staging: deployed/);
@@ -104,7 +94,7 @@ export default defineConfig({
 
 afterAll(async () => {
   await controller?.stop();
-  receiver?.close();
+  await receiver?.close();
   if (process.env['OV_LOG'] !== undefined) (await import('node:fs')).writeFileSync(process.env['OV_LOG'], controller.logs.join('\n'));
   const core = kubeConfig().makeApiClient(k8s.CoreV1Api);
   for (const name of [staging, production, `${project}-feature-x`]) await core.deleteNamespace({ name }).catch((error: unknown) => (isNotFound(error) ? undefined : Promise.reject(error)));
@@ -257,11 +247,11 @@ describe('the operator\'s view', { timeout: 240_000 }, () => {
   });
 
   it('the notification webhook heard of deploys, the rollback and the promotion', () => {
-    const kinds = notified.map((item) => `${item.diploid.environment}:${item.diploid.kind}`);
+    const kinds = receiver.received.map((item) => `${item.diploid.environment}:${item.diploid.kind}`);
     expect(kinds).toContain('staging:deployed');
     expect(kinds).toContain('staging:rolled-back');
     expect(kinds).toContain('production:promoted');
-    expect(notified.find((item) => item.diploid.kind === 'promoted')?.text).toMatch(/^:arrow_up: production: promoted from staging at \w+@[0-9a-f]{12} \(Succeeded\)$/);
+    expect(receiver.received.find((item) => item.diploid.kind === 'promoted')?.text).toMatch(/^:arrow_up: production: promoted from staging at \w+@[0-9a-f]{12} \(Succeeded\)$/);
   });
 
   it('a command on an unknown environment says which exist', async () => {

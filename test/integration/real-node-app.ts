@@ -70,9 +70,9 @@ export interface AppReport {
   readonly noNewPrivs: string;
 }
 
-/** A service file running the app; `extra` adds to defineService's object (its `files` to the server's). */
-export function appService(name: string, extra: Record<string, unknown> = {}, env: Record<string, string> = {}): string {
-  const spec = {
+/** defineService's object for a service running the app; `extra` adds to it (its `files` to the server's). */
+export function appSpec(name: string, extra: Record<string, unknown> = {}, env: Record<string, string> = {}): Record<string, unknown> {
+  return {
     name,
     image: 'node:20-alpine',
     command: ['node', '/app/server.js'],
@@ -81,7 +81,11 @@ export function appService(name: string, extra: Record<string, unknown> = {}, en
     ...extra,
     files: { '/app/server.js': SERVER_JS, ...(extra['files'] as Record<string, string> | undefined) },
   };
-  return `import { defineService } from 'diploid';\nexport default defineService(${JSON.stringify(spec, null, 2)});\n`;
+}
+
+/** A service file running the app (see `appSpec`). */
+export function appService(name: string, extra: Record<string, unknown> = {}, env: Record<string, string> = {}): string {
+  return `import { defineService } from 'diploid';\nexport default defineService(${JSON.stringify(appSpec(name, extra, env), null, 2)});\n`;
 }
 
 export function opsConfig(namespace: string, extra = ''): string {

@@ -66,4 +66,36 @@ describe('the real node', () => {
     }, 30_000, 250);
     expect(pod).toBe(requireKubernetes().nodeName);
   });
+
+  it('places DaemonSets of a real-node namespace on the real node alone, keeping their own selector and tolerations; others stay as written', async () => {
+    const apps = kubeConfig().makeApiClient(k8s.AppsV1Api);
+    const daemonSet = (extra: Partial<k8s.V1PodSpec> = {}): k8s.V1DaemonSet => ({
+      metadata: { name: 'agent' },
+      spec: {
+        selector: { matchLabels: { app: 'agent' } },
+        template: { metadata: { labels: { app: 'agent' } }, spec: { securityContext: { runAsNonRoot: true, runAsUser: 65534 }, containers: [{ name: 'main', image: 'busybox:1.36', command: ['sleep', '300'] }], ...extra } },
+      },
+    });
+    const { name: real } = await freshNamespace('rn-ds-place', { node: 'real' });
+    await apps.createNamespacedDaemonSet({ namespace: real, body: daemonSet() });
+    const placed = await apps.readNamespacedDaemonSet({ name: 'agent', namespace: real });
+    expect(placed.spec?.template.spec?.nodeSelector).toEqual({ 'diploid.dev/node-kind': 'real' });
+    expect(placed.spec?.template.spec?.tolerations).toEqual([{ key: 'diploid.dev/real-node', operator: 'Equal', value: 'true', effect: 'NoSchedule' }]);
+    // One pod, running on the real node; none on kwok's.
+    const core = kubeConfig().makeApiClient(k8s.CoreV1Api);
+    const nodes = await eventually('the DaemonSet\'s pod running', async () => {
+      const pods = (await core.listNamespacedPod({ namespace: real, labelSelector: 'app=agent' })).items;
+      return pods.length > 0 && pods.every((pod) => pod.status?.phase === 'Running') ? pods.map((pod) => pod.spec?.nodeName) : undefined;
+    }, 60_000, 500);
+    expect(nodes).toEqual([requireRealNode().nodeName]);
+    // A DaemonSet's own selector keys and tolerations stay beside the real node's (a server-side dry run).
+    const own = await apps.createNamespacedDaemonSet({ namespace: real, dryRun: 'All', body: { ...daemonSet({ nodeSelector: { zone: 'a' }, tolerations: [{ key: 'other', operator: 'Exists' }] }), metadata: { name: 'own' } } });
+    expect(own.spec?.template.spec?.nodeSelector).toEqual({ zone: 'a', 'diploid.dev/node-kind': 'real' });
+    expect(own.spec?.template.spec?.tolerations).toEqual([{ key: 'other', operator: 'Exists' }, { key: 'diploid.dev/real-node', operator: 'Equal', value: 'true', effect: 'NoSchedule' }]);
+    // In a kwok namespace, a DaemonSet stays as written.
+    const { name: kwok } = await freshNamespace('kwok-ds');
+    const untouched = await apps.createNamespacedDaemonSet({ namespace: kwok, dryRun: 'All', body: daemonSet() });
+    expect(untouched.spec?.template.spec?.nodeSelector).toBeUndefined();
+    expect(untouched.spec?.template.spec?.tolerations).toBeUndefined();
+  });
 });

@@ -9,9 +9,8 @@ import * as k8s from '@kubernetes/client-node';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { apply, appService, http, opsConfig, pods, realNodeNamespace } from './real-node-app.js';
-import { daemonSetsOnRealNode, labelForDaemonSets } from './real-node-daemonsets.js';
 import { eventually, kubeConfig, requireIngress } from './testbed.js';
 
 const readiness = { health: { readiness: { http: '/healthz', period: 2, failureThreshold: 1 } } };
@@ -38,18 +37,9 @@ function versionOf(pod: k8s.V1Pod): string | undefined {
   return pod.spec?.containers[0]?.env?.find((variable) => variable.name === 'VERSION')?.value;
 }
 
-let webhook: Awaited<ReturnType<typeof daemonSetsOnRealNode>>;
-beforeAll(async () => {
-  webhook = await daemonSetsOnRealNode();
-});
-afterAll(async () => {
-  await webhook?.stop();
-});
-
 describe('a DaemonSet whose new revision never becomes ready, on a real node', () => {
   it('is restored to its previous revision by `diploid apply`, which says so, and the previous version answers again', async () => {
     const namespace = await realNodeNamespace('rn-ds');
-    await labelForDaemonSets(namespace, webhook.value);
     const agent = (version: string, env: Record<string, string> = {}) =>
       appService('agent', { security: { runAsUser: 1000 }, placement: 'one-per-host', routes: ['agent'], ...readiness }, { VERSION: version, ...env });
 

@@ -28,7 +28,6 @@ import { TestRepo } from '../support/git-repos.js';
 import { type CliRun, runCli } from '../support/ops-repo.js';
 import { SHOP_EXAMPLE } from '../support/golden.js';
 import { http, pods } from './real-node-app.js';
-import { daemonSetsOnRealNode, labelForDaemonSets } from './real-node-daemonsets.js';
 import { eventually, freshGitRepoUrl, freshNamespace, isNotFound, kubeConfig, requireIngress, requireKubernetes, requireRealNode, requireRegistry, type TestNamespace, uniqueSuffix } from './testbed.js';
 
 const ENVIRONMENT = 'staging';
@@ -44,7 +43,6 @@ const password = `pw-${uniqueSuffix()}${uniqueSuffix()}`;
 let work: string;
 let namespace: TestNamespace;
 let builds: TestNamespace;
-let webhook: Awaited<ReturnType<typeof daemonSetsOnRealNode>>;
 let volume: string;
 let applied: CliRun;
 const seconds = { build: 0, apply: 0 };
@@ -128,8 +126,6 @@ beforeAll(async () => {
   // The administrator's part: the namespace on the real node, the database password, a volume.
   await removeLeftoverNamespace();
   namespace = await freshNamespace('shop', { node: 'real', name: NAMESPACE });
-  webhook = await daemonSetsOnRealNode();
-  await labelForDaemonSets(NAMESPACE, webhook.value);
   await core.createNamespacedSecret({ namespace: NAMESPACE, body: { metadata: { name: 'shop-db' }, stringData: { password } } });
   const folder = mkdtempSync(join(tmpdir(), 'shop-billing-'));
   chownSync(folder, 1000, 1000);
@@ -172,7 +168,6 @@ beforeAll(async () => {
 }, 20 * 60_000);
 
 afterAll(async () => {
-  await webhook?.stop();
   await namespace?.delete();
   await builds?.delete();
   if (volume !== undefined) await kubeConfig().makeApiClient(k8s.CoreV1Api).deletePersistentVolume({ name: volume }).catch(() => undefined);

@@ -12,7 +12,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { down, reapOrphans, status, up } from '../../testbed/bed.js';
+import { completeRunning, down, reapOrphans, status, up } from '../../testbed/bed.js';
 import { binDir, defaultStateDir } from '../../testbed/config.js';
 import type { TestbedState } from '../../testbed/state.js';
 import type { TestbedInfo } from './testbed.js';
@@ -28,6 +28,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const existing = await status(defaultStateDir());
   if (existing.state !== undefined && existing.parts.length > 0 && existing.parts.every((p) => p.ok)) {
     log(`reusing the running bed in ${existing.state.stateDir} (left running afterwards)`);
+    await completeRunning(existing.state, log);
     project.provide('testbed', toInfo(existing.state, true));
     return async () => {};
   }

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import { inject, onTestFinished } from 'vitest';
+import { realNodeNamespaceAnnotations } from '../../testbed/node-config.js';
 
 /** What the global setup hands every test file (plain data: it crosses process boundaries). */
 export interface TestbedInfo {
@@ -126,17 +127,13 @@ export type NodeKind = 'kwok' | 'real';
 /**
  * Namespace annotations that send every pod of a namespace to the real node: the API server's
  * PodNodeSelector and PodTolerationRestriction admission plugins add the node selector and the
- * toleration of the real node's taint to each pod. Pods elsewhere tolerate nothing, so they stay
- * on kwok's node. Objects diploid renders stay exactly as rendered.
+ * toleration of the real node's taint to each pod, and the bed's placement policy does the same
+ * for DaemonSets' templates (testbed/daemonset-placement.ts). Pods elsewhere tolerate nothing, so
+ * they stay on kwok's node. Objects diploid renders stay exactly as rendered.
  */
 export function nodeKindAnnotations(kind: NodeKind): Record<string, string> {
   if (kind === 'kwok') return {};
-  return {
-    'scheduler.alpha.kubernetes.io/node-selector': 'diploid.dev/node-kind=real',
-    'scheduler.alpha.kubernetes.io/defaultTolerations': JSON.stringify([
-      { key: 'diploid.dev/real-node', operator: 'Equal', value: 'true', effect: 'NoSchedule' },
-    ]),
-  };
+  return { ...realNodeNamespaceAnnotations };
 }
 
 /**

@@ -15,7 +15,13 @@ import * as k8s from '@kubernetes/client-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeOpsRepo } from '../support/ops-repo.js';
 import { TestRepo } from '../support/git-repos.js';
-import { freshGitRepoUrl, isNotFound, kubeConfig, requireIngress, requireKubernetes, requireRealNode, testbed, uniqueSuffix } from './testbed.js';
+import { condition } from '../../src/controller/status.js';
+import { ConfigMapStatusStore } from '../../src/controller/status-store.js';
+import { status } from '../../testbed/bed.js';
+import { ensureControllerImage } from '../../testbed/controller-image.js';
+import { isRunning } from '../../testbed/processes.js';
+import { startSecondBed } from './second-bed.js';
+import { freshGitRepoUrl, freshNamespace, isNotFound, kubeConfig, requireGit, requireIngress, requireKubernetes, requirePodGateway, requireRealNode, requireRegistry, testbed, uniqueSuffix } from './testbed.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = fileURLToPath(new URL('../support/cli-process.ts', import.meta.url));
@@ -82,6 +88,28 @@ function printedRoutes(stdout: string): Array<{ service: string; url: string; ho
 /** Commits `up` says it pushed, by folder. */
 function pushed(stderr: string): string[] {
   return [...stderr.matchAll(/pushed (\S+) to (\S+) main \(([0-9a-f]{12})/g)].map((match) => `${match[2]} ${match[3]}`).sort();
+}
+
+/** An ops repo for `up` with a cluster (one environment, production, fed by main), pushed to `url`; returns its folder. */
+function pushedOpsRepo(url: string, names: { project: string; controllerNamespace: string; production: string }, files: Readonly<Record<string, string>> = {}): string {
+  const ops = writeOpsRepo({
+    '.diploid.conf.js': `import { defineConfig } from 'diploid';
+export default defineConfig({
+  project: '${names.project}',
+  controller: { namespace: '${names.controllerNamespace}' },
+  ingress: { domain: '${names.project}.test' },
+  environments: { production: { namespace: '${names.production}' } },
+  branches: [{ branch: 'main', environment: 'production' }],
+});
+`,
+    ...files,
+  });
+  const repo = new TestRepo(ops);
+  repo.git('init', '-q', '-b', 'main');
+  repo.git('add', '-A');
+  repo.git('commit', '-qm', 'ops');
+  repo.git('push', '-q', url, 'main');
+  return ops;
 }
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -151,23 +179,8 @@ describe('diploid up', { timeout: 1_800_000 }, () => {
     const project = `upk${suffix}`;
     const namespace = `upk-system-${suffix}`;
     const noBed = mkdtempSync(join(tmpdir(), 'diploid-up-nobed-'));
-    const ops = writeOpsRepo({
-      '.diploid.conf.js': `import { defineConfig } from 'diploid';
-export default defineConfig({
-  project: '${project}',
-  controller: { namespace: '${namespace}' },
-  ingress: { domain: '${project}.test' },
-  environments: { production: { namespace: '${project}-production' } },
-  branches: [{ branch: 'main', environment: 'production' }],
-});
-`,
-    });
     const opsUrl = freshGitRepoUrl('up-ops');
-    const repo = new TestRepo(ops);
-    repo.git('init', '-q', '-b', 'main');
-    repo.git('add', '-A');
-    repo.git('commit', '-qm', 'ops');
-    repo.git('push', '-q', opsUrl, 'main');
+    const ops = pushedOpsRepo(opsUrl, { project, controllerNamespace: namespace, production: `${project}-production` });
     const kube = kubeConfig();
     cleanups.push(async () => {
       rmSync(ops, { recursive: true, force: true });
@@ -202,5 +215,78 @@ export default defineConfig({
     expect(readdirSync(noBed)).toEqual([]);
     const updated = await kube.makeApiClient(k8s.AppsV1Api).readNamespacedDeployment({ name: 'diploid-controller', namespace });
     expect(updated.spec?.template.spec?.containers[0]?.image).toBe('example.test/diploid:up2');
+  });
+
+  it('with --kubeconfig and without --no-wait it follows the controller it installed until the environment is deployed', async () => {
+    requireRealNode();
+    const gateway = requirePodGateway();
+    const suffix = uniqueSuffix();
+    const project = `upw${suffix}`;
+    const noBed = mkdtempSync(join(tmpdir(), 'diploid-up-nobed-'));
+    const image = (await ensureControllerImage({ registry: requireRegistry().host, log: (line) => process.stderr.write(`[controller-image] ${line}\n`) })).image;
+    // The administrator's part: the controller's namespace on the real node (it runs as a pod) and its Secret.
+    const system = await freshNamespace('upw-system', { node: 'real' });
+    const production = await freshNamespace('upw-prod');
+    const kube = kubeConfig();
+    await kube.makeApiClient(k8s.CoreV1Api).createNamespacedSecret({ namespace: system.name, body: { metadata: { name: 'diploid' }, stringData: { DIPLOID_WEBHOOK_SECRET: uniqueSuffix() } } });
+    const opsPath = `up-wait-${suffix}`;
+    const ops = pushedOpsRepo(`${requireGit().url}/${opsPath}.git`, { project, controllerNamespace: system.name, production: production.name }, {
+      'services/web.js': `import { defineService } from 'diploid';\nexport default defineService({ name: 'web', image: 'busybox:1.36', port: 8080, routes: ['@'] });\n`,
+    });
+    cleanups.push(async () => {
+      rmSync(ops, { recursive: true, force: true });
+      rmSync(noBed, { recursive: true, force: true });
+      const rbac = kube.makeApiClient(k8s.RbacAuthorizationV1Api);
+      await rbac.deleteClusterRoleBinding({ name: `diploid-controller-${project}` }).catch(() => undefined);
+      await rbac.deleteClusterRole({ name: `diploid-controller-${project}` }).catch(() => undefined);
+    });
+
+    // The controller runs in a pod: it clones the ops repo from the git server at the pod gateway.
+    const run = await diploid(['up', ops, '--kubeconfig', requireKubernetes().kubeconfig, '--ops-url', `${gateway.gitUrl}/${opsPath}.git`, '--image', image, '--timeout', '10'], { DIPLOID_TESTBED_DIR: noBed });
+    console.log(`diploid up --kubeconfig (following): ${run.seconds.toFixed(0)}s\n${run.stderr}\n${run.stdout}`);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain('controller installed (diploid init:');
+    expect(readdirSync(noBed)).toEqual([]);
+    // It followed the controller's status to the deploy, then listed the routes without probing them.
+    expect(run.stderr).toMatch(/\] production: Succeeded: deployed revision [0-9a-f]+ from ops@[0-9a-f]{12}: /);
+    expect(run.stderr).toMatch(/\] web: 1\/1 pods ready/);
+    expect(run.stdout).toMatch(new RegExp(`^web\\s+http://(\\S+\\.)?${project}\\.test/$`, 'm'));
+    expect(run.stdout).not.toContain('curl -H');
+    expect(run.stdout).toContain(`The controller stays installed: kubectl delete namespace ${system.name} removes it.`);
+    // What it waited for is there: the controller's pods, from the image asked for, and the service it deployed.
+    const apps = kube.makeApiClient(k8s.AppsV1Api);
+    const controller = await apps.readNamespacedDeployment({ name: 'diploid-controller', namespace: system.name });
+    expect(controller.spec?.template.spec?.containers[0]?.image).toBe(image);
+    const controllerPods = await kube.makeApiClient(k8s.CoreV1Api).listNamespacedPod({ namespace: system.name, labelSelector: 'app.kubernetes.io/name=diploid-controller' });
+    expect(controllerPods.items.filter((pod) => pod.status?.phase === 'Running').map((pod) => pod.spec?.nodeName)).toContain(requireRealNode().nodeName);
+    const web = await apps.readNamespacedDeployment({ name: 'web', namespace: production.name });
+    expect(web.status?.readyReplicas).toBe(1);
+    const status = await new ConfigMapStatusStore(kube, system.name).get('production');
+    expect(condition(status, 'Ready')).toMatchObject({ status: 'True', reason: 'Succeeded' });
+  });
+
+  it('diploid down stops the bed in DIPLOID_TESTBED_DIR, every process it started and its folder, and nothing else', async () => {
+    // A bed of its own to stop (kwok only: the machine's real node stays with the run's bed).
+    const second = await startSecondBed();
+    cleanups.push(() => second.stop());
+    const stateDir = second.state.stateDir;
+    const processes = second.state.processes;
+    expect(processes.map((record) => record.name)).toEqual(expect.arrayContaining(['etcd', 'kube-apiserver', 'kwok', 'registry', 'git']));
+    expect(processes.filter((record) => !isRunning(record))).toEqual([]);
+    const runBed = testbed().stateDir;
+    const runBedStarted = JSON.parse(readFileSync(join(runBed, 'state.json'), 'utf8')).startedAt as string;
+
+    const run = await diploid(['down'], { DIPLOID_TESTBED_DIR: stateDir });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain('the local test bed is stopped');
+    // Each process it started is named as it stops, and none runs any more; its folder is gone.
+    for (const record of processes) expect(run.stderr).toMatch(new RegExp(`${record.name} \\(pid ${record.pid}\\): (stopped|killed)`));
+    expect(processes.filter((record) => isRunning(record)).map((record) => `${record.name} ${record.pid}`)).toEqual([]);
+    expect(existsSync(stateDir)).toBe(false);
+    await expect(fetch(`${second.state.registry?.url}/v2/`)).rejects.toThrow();
+    // What it leaves: the bed's built binaries (the next up starts in seconds), and every other bed.
+    expect(existsSync(join(testbed().binDir, 'kube-apiserver'))).toBe(true);
+    expect((await status(runBed)).parts.filter((part) => !part.ok)).toEqual([]);
+    expect(JSON.parse(readFileSync(join(runBed, 'state.json'), 'utf8')).startedAt).toBe(runBedStarted);
   });
 });

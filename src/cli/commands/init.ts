@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { applyObjects } from '../../cluster/apply.js';
 import { kubeConfigFrom } from '../../cluster/kube-client.js';
 import {
@@ -11,6 +11,7 @@ import {
   secretInstructions,
 } from '../../controller/manifests.js';
 import { addonsRbac } from '../../addons/rbac.js';
+import type { KubeObject } from '../../backends/kubernetes/objects.js';
 import { toYaml } from '../../backends/serialize.js';
 import { DEFAULT_KEY_SECRET, KEY_SECRET_KEY } from '../../secrets/layout.js';
 import { secretsRbac } from '../../secrets/rbac.js';
@@ -18,9 +19,9 @@ import { clustersRbac } from '../../cluster/clusters-rbac.js';
 import { UserError } from '../../errors.js';
 import type { ConfigSpec } from '../../model/config.js';
 import { loadConfigForCommand } from '../load.js';
-import { collect } from '../options.js';
+import { collect, DEFAULT_SECRET_ENV } from '../options.js';
 import type { Output } from '../output.js';
-import { registerWebhookCommands } from './webhooks.js';
+import { registerWebhooks } from './webhooks.js';
 
 interface InitOptions {
   kubeconfig?: string;
@@ -30,6 +31,80 @@ interface InitOptions {
   plainHttpRegistry: string[];
   secretName: string;
   webhooks: boolean;
+}
+
+/** What `diploid init` installs for an ops repo, and what it tells the administrator to do by hand. */
+export interface ControllerInstall {
+  readonly namespace: string;
+  readonly image: string;
+  readonly objects: readonly KubeObject[];
+  /** The Secrets to create (diploid never writes them), and the optional ones; printed on standard error. */
+  readonly advice: string;
+}
+
+/** How to install the controller: `diploid init`'s options. */
+export interface ControllerInstallOptions {
+  /** Where the controller clones the ops repo (default: the ops folder's git remote origin). */
+  readonly opsUrl?: string;
+  /** The diploid image the controller runs (default: controller.image, else diploid's published name). */
+  readonly image?: string;
+  /** Registry hosts the controller reaches over plain HTTP. */
+  readonly plainHttpRegistries?: readonly string[];
+  /** The Secret the administrator creates with the webhook secret and git tokens. */
+  readonly secretName?: string;
+}
+
+/**
+ * The controller's objects for the ops repo in `opsDir` (whose config is `config`), and the advice
+ * that goes with them. Reads nothing but the ops folder's git remote, when no URL is given.
+ * `diploid init` prints or applies them; `diploid up` applies them.
+ */
+export function controllerInstall(opsDir: string, config: ConfigSpec, options: ControllerInstallOptions = {}): ControllerInstall {
+  const opsUrl = withoutCredentials(options.opsUrl ?? originOf(opsDir));
+  const namespace = config.controller?.namespace ?? DEFAULT_CONTROLLER_NAMESPACE;
+  const secretName = options.secretName ?? DEFAULT_CONTROLLER_SECRET;
+  const { secretEnv, fileSecrets } = secretsOf(config);
+  const image = options.image ?? config.controller?.image ?? DEFAULT_CONTROLLER_IMAGE;
+  const objects = controllerManifests({
+    namespace,
+    image,
+    plainHttpRegistries: [...(options.plainHttpRegistries ?? [])],
+    ...(config.controller?.builderImage === undefined ? {} : { builderImage: config.controller.builderImage }),
+    opsUrl,
+    ...(config.controller?.resync === undefined ? {} : { resync: config.controller.resync }),
+    secretName,
+    secretEnv,
+    project: config.project,
+  });
+  objects.push(...opsExtras(config, namespace));
+  const advice = [
+    `The controller reads its secrets from Secret ${namespace}/${secretName}, which diploid never writes. Create it:`,
+    '',
+    secretInstructions(namespace, secretName, secretEnv),
+    ...(fileSecrets.length === 0 ? [] : ['', `Secrets read from files (${fileSecrets.join(', ')}) must be keys of that Secret: it is mounted at ${SECRET_MOUNT}.`]),
+    '',
+    `Optional: Secret ${namespace}/diploid-registry (type kubernetes.io/dockerconfigjson) lets build Jobs push to the registry`,
+    `and the controller check it; Secret ${namespace}/diploid-git (key password: a token) lets builds clone private repos;`,
+    `ConfigMap ${namespace}/diploid-buildkitd (key buildkitd.toml) configures BuildKit (registry mirrors, plain-HTTP registries).`,
+    '',
+    ...keyAdvice(config, namespace),
+    ...clusterAdvice(config, namespace),
+    ...(image === DEFAULT_CONTROLLER_IMAGE ? [imageAdvice()] : []),
+  ].join('\n');
+  return { namespace, image, objects, advice };
+}
+
+/**
+ * Registers the webhooks the ops config asks for (`webhooks.publicUrl`), with the master secret
+ * where the config says; without a public URL it says the controller follows git by resync only.
+ */
+export async function registerConfiguredWebhooks(config: ConfigSpec, output: Output): Promise<void> {
+  const publicUrl = config.webhooks?.publicUrl;
+  if (publicUrl === undefined) {
+    output.err('webhooks.publicUrl is not set: no webhooks registered; the controller follows git by resync only\n');
+    return;
+  }
+  await registerWebhooks(config, publicUrl, config.webhooks?.secret ?? { env: DEFAULT_SECRET_ENV }, output);
 }
 
 /** Adds `diploid init`: installs the controller in the cluster and registers the webhooks. */
@@ -47,55 +122,21 @@ export function registerInitCommand(program: Command, output: Output): void {
     .option('--no-webhooks', 'do not register webhooks, even when webhooks.publicUrl is set')
     .action(async (opsDir: string, options: InitOptions) => {
       const config = await loadConfigForCommand(opsDir, output);
-      const opsUrl = withoutCredentials(options.opsUrl ?? originOf(opsDir));
-      const namespace = config.controller?.namespace ?? DEFAULT_CONTROLLER_NAMESPACE;
-      const { secretEnv, fileSecrets } = secretsOf(config);
-      const image = options.image ?? config.controller?.image ?? DEFAULT_CONTROLLER_IMAGE;
-      const objects = controllerManifests({
-        namespace,
-        image,
+      const install = controllerInstall(opsDir, config, {
+        ...(options.opsUrl === undefined ? {} : { opsUrl: options.opsUrl }),
+        ...(options.image === undefined ? {} : { image: options.image }),
         plainHttpRegistries: options.plainHttpRegistry,
-        ...(config.controller?.builderImage === undefined ? {} : { builderImage: config.controller.builderImage }),
-        opsUrl,
-        ...(config.controller?.resync === undefined ? {} : { resync: config.controller.resync }),
         secretName: options.secretName,
-        secretEnv,
-        project: config.project,
       });
-      objects.push(...opsExtras(config, namespace));
-      const advice = [
-        `The controller reads its secrets from Secret ${namespace}/${options.secretName}, which diploid never writes. Create it:`,
-        '',
-        secretInstructions(namespace, options.secretName, secretEnv),
-        ...(fileSecrets.length === 0 ? [] : ['', `Secrets read from files (${fileSecrets.join(', ')}) must be keys of that Secret: it is mounted at ${SECRET_MOUNT}.`]),
-        '',
-        `Optional: Secret ${namespace}/diploid-registry (type kubernetes.io/dockerconfigjson) lets build Jobs push to the registry`,
-        `and the controller check it; Secret ${namespace}/diploid-git (key password: a token) lets builds clone private repos;`,
-        `ConfigMap ${namespace}/diploid-buildkitd (key buildkitd.toml) configures BuildKit (registry mirrors, plain-HTTP registries).`,
-        '',
-        ...keyAdvice(config, namespace),
-        ...clusterAdvice(config, namespace),
-        ...(image === DEFAULT_CONTROLLER_IMAGE ? [imageAdvice()] : []),
-      ].join('\n');
       if (options.dryRun === true) {
-        output.out(objects.map((object) => toYaml(object)).join('---\n'));
-        output.err(advice);
+        output.out(install.objects.map((object) => toYaml(object)).join('---\n'));
+        output.err(install.advice);
         return;
       }
-      const applied = await applyObjects(kubeConfigFrom(options.kubeconfig), objects);
+      const applied = await applyObjects(kubeConfigFrom(options.kubeconfig), install.objects);
       for (const { object, outcome } of applied) output.out(`${outcome} ${object}\n`);
-      output.err(advice);
-      const publicUrl = config.webhooks?.publicUrl;
-      if (!options.webhooks) return;
-      if (publicUrl === undefined) {
-        output.err('webhooks.publicUrl is not set: no webhooks registered; the controller follows git by resync only\n');
-        return;
-      }
-      // The one implementation of registering: `diploid webhooks register`, called as is.
-      const secret = config.webhooks?.secret ?? { env: 'DIPLOID_WEBHOOK_SECRET' };
-      const register = new Command('diploid').exitOverride().configureOutput({ writeOut: (text) => output.out(text), writeErr: (text) => output.err(text) });
-      registerWebhookCommands(register, output);
-      await register.parseAsync(['webhooks', 'register', opsDir, '--public-url', publicUrl, ...('env' in secret ? ['--secret-env', secret.env] : ['--secret-file', secret.file])], { from: 'user' });
+      output.err(install.advice);
+      if (options.webhooks) await registerConfiguredWebhooks(config, output);
     });
 }
 

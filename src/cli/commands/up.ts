@@ -1,8 +1,7 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as k8s from '@kubernetes/client-node';
-import { Command } from 'commander';
+import type { Command } from 'commander';
+import { applyObjects } from '../../cluster/apply.js';
 import { compileKubernetes } from '../../backends/kubernetes/index.js';
 import { kubeConfigFrom } from '../../cluster/kube-client.js';
 import { DEFAULT_CONTROLLER_NAMESPACE } from '../../controller/manifests.js';
@@ -15,10 +14,10 @@ import { environmentAndBranch, exampleDir, opsFolder, repoFolders } from '../up/
 import { elapsed, follow, ingressRoutes, type FollowResult } from '../up/follow.js';
 import { startLocalBed, stopLocalBed } from '../up/local-bed.js';
 import { BASE_CONFIG_FILE, BED_TOKEN_ENV, overlayConfig } from '../up/overlay.js';
-import { ensureAnnotatedNamespace, ensureRandomSecret, placeDaemonSets, provideVolumes, putConfigMap, secretsReadBy } from '../up/prepare.js';
+import { ensureAnnotatedNamespace, ensureRandomSecret, provideVolumes, putConfigMap, secretsReadBy } from '../up/prepare.js';
 import { pushSnapshot } from '../up/snapshot.js';
 import { ensureStandIns } from '../up/stand-ins.js';
-import { registerInitCommand } from './init.js';
+import { controllerInstall, registerConfiguredWebhooks } from './init.js';
 
 interface UpOptions {
   kubeconfig?: string;
@@ -63,16 +62,6 @@ export function registerUpCommands(program: Command, output: Output): void {
       await stopLocalBed((line) => output.err(`${line}\n`));
       output.err('the local test bed is stopped\n');
     });
-}
-
-/** Runs `diploid init` as the command itself, its objects' lines collected; returns how many it applied. */
-async function runInit(args: readonly string[], output: Output): Promise<string[]> {
-  const lines: string[] = [];
-  const captured: Output = { out: (text) => lines.push(...text.split('\n').filter(Boolean)), err: () => undefined };
-  const init = new Command('diploid').exitOverride().configureOutput({ writeOut: captured.out, writeErr: (text) => output.err(text) });
-  registerInitCommand(init, captured);
-  await init.parseAsync(['init', ...args], { from: 'user' });
-  return lines;
 }
 
 async function upOnBed(dir: string, options: UpOptions, minutes: number, output: Output): Promise<void> {
@@ -126,15 +115,15 @@ async function upOnBed(dir: string, options: UpOptions, minutes: number, output:
   const repos = Object.fromEntries(folders.map((repo) => [repo.name, { url: `${bed.pod.gitUrl}/${repo.path}.git`, commit: commits[repo.name] ?? '' }]));
   await ensureStandIns({ kube, dir: exampleDir(dir, opsDir), mirrored: bed.mirrored, registry: bed.pod.registry, namespace: controllerNamespace, repos, log: step });
 
-  const applied = await runInit([ops.dir, '--kubeconfig', bed.kubeconfig, '--ops-url', opsUrl, '--image', bed.controllerImage, '--plain-http-registry', bed.pod.registry, '--no-webhooks'], output);
-  const changed = applied.filter((line) => !line.startsWith('unchanged'));
+  // `diploid init`'s objects, without webhooks: none reach the bed.
+  const install = controllerInstall(ops.dir, await loadConfigForCommand(ops.dir, output), { opsUrl, image: bed.controllerImage, plainHttpRegistries: [bed.pod.registry] });
+  const applied = await applyObjects(kube, install.objects);
+  const changed = applied.filter((item) => item.outcome !== 'unchanged');
   say(`[${elapsed(startedAt)}] controller installed in ${controllerNamespace} from ${bed.controllerImage} (diploid init: ${applied.length} objects, ${changed.length} created or changed)`);
   say(`[${elapsed(startedAt)}] following ${environment} (namespace ${namespace}): the controller builds the images in the cluster with BuildKit and deploys them`);
 
   const routes = ingressRoutes(objects.filter((object) => object.kind === 'Ingress') as k8s.V1Ingress[], bed.ingressUrl);
-  const placed = new Set<string>();
-  const tick = () => placeDaemonSets(kube, namespace, bed.realNode, placed, step);
-  const result = await follow({ kube, controllerNamespace, environment, namespace, commits, routes, tick, ingressUrl: bed.ingressUrl, startedAt, deadline: startedAt + minutes * 60_000, log: say });
+  const result = await follow({ kube, controllerNamespace, environment, namespace, commits, routes, ingressUrl: bed.ingressUrl, startedAt, deadline: startedAt + minutes * 60_000, log: say });
   report(result, output, startedAt, [
     `Stop the bed: DIPLOID_TESTBED_DIR=${bed.stateDir} npx diploid down   (or scripts/testbed down with the same variable)`,
     `Use it: eval "$(DIPLOID_TESTBED_DIR=${bed.stateDir} scripts/testbed env)"; diploid status --env ${environment}`,
@@ -150,27 +139,17 @@ async function upOnCluster(dir: string, options: UpOptions, minutes: number, out
   const config = await loadConfigForCommand(opsDir, output);
   const { environment } = environmentAndBranch(config, options.env, file);
   const kube = kubeConfigFrom(options.kubeconfig);
-  let temporary: string | undefined;
-  let kubeconfigFile = options.kubeconfig;
-  if (options.context !== undefined) {
-    kube.setCurrentContext(options.context);
-    // init reads a file: hand it the chosen context as one.
-    temporary = mkdtempSync(join(tmpdir(), 'diploid-up-'));
-    kubeconfigFile = join(temporary, 'kubeconfig');
-    // It holds the cluster's credentials: readable by this user only, from its creation.
-    writeFileSync(kubeconfigFile, kube.exportConfig(), { mode: 0o600 });
-  }
+  if (options.context !== undefined) kube.setCurrentContext(options.context);
   const server = kube.getCurrentCluster()?.server ?? '?';
-  say(`[${elapsed(startedAt)}] using the cluster at ${server} (${options.context === undefined ? `kubeconfig ${kubeconfigFile}` : `context ${options.context}`}); no local test bed; nothing is pushed: the controller follows the repos where the config says they live`);
-  try {
-    const applied = await runInit([opsDir, ...(kubeconfigFile === undefined ? [] : ['--kubeconfig', kubeconfigFile]), ...(options.opsUrl === undefined ? [] : ['--ops-url', options.opsUrl]), ...(options.image === undefined ? [] : ['--image', options.image])], output);
-    say(`[${elapsed(startedAt)}] controller installed (diploid init: ${applied.length} objects); it reads its Secret, see \`diploid init --dry-run\``);
-  } finally {
-    if (temporary !== undefined) rmSync(temporary, { recursive: true, force: true });
-  }
+  say(`[${elapsed(startedAt)}] using the cluster at ${server} (${options.context === undefined ? `kubeconfig ${options.kubeconfig}` : `context ${options.context}`}); no local test bed; nothing is pushed: the controller follows the repos where the config says they live`);
+  const install = controllerInstall(opsDir, config, { ...(options.opsUrl === undefined ? {} : { opsUrl: options.opsUrl }), ...(options.image === undefined ? {} : { image: options.image }) });
+  const applied = await applyObjects(kube, install.objects);
+  say(`[${elapsed(startedAt)}] controller installed (diploid init: ${applied.length} objects); it reads its Secret, see \`diploid init --dry-run\``);
+  // As `diploid init` does; its lines go with up's progress, on standard error.
+  await registerConfiguredWebhooks(config, { out: (text) => output.err(text), err: (text) => output.err(text) });
   if (!options.wait) return;
   const app = resolveApp((await loadForCommand(opsDir, undefined, output)).sources, { environment });
-  const controllerNamespace = config.controller?.namespace ?? DEFAULT_CONTROLLER_NAMESPACE;
+  const controllerNamespace = install.namespace;
   const result = await follow({ kube, controllerNamespace, environment, namespace: app.environment.namespace, commits: {}, startedAt, deadline: startedAt + minutes * 60_000, log: say });
   report(result, output, startedAt, [`The controller stays installed: kubectl delete namespace ${controllerNamespace} removes it.`], undefined);
 }

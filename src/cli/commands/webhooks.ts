@@ -11,6 +11,8 @@ import { resolveRepoTargets } from '../../hosts/targets.js';
 import { readSecret } from '../../hosts/token.js';
 import type { GitHost } from '../../hosts/types.js';
 import { deriveWebhookSecret, generateMasterSecret } from '../../hosts/webhook-secret.js';
+import type { ConfigSpec } from '../../model/config.js';
+import type { SecretSource } from '../../model/primitives.js';
 import { loadConfigForCommand } from '../load.js';
 import { DEFAULT_SECRET_ENV, parsePort, parsePositive, parseUrl, secretSource, type SecretOptions } from '../options.js';
 import { createOutput, type Output } from '../output.js';
@@ -61,35 +63,7 @@ export function registerWebhookCommands(program: Command, output: Output = creat
     const config = await loadConfigForCommand(opsDir, output);
     const publicUrl = options.publicUrl ?? config.webhooks?.publicUrl;
     if (publicUrl === undefined) throw new UserError('where do hosts reach diploid? pass --public-url or set webhooks.publicUrl in the config');
-    const master = await readSecret(secretSource(options, config.webhooks?.secret), 'webhook master secret');
-    const targets = resolveRepoTargets(config);
-    if (targets.length === 0) throw new UserError('the ops config names no repos: nothing to register');
-    const hosts = new Map<string, Promise<GitHost>>();
-    const failures: string[] = [];
-    for (const target of targets) {
-      const url = webhookUrl(publicUrl, target.hostName, target.repo.name);
-      const where = `${target.hostName}:${target.repo.path}`;
-      const secret = deriveWebhookSecret(master, target.hostName, target.repo.path);
-      try {
-        let host = hosts.get(target.hostName);
-        if (!host) {
-          host = createGitHost(target.hostName, target.host);
-          hosts.set(target.hostName, host);
-        }
-        const result = await (await host).registerWebhook(target.repo, { url, secret });
-        // The id is the host's to choose: print it only if it is the number it should be.
-        const id = Number.isSafeInteger(result.hookId) ? String(result.hookId) : '(id not understood)';
-        output.out(`${result.action} webhook ${id} on ${where} -> ${url}\n`);
-      } catch (error) {
-        // Other repos, maybe on other hosts, may still work: report each failure, then fail once.
-        // A host error is redacted where it is made; anything else may quote the host's answer.
-        if (!(error instanceof UserError)) throw new InternalError(`registering the webhook on ${where}: ${redactHostText(String((error as Error)?.message ?? error), [master, secret])}`, { cause: error });
-        failures.push(`${where}: ${error.message}`);
-        output.err(`failed on ${where}: ${error.message}\n`);
-        if (error instanceof HostApiError && error.kind === 'auth') hosts.delete(target.hostName);
-      }
-    }
-    if (failures.length > 0) throw new UserError(`could not register webhooks on ${failures.length} of ${targets.length} repos`);
+    await registerWebhooks(config, publicUrl, secretSource(options, config.webhooks?.secret), output);
   });
 
   webhooks
@@ -106,6 +80,43 @@ export function registerWebhookCommands(program: Command, output: Output = creat
       }
       output.out(`wrote a new webhook master secret to ${options.file}\n`);
     });
+}
+
+/**
+ * Creates or updates the push/merge-request webhook on every repo of the ops config, each with its
+ * own secret derived from the master secret; prints one line per repo, then fails once if any failed.
+ * Used by `diploid webhooks register` and `diploid init`.
+ */
+export async function registerWebhooks(config: ConfigSpec, publicUrl: string, source: SecretSource, output: Output): Promise<void> {
+  const master = await readSecret(source, 'webhook master secret');
+  const targets = resolveRepoTargets(config);
+  if (targets.length === 0) throw new UserError('the ops config names no repos: nothing to register');
+  const hosts = new Map<string, Promise<GitHost>>();
+  const failures: string[] = [];
+  for (const target of targets) {
+    const url = webhookUrl(publicUrl, target.hostName, target.repo.name);
+    const where = `${target.hostName}:${target.repo.path}`;
+    const secret = deriveWebhookSecret(master, target.hostName, target.repo.path);
+    try {
+      let host = hosts.get(target.hostName);
+      if (!host) {
+        host = createGitHost(target.hostName, target.host);
+        hosts.set(target.hostName, host);
+      }
+      const result = await (await host).registerWebhook(target.repo, { url, secret });
+      // The id is the host's to choose: print it only if it is the number it should be.
+      const id = Number.isSafeInteger(result.hookId) ? String(result.hookId) : '(id not understood)';
+      output.out(`${result.action} webhook ${id} on ${where} -> ${url}\n`);
+    } catch (error) {
+      // Other repos, maybe on other hosts, may still work: report each failure, then fail once.
+      // A host error is redacted where it is made; anything else may quote the host's answer.
+      if (!(error instanceof UserError)) throw new InternalError(`registering the webhook on ${where}: ${redactHostText(String((error as Error)?.message ?? error), [master, secret])}`, { cause: error });
+      failures.push(`${where}: ${error.message}`);
+      output.err(`failed on ${where}: ${error.message}\n`);
+      if (error instanceof HostApiError && error.kind === 'auth') hosts.delete(target.hostName);
+    }
+  }
+  if (failures.length > 0) throw new UserError(`could not register webhooks on ${failures.length} of ${targets.length} repos`);
 }
 
 function withSecretOptions(command: Command): Command {

@@ -37,8 +37,6 @@ export interface FollowOptions {
   readonly ingressUrl?: string;
   /** The routes the pushed commits render; without them, the Ingresses found in the namespace. */
   readonly routes?: readonly Route[];
-  /** Called at every poll (the bed places DaemonSets on its real node). */
-  readonly tick?: () => Promise<void>;
   readonly startedAt: number;
   readonly deadline: number;
   readonly log: Log;
@@ -148,7 +146,9 @@ export async function follow(options: FollowOptions): Promise<FollowResult> {
   const store = new ConfigMapStatusStore(kube, options.controllerNamespace);
   const changes = new Changes(log, options.startedAt);
   let routes: Route[] = [];
-  let waitingFor = `the controller to pick up the pushed commits in ${environment}`;
+  // With a cluster of the user's, nothing is pushed: the controller's first status is what counts.
+  const what = Object.keys(options.commits).length === 0 ? 'the commits its branch rule names' : 'the pushed commits';
+  let waitingFor = `the controller to pick up ${what} in ${environment}`;
   for (;;) {
     const status = await store.get(environment);
     // Fresh: a successful deploy of the pushed commits. Ours: the controller works on one of them
@@ -158,7 +158,7 @@ export async function follow(options: FollowOptions): Promise<FollowResult> {
     const working = status !== undefined && (condition(status, 'Reconciling')?.status === 'True' || stalled?.status === 'True');
     const ours = fresh || (working && Object.values(options.commits).includes(status.commit ?? ''));
     if (status === undefined || !ours) {
-      changes.note('status', 'waiting', `${environment}: waiting for the controller to read the pushed commits`);
+      changes.note('status', 'waiting', `${environment}: waiting for the controller to read ${what}`);
     } else {
       const ready = condition(status, 'Ready');
       const reconciling = condition(status, 'Reconciling');
@@ -171,7 +171,6 @@ export async function follow(options: FollowOptions): Promise<FollowResult> {
       await anyProbeChange();
       return { outcome: 'stalled', routes, reason: stalled.reason, message: stalled.message };
     }
-    await options.tick?.();
     await noteBuilds(options, changes);
     const pending = await noteWorkloads(options, changes);
     // Answers count once the controller works on the pushed commits: before, they are the previous version's.

@@ -22,7 +22,6 @@ export const localBedSchema = z.object({
   ingressUrl: z.string(),
   ingressClass: z.string(),
   namespaceAnnotations: z.record(z.string(), z.string()),
-  realNode: z.object({ nodeSelector: z.record(z.string(), z.string()), tolerations: z.array(z.record(z.string(), z.string())) }),
   mirrored: z.array(z.string()),
   buildkitdToml: z.string(),
   controllerImage: z.string(),

@@ -98,37 +98,6 @@ export function secretsReadBy(objects: readonly KubeObject[]): Map<string, Set<s
   return found;
 }
 
-/** How the bed keeps pods on its real node: what a DaemonSet's template needs besides the namespace's annotations. */
-export interface RealNodePlacement {
-  readonly nodeSelector: Record<string, string>;
-  readonly tolerations: ReadonlyArray<Record<string, string>>;
-}
-
-/**
- * The administrator's part for a DaemonSet on the bed: its *template* gets the real node's selector
- * and toleration (the DaemonSet controller picks nodes from the template, not from the pods the
- * namespace's annotations adjust, so it would aim at kwok's node only). Applied server-side under a
- * field manager of its own: diploid's applies, which never set these fields, leave them alone.
- */
-export async function placeDaemonSets(kube: k8s.KubeConfig, namespace: string, placement: RealNodePlacement, done: Set<string>, log: Log): Promise<void> {
-  const apps = kube.makeApiClient(k8s.AppsV1Api);
-  const list = await apps.listNamespacedDaemonSet({ namespace });
-  for (const daemonSet of list.items) {
-    const name = daemonSet.metadata?.name;
-    if (name === undefined) continue;
-    const spec = daemonSet.spec?.template.spec;
-    const placed = Object.entries(placement.nodeSelector).every(([key, value]) => spec?.nodeSelector?.[key] === value);
-    if (placed) {
-      done.add(name);
-      continue;
-    }
-    const body = { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name, namespace }, spec: { template: { spec: { nodeSelector: placement.nodeSelector, tolerations: placement.tolerations } } } };
-    await apps.patchNamespacedDaemonSet({ name, namespace, body, fieldManager: 'diploid-up-bed', force: true }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.ServerSideApply));
-    done.add(name);
-    log(`daemonset ${namespace}/${name}: placed on the bed's real node`);
-  }
-}
-
 /**
  * The administrator's part for volume claims on the bed, which has no storage provisioner: one
  * host folder per claim, as a PersistentVolume reserved for that claim.

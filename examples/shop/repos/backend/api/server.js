@@ -1,7 +1,7 @@
 // The example's API: its health check, a visit counter kept in the cache (Redis), and what the
 // worker has done, read from the cache too.
 import { createServer } from 'node:http';
-import { redis } from './redis.js';
+import { redis } from '../shared/redis.js';
 
 const routes = {
   '/healthz': async () => 'ok',

@@ -1,7 +1,7 @@
 // The example's worker: counts its beats in the cache every 2 seconds, and tells its health check
 // it is alive each time that works.
 import { writeFileSync } from 'node:fs';
-import { redis } from './redis.js';
+import { redis } from '../shared/redis.js';
 
 const alive = () => writeFileSync('/tmp/alive', String(Date.now()));
 

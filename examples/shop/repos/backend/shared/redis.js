@@ -1,5 +1,6 @@
-// A Redis client in a few lines (the app has no dependencies): one command per connection, over
-// RESP, for the integer, status and string replies the app uses.
+// The Redis client the api and the worker share (each image copies shared/ beside its own folder):
+// a few lines (the app has no dependencies), one command per connection, over RESP, for the
+// integer, status and string replies the app uses.
 import { connect } from 'node:net';
 
 const [host, port] = (process.env.REDIS_ADDR ?? 'localhost:6379').split(':');
