@@ -21,7 +21,7 @@ const { ControllerLoop } = await dist('controller/loop.js');
 const { readResyncRequests } = await dist('controller/resync.js');
 const { createReconciler } = await dist('controller/runtime.js');
 const { ConfigMapStatusStore } = await dist('controller/status-store.js');
-const { condition } = await dist('controller/status.js');
+const { condition, parseStatus, statusObjectName } = await dist('controller/status.js');
 const { startWebhookServer } = await dist('controller/webhook-server.js');
 const { webhookPath, webhookRoutes } = await dist('hosts/routes.js');
 const { githubSignature } = await dist('hosts/signature.js');
@@ -34,17 +34,23 @@ const { sandboxCounters } = await dist('sources/sandbox/sandbox.js');
 // git commands: the controller runs the first `git` on PATH, here a wrapper that appends a line
 // to a file, then runs git.
 let apiRequests = 0;
-diagnosticsChannel.subscribe('http.client.request.start', () => {
+// DIPLOID_BENCH_TRACE=1: each request's start and response on this clock (with `push-trace.mjs`).
+const trace = process.env.DIPLOID_BENCH_TRACE !== undefined;
+diagnosticsChannel.subscribe('http.client.request.start', ({ request }) => {
   apiRequests++;
+  if (trace) process.stderr.write(`${new Date().toISOString()} request ${request.method} ${request.path}\n`);
 });
+if (trace) diagnosticsChannel.subscribe('http.client.response.finish', ({ request, response }) => process.stderr.write(`${new Date().toISOString()} response ${response.statusCode} ${request.method} ${request.path}\n`));
 const gitShim = mkdtempSync(join(tmpdir(), 'diploid-bench-git-'));
 const gitCalls = join(gitShim, 'calls');
 writeFileSync(gitCalls, '');
 const realGit = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
-writeFileSync(join(gitShim, 'git'), `#!/bin/sh\necho >> '${gitCalls}'\nexec '${realGit}' "$@"\n`);
+writeFileSync(join(gitShim, 'git'), `#!/bin/sh\necho "$(date +%H:%M:%S.%N | cut -c1-12) $*" >> '${gitCalls}'\nexec '${realGit}' "$@"\n`);
 chmodSync(join(gitShim, 'git'), 0o755);
 process.env.PATH = `${gitShim}:${process.env.PATH}`;
-const gitCommands = () => readFileSync(gitCalls, 'utf8').length;
+const gitCommands = () => readFileSync(gitCalls, 'utf8').split('\n').length - 1;
+// DIPLOID_BENCH_TRACE=1: the git commands of each push, with their start time, in the log.
+const gitLines = () => readFileSync(gitCalls, 'utf8').split('\n').slice(0, -1);
 
 const MASTER = 'bench-master-secret-0123456789abcdef0123';
 const NAMESPACE = 'bench-production';
@@ -56,6 +62,12 @@ const median = (values) => {
   return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 };
 const rssMiB = () => process.memoryUsage().rss / 1048576;
+/** Resident memory by kind: anonymous (heaps, malloc) and file-backed (node's binary, libraries). */
+const residentParts = () => {
+  const status = readFileSync('/proc/self/status', 'utf8');
+  const kib = (name) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
+  return `anonymous ${(kib('RssAnon') / 1024).toFixed(0)} MiB, files ${(kib('RssFile') / 1024).toFixed(0)} MiB`;
+};
 const git = (...args) => execFileSync('git', args, { cwd: ops, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 'bench', GIT_AUTHOR_EMAIL: 'b@example.com', GIT_COMMITTER_NAME: 'bench', GIT_COMMITTER_EMAIL: 'b@example.com' } }).trim();
 const verbose = process.env.DIPLOID_BENCH_VERBOSE !== undefined;
 const log = (line) => {
@@ -73,6 +85,7 @@ const target = { hostName: 'bed', host: { provider: 'github', token: { env: 'UNU
 const server = await startWebhookServer({ routes: webhookRoutes([target], MASTER), queue, deliveries: new ConfigMapDeliveryLog(kube, system), port: 0, log });
 const loop = new ControllerLoop({ queue, reconciler, resync: () => readResyncRequests({ ops: url, locations, cacheDir, store }), resyncMs: 3_600_000, log });
 const apps = kube.makeApiClient(k8s.AppsV1Api);
+const core = kube.makeApiClient(k8s.CoreV1Api);
 
 async function deliver(before, after, id) {
   const payload = Buffer.from(JSON.stringify({ ref: 'refs/heads/main', before, after, created: false, deleted: false, repository: { full_name: 'bench/ops' } }));
@@ -86,28 +99,61 @@ async function deliver(before, after, id) {
 
 /**
  * Status Ready at the commit and, for a push, the changed Deployment's new ReplicaSet available.
- * The small Deployment is polled first; the status (700 KB at 1000 services: images and their
- * history) only once the rollout is done, so the poll itself does not slow the controller it shares a process with.
+ * The status ConfigMap is watched, not polled: it is parsed only when the controller writes it
+ * (700 KB at 1000 services), so the bench, which shares a process with the controller, does not
+ * slow it down more at 1000 services than at 10, and the time ends when the status is written.
+ * The Deployment is read once the status says Ready (the controller waited for its rollout).
  */
 let benchRequests = 0;
+let statusData;
+let statusSeen = 0;
+let wake = () => undefined;
+const watcher = new k8s.Watch(kube);
+async function watchStatus() {
+  // The watch's request goes through node's http client too: not the controller's.
+  benchRequests++;
+  await watcher.watch(`/api/v1/namespaces/${system}/configmaps`, { fieldSelector: `metadata.name=${statusObjectName('production')}` }, (type, object) => {
+    if (type !== 'ADDED' && type !== 'MODIFIED') return;
+    statusData = object.data;
+    statusSeen++;
+    wake();
+  }, () => setTimeout(watchStatus, 100));
+}
+await watchStatus();
+
 async function readyAt(commit, changed, image, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
-  let rolledOut = changed === undefined;
+  let checked = -1;
+  let ready = false;
   for (;;) {
-    if (!rolledOut) {
+    if (!ready && checked !== statusSeen) {
+      checked = statusSeen;
+      const status = parseStatus(statusData);
+      ready = status?.commit === commit && condition(status, 'Ready')?.status === 'True';
+    }
+    if (ready && changed === undefined) return;
+    if (ready) {
       benchRequests++;
       const live = await apps.readNamespacedDeployment({ name: changed, namespace: NAMESPACE });
       const s = live.status;
-      rolledOut = live.spec?.template.spec?.containers[0]?.image === image && (s?.observedGeneration ?? 0) >= (live.metadata?.generation ?? 1) && s?.updatedReplicas === 1 && s?.availableReplicas === 1 && (s?.replicas ?? 0) === 1;
+      if (live.spec?.template.spec?.containers[0]?.image === image && (s?.observedGeneration ?? 0) >= (live.metadata?.generation ?? 1) && s?.updatedReplicas === 1 && s?.availableReplicas === 1 && (s?.replicas ?? 0) === 1) return;
     }
-    if (rolledOut) {
-      benchRequests++;
-      const status = await store.get('production');
-      if (status?.commit === commit && condition(status, 'Ready')?.status === 'True') return;
-    }
-    if (Date.now() > deadline) throw new Error(`not Ready at ${commit} in ${timeoutMs / 1000}s (rolled out: ${rolledOut})`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    if (Date.now() > deadline) throw new Error(`not Ready at ${commit} in ${timeoutMs / 1000}s (status Ready: ${ready})`);
+    await new Promise((resolve) => {
+      wake = resolve;
+      setTimeout(resolve, ready ? 50 : 1000);
+    });
   }
+}
+
+// DIPLOID_BENCH_HEAP_PROFILE=FILE: where the pushes' allocations come from (sampled, objects
+// already collected included), written as a .heapprofile for Chrome's DevTools.
+const heapProfile = process.env.DIPLOID_BENCH_HEAP_PROFILE;
+let inspector;
+if (heapProfile !== undefined) {
+  const { Session } = await import('node:inspector/promises');
+  inspector = new Session();
+  inspector.connect();
 }
 
 loop.start();
@@ -117,11 +163,40 @@ let started = performance.now();
 await deliver(before, head, `first-${services}-${Date.now()}`);
 await readyAt(head, undefined, undefined, 1_800_000);
 const firstDeployMs = performance.now() - started;
+
+/**
+ * The pushes start once the namespace's Deployments, ReplicaSets and Pods have not changed for
+ * `quietMs` after the first deploy. That does not see kube-controller-manager's own backlog: at
+ * 1000 services its deployment controller made a new ReplicaSet 90 ms after an apply instead of
+ * 7 and finished a rollout 0.5 s after the new pods were available instead of 0.05 s for the first
+ * seven pushes, while the objects had been quiet since 3 s after the status Ready (README, "Where
+ * a push's time goes").
+ */
+async function settle(quietMs, timeoutMs) {
+  const start = Date.now();
+  let last = start;
+  const aborts = [];
+  for (const path of [`/apis/apps/v1/namespaces/${NAMESPACE}/deployments`, `/apis/apps/v1/namespaces/${NAMESPACE}/replicasets`, `/api/v1/namespaces/${NAMESPACE}/pods`]) {
+    benchRequests++;
+    // From the newest version, without the objects as they are: only changes count.
+    const list = await (path.includes('/pods') ? core.listNamespacedPod({ namespace: NAMESPACE, limit: 1 }) : path.includes('replicasets') ? apps.listNamespacedReplicaSet({ namespace: NAMESPACE, limit: 1 }) : apps.listNamespacedDeployment({ namespace: NAMESPACE, limit: 1 }));
+    benchRequests++;
+    aborts.push(await watcher.watch(path, { resourceVersion: list.metadata?.resourceVersion }, () => {
+      last = Date.now();
+    }, () => undefined));
+  }
+  while (Date.now() - last < quietMs && Date.now() - start < timeoutMs) await new Promise((resolve) => setTimeout(resolve, 250));
+  for (const abort of aborts) abort.abort();
+  return Date.now() - start;
+}
+const settleMs = await settle(3_000, 300_000);
+process.stderr.write(`  ${services} services: the namespace's workloads were quiet (unchanged for 3 s) ${(settleMs / 1000).toFixed(1)} s after the first deploy\n`);
 const times = [];
 const evaluations = [];
 const rss = [];
 const requests = [];
 const gitRuns = [];
+if (inspector !== undefined) await inspector.post('HeapProfiler.startSampling', { samplingInterval: 16384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
 for (let push = 1; push <= pushes; push++) {
   const index = (push * 37) % services;
   const name = serviceName(index);
@@ -136,16 +211,22 @@ for (let push = 1; push <= pushes; push++) {
   const requestsBefore = apiRequests - benchRequests;
   const gitBefore = gitCommands();
   started = performance.now();
+  log(`push ${push}: delivering ${name} ${image}`);
   await deliver(before, head, `push-${services}-${push}-${Date.now()}`);
   await readyAt(head, name, image, 600_000);
   times.push(performance.now() - started);
+  log(`push ${push}: Ready`);
   evaluations.push(sandboxCounters.files - evaluated);
   requests.push(apiRequests - benchRequests - requestsBefore);
   gitRuns.push(gitCommands() - gitBefore);
+  if (trace) for (const line of gitLines().slice(gitBefore)) process.stderr.write(`git ${line}\n`);
+  // With --expose-gc (DIPLOID_BENCH_NODE_ARGS): the live heap after each push, garbage collected.
+  globalThis.gc?.();
   rss.push(rssMiB());
-  process.stderr.write(`  ${services} services, push ${push}: ${times.at(-1).toFixed(0)} ms, ${evaluations.at(-1)} files evaluated, ${requests.at(-1)} API requests, ${gitRuns.at(-1)} git commands, RSS ${rss.at(-1).toFixed(0)} MiB\n`);
+  process.stderr.write(`  ${services} services, push ${push}: ${times.at(-1).toFixed(0)} ms, ${evaluations.at(-1)} files evaluated, ${requests.at(-1)} API requests, ${gitRuns.at(-1)} git commands, RSS ${rss.at(-1).toFixed(0)} MiB (V8 heap ${(process.memoryUsage().heapUsed / 1048576).toFixed(0)} used of ${(process.memoryUsage().heapTotal / 1048576).toFixed(0)} MiB; ${residentParts()})\n`);
 }
+if (inspector !== undefined) writeFileSync(heapProfile, JSON.stringify((await inspector.post('HeapProfiler.stopSampling')).profile));
 await server.close();
 await loop.stop();
-process.stdout.write(`${JSON.stringify({ services, firstDeployMs, pushMs: times, p50Ms: median(times), evaluationsPerPush: median(evaluations), apiRequestsPerPush: median(requests), gitCommandsPerPush: median(gitRuns), rssMiB: rss.at(-1), rssAfterFirstPushMiB: rss[0], rss })}\n`);
+process.stdout.write(`${JSON.stringify({ services, firstDeployMs, settleMs, pushMs: times, p50Ms: median(times), evaluationsPerPush: median(evaluations), apiRequestsPerPush: median(requests), gitCommandsPerPush: median(gitRuns), rssMiB: rss.at(-1), rssAfterFirstPushMiB: rss[0], rss })}\n`);
 process.exit(0);

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
+import { CONTROLLER_RUNTIME_ENV } from '../src/controller/manifests.js';
 import { up } from '../testbed/bed.js';
 import { serviceName, writeOpsRepo, type AppShape } from './generate.js';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 export interface PushResult {
   readonly services: number;
   readonly firstDeployMs: number;
+  /** From the first deploy's status Ready until the namespace's workloads stopped changing for 3 s (when the pushes start). */
+  readonly settleMs: number;
   readonly pushMs: readonly number[];
   readonly p50Ms: number;
   /** Files evaluated in a sandbox per push (median): only the changed file when the cache works. */
@@ -110,6 +113,8 @@ export async function benchPush(services: number, options: PushOptions): Promise
   try {
     const out = execFileSync(process.execPath, [...(process.env.DIPLOID_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), child, options.root, String(services), String(options.pushes), ops, url, state.kubernetes.kubeconfig, cacheDir], {
       encoding: 'utf8',
+      // The controller's Node runs as its Deployment runs it (`diploid init`).
+      env: { ...process.env, ...CONTROLLER_RUNTIME_ENV },
       stdio: ['ignore', 'pipe', 'inherit'],
       maxBuffer: 16 * 1024 * 1024,
     });

@@ -68,14 +68,28 @@ export async function deployEnvironment(config: k8s.KubeConfig, objects: readonl
   const applied = [...early, ...(await applyObjects(config, tasks.length > 0 ? rest : changed)), ...skipped];
   const configured = new Set(applied.filter((item) => item.outcome === 'configured').map((item) => item.object));
   const drifted = objects.filter((object) => configured.has(describeObject(object)) && unchangedSinceLast(object)).map(describeObject);
-  const waited = options.wait ? await waitForRollout(config, changed, { timeoutMs: options.timeoutMs }) : [];
-  const failures = await Promise.all(waited.map((failure) => restoreIfNothingServes(config, objects, failure, options.timeoutMs)));
   const next = sortInventory([...entries.values()]);
+  // When every recorded object is still rendered, nothing is pruned and the inventory is `next`
+  // whatever the rollout's outcome: it is written while the rollout runs, not after it (at 1000
+  // services that is 4000 entries to serialize and send, off the push's critical path).
+  const rendered = new Set(next.map(inventoryKey));
+  const writtenEarly = previous.every((entry) => rendered.has(inventoryKey(entry)))
+    ? applyObjects(config, [inventoryConfigMap(options.namespace, next)]).then(() => undefined, (error: unknown) => ({ error }))
+    : undefined;
+  const waited = options.wait ? await waitForRollout(config, changed, { timeoutMs: options.timeoutMs }).catch(async (error: unknown) => {
+    await writtenEarly;
+    throw error;
+  }) : [];
+  const failures = await Promise.all(waited.map((failure) => restoreIfNothingServes(config, objects, failure, options.timeoutMs)));
   const pruneNow = options.prune && failures.length === 0;
   const pruned = pruneNow ? await pruneInventory(config, previous, next) : [];
   // Objects not pruned stay in the inventory, so a later deploy still prunes them.
   const inventory = pruneNow ? next : inventoryUnion(previous, next);
-  await applyObjects(config, [inventoryConfigMap(options.namespace, inventory)]);
+  if (writtenEarly === undefined) await applyObjects(config, [inventoryConfigMap(options.namespace, inventory)]);
+  else {
+    const written = await writtenEarly;
+    if (written !== undefined) throw written.error;
+  }
   return { applied, pruned, failures, drifted, inventory };
 }
 

@@ -24,10 +24,18 @@ const NEVER_PRUNED = new Set(['PersistentVolumeClaim', 'PersistentVolume', 'Name
 export const INVENTORY_NAME = 'diploid-inventory';
 const INVENTORY_KEY = 'inventory.json';
 
+/** Keys made, by entry (entries are never changed): at 1000 services sorting 4000 entries made two keys per comparison. */
+const keys = new WeakMap<object, string>();
+
 /** The same object across API versions (`autoscaling/v2` and a later one): group, kind, namespace, name. Pure. */
 export function inventoryKey(entry: Pick<InventoryEntry, 'apiVersion' | 'kind' | 'namespace' | 'name'>): string {
-  const group = entry.apiVersion.includes('/') ? entry.apiVersion.split('/')[0] : '';
-  return `${group}/${entry.kind}/${entry.namespace ?? ''}/${entry.name}`;
+  let key = keys.get(entry);
+  if (key === undefined) {
+    const group = entry.apiVersion.includes('/') ? entry.apiVersion.split('/')[0] : '';
+    key = `${group}/${entry.kind}/${entry.namespace ?? ''}/${entry.name}`;
+    keys.set(entry, key);
+  }
+  return key;
 }
 
 /** One object's inventory entry. Pure. */

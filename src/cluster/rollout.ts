@@ -73,12 +73,23 @@ function statefulSetState(workload: WorkloadStatus, desired: number): RolloutSta
 
 /** Workload reads in flight at once while waiting. */
 const READ_CONCURRENCY = 16;
-/** Up to this many pending workloads, the wait polls every 100 ms rather than every 500 ms. */
+/**
+ * Up to this many pending workloads (a push changes one or two), the wait watches each of them
+ * and judges every change the API server sends as it comes; more (a resync) are read every 500 ms.
+ */
 const FEW_WORKLOADS = 20;
+/** The resource path segment of each workload kind (all in `apps/v1`). */
+const PLURALS: Readonly<Record<string, string>> = { Deployment: 'deployments', StatefulSet: 'statefulsets', DaemonSet: 'daemonsets' };
 
 export interface RolloutFailure {
   readonly object: string;
   readonly reason: string;
+}
+
+interface Read {
+  readonly object: KubeObject;
+  readonly state: RolloutState;
+  readonly resourceVersion: string | undefined;
 }
 
 /**
@@ -87,27 +98,29 @@ export interface RolloutFailure {
  */
 export async function waitForRollout(config: k8s.KubeConfig, objects: readonly KubeObject[], options: { timeoutMs: number; pollMs?: number }): Promise<RolloutFailure[]> {
   const client = objectClient(config);
-  const workloads = objects.filter((object) => ['Deployment', 'StatefulSet', 'DaemonSet'].includes(object.kind));
+  const workloads = objects.filter((object) => Object.hasOwn(PLURALS, object.kind));
   const deadline = Date.now() + options.timeoutMs;
   let pending = workloads;
   let reasons = new Map<KubeObject, string>();
   while (pending.length > 0) {
-    const next: KubeObject[] = [];
     reasons = new Map();
     // Read side by side, a few at a time: one by one, a pass over 1000 workloads took seconds.
-    const states: RolloutState[] = [];
+    const reads: Read[] = [];
     for (let start = 0; start < pending.length; start += READ_CONCURRENCY) {
       const batch = pending.slice(start, start + READ_CONCURRENCY);
-      states.push(...(await Promise.all(batch.map(async (object) => rolloutState(object.kind, (await client.read({ apiVersion: object.apiVersion, kind: object.kind, metadata: { name: object.metadata.name, namespace: object.metadata.namespace ?? 'default' } })) as WorkloadStatus)))));
+      reads.push(...(await Promise.all(batch.map(async (object) => {
+        const live = (await client.read({ apiVersion: object.apiVersion, kind: object.kind, metadata: { name: object.metadata.name, namespace: object.metadata.namespace ?? 'default' } })) as WorkloadStatus & { metadata?: { resourceVersion?: string } };
+        return { object, state: rolloutState(object.kind, live), resourceVersion: live.metadata?.resourceVersion };
+      }))));
     }
-    for (const [index, object] of pending.entries()) {
-      const state = states[index]!;
-      if (state.done) continue;
-      if (state.stalled) return [{ object: describeObject(object), reason: state.reason }];
-      next.push(object);
-      reasons.set(object, state.reason);
+    const waiting: Read[] = [];
+    for (const read of reads) {
+      if (read.state.done) continue;
+      if (read.state.stalled) return [{ object: describeObject(read.object), reason: read.state.reason }];
+      waiting.push(read);
+      reasons.set(read.object, read.state.reason);
     }
-    pending = next;
+    pending = waiting.map((read) => read.object);
     if (pending.length === 0) break;
     if (Date.now() > deadline) {
       const core = config.makeApiClient(k8s.CoreV1Api);
@@ -118,10 +131,68 @@ export async function waitForRollout(config: k8s.KubeConfig, objects: readonly K
         }),
       );
     }
-    // A push changes a workload or two: look again soon. A resync waiting for many polls less often.
-    await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? (pending.length <= FEW_WORKLOADS ? 100 : 500)));
+    if (options.pollMs === undefined && pending.length <= FEW_WORKLOADS) {
+      const watched = await watchUntilDone(config, waiting, deadline);
+      if (watched.stalled !== undefined) return [watched.stalled];
+      if (watched.done) break;
+      // The watch ended or could not start (the server closes watches now and then): read again.
+      if (!watched.started) await new Promise((resolve) => setTimeout(resolve, 100));
+      continue;
+    }
+    // A resync waiting for many workloads polls.
+    await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 500));
   }
   return [];
+}
+
+/**
+ * Watches each workload from the version just read, so no change between the read and the watch
+ * is missed, and judges the object every event carries: the wait ends as soon as the API server
+ * says the last one is done, with no read after it. Ends early (done false) when a watch ends or
+ * fails, or at the deadline; the caller then reads again.
+ */
+async function watchUntilDone(config: k8s.KubeConfig, waiting: readonly Read[], deadline: number): Promise<{ done: boolean; started: boolean; stalled?: RolloutFailure }> {
+  const watch = new k8s.Watch(config);
+  const open = new Set(waiting.map((read) => read.object));
+  const aborts: AbortController[] = [];
+  let settle: (result: { done: boolean; started: boolean; stalled?: RolloutFailure }) => void = () => undefined;
+  let settled = false;
+  let started = true;
+  const result = new Promise<{ done: boolean; started: boolean; stalled?: RolloutFailure }>((resolve) => {
+    settle = (value) => {
+      if (settled) return;
+      settled = true;
+      resolve(value);
+    };
+  });
+  const timer = setTimeout(() => settle({ done: false, started }), Math.max(0, deadline - Date.now()));
+  try {
+    await Promise.all(waiting.map(async ({ object, resourceVersion }) => {
+      const namespace = object.metadata.namespace ?? 'default';
+      const path = `/apis/${object.apiVersion}/namespaces/${encodeURIComponent(namespace)}/${PLURALS[object.kind]}`;
+      const query = { fieldSelector: `metadata.name=${object.metadata.name}`, allowWatchBookmarks: false, ...(resourceVersion === undefined ? {} : { resourceVersion }) };
+      const abort = await watch.watch(path, query, (type: string, live: WorkloadStatus) => {
+        if (type !== 'ADDED' && type !== 'MODIFIED') return;
+        const state = rolloutState(object.kind, live);
+        if (state.done) {
+          open.delete(object);
+          if (open.size === 0) settle({ done: true, started });
+        } else if (state.stalled) {
+          settle({ done: false, started, stalled: { object: describeObject(object), reason: state.reason } });
+        }
+      }, (error: unknown) => {
+        if (error !== null && error !== undefined) started = false;
+        settle({ done: false, started });
+      });
+      aborts.push(abort);
+      if (settled) abort.abort();
+    }));
+    return await result;
+  } finally {
+    clearTimeout(timer);
+    settled = true;
+    for (const abort of aborts) abort.abort();
+  }
 }
 
 /** The first reason a workload's pods give for not running: unschedulable, failing, waiting. */

@@ -151,8 +151,20 @@ export function parseStatus(data: Readonly<Record<string, string>> | undefined):
     const { history, ...rest } = value;
     if (!Array.isArray(history)) return rest;
     const entries = history.filter((entry): entry is StoredDeployRecord => typeof entry === 'object' && entry !== null);
-    // Spread over the value, so the history keeps its place among the keys.
-    return { ...value, history: expandHistory(rest.images, entries) };
+    // Spread over the value, so the history keeps its place among the keys. Expanded when first
+    // read: listing the statuses (every push, to plan) reads no history, and at 1000 services
+    // expanding it makes ten maps of 1000 images.
+    const status: EnvironmentStatus = { ...value, history: [] };
+    Object.defineProperty(status, 'history', {
+      enumerable: true,
+      configurable: true,
+      get() {
+        const expanded = expandHistory(rest.images, entries);
+        Object.defineProperty(status, 'history', { value: expanded, enumerable: true, configurable: true, writable: true });
+        return expanded;
+      },
+    });
+    return status;
   } catch {
     return undefined;
   }

@@ -36,7 +36,10 @@ export class RepoCache {
     const key = `${name.replace(/[^A-Za-z0-9._-]/g, '_')}-${createHash('sha256').update(url).digest('hex').slice(0, 12)}`;
     const mirror = join(this.dir, 'repos', `${key}.git`);
     if (existsSync(join(mirror, 'HEAD'))) {
+      // Where the remote's HEAD points is asked while the fetch runs: two round trips side by side.
+      const remoteHead = remoteHeadOf(mirror);
       await git(['--git-dir', mirror, 'fetch', '--prune', '--quiet', 'origin']);
+      return new CachedRepo(name, url, mirror, remoteHead);
     } else {
       mkdirSync(join(this.dir, 'repos'), { recursive: true });
       const partial = `${mirror}.tmp-${randomBytes(4).toString('hex')}`;
@@ -47,14 +50,36 @@ export class RepoCache {
   }
 }
 
+/**
+ * Tree listings of the last commits read, by mirror and commit, kept across reconciles: a commit
+ * never changes, and a push's plan lists the commit deployed before it, listed by the reconcile
+ * before (two git commands and, at 1000 services, 1000 entries parsed). A few per mirror.
+ */
+const LISTINGS_KEPT = 8;
+const listingsByMirror = new Map<string, Map<string, Promise<TreeListing>>>();
+
+function listingsOf(gitDir: string): Map<string, Promise<TreeListing>> {
+  let listings = listingsByMirror.get(gitDir);
+  if (listings === undefined) {
+    listings = new Map();
+    listingsByMirror.set(gitDir, listings);
+  }
+  return listings;
+}
+
 /** One mirrored repo: its branches, commits and trees, read straight from git objects. */
 export class CachedRepo {
   private branchList: Promise<Map<string, string>> | undefined;
   private defaultName: Promise<string> | undefined;
   private blobs: BlobReader | undefined;
-  private readonly listings = new Map<string, Promise<TreeListing>>();
+  /** Listings by full commit id, shared across reconciles; any other name (a branch) only in this instance. */
+  private readonly shared: Map<string, Promise<TreeListing>>;
+  private readonly own = new Map<string, Promise<TreeListing>>();
 
-  constructor(readonly name: string, readonly url: string, readonly gitDir: string) {}
+  /** `remoteHead`: the answer of `ls-remote --symref origin HEAD`, when the caller already asked. */
+  constructor(readonly name: string, readonly url: string, readonly gitDir: string, private readonly remoteHead?: Promise<string | undefined>) {
+    this.shared = listingsOf(gitDir);
+  }
 
   /** Branch -> head commit. */
   branches(): Promise<Map<string, string>> {
@@ -70,7 +95,7 @@ export class CachedRepo {
    */
   defaultBranch(): Promise<string> {
     this.defaultName ??= (async () => {
-      const remote = await gitMaybe(['--git-dir', this.gitDir, 'ls-remote', '--symref', 'origin', 'HEAD']);
+      const remote = await (this.remoteHead ?? remoteHeadOf(this.gitDir));
       const symref = /^ref: refs\/heads\/(\S+)\s+HEAD$/m.exec(remote ?? '')?.[1];
       if (symref !== undefined) return symref;
       const local = await gitMaybe(['--git-dir', this.gitDir, 'symbolic-ref', '--quiet', 'HEAD']);
@@ -99,8 +124,13 @@ export class CachedRepo {
 
   /** A commit's tree, listed once (two git commands) for both its snapshot and its files. */
   private listing(commit: string): Promise<TreeListing> {
-    let listing = this.listings.get(commit);
-    if (listing === undefined) {
+    const listings = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(commit) ? this.shared : this.own;
+    let listing = listings.get(commit);
+    if (listing !== undefined) {
+      // Most recently used last, so the oldest goes first.
+      listings.delete(commit);
+      listings.set(commit, listing);
+    } else {
       listing = (async () => {
         const root = (await git(['--git-dir', this.gitDir, 'rev-parse', '--end-of-options', `${commit}^{tree}`])).trim();
         const output = await git(['--git-dir', this.gitDir, 'ls-tree', '-r', '-t', '-z', '--full-tree', '--end-of-options', commit]);
@@ -113,7 +143,13 @@ export class CachedRepo {
         }
         return { root, entries };
       })();
-      this.listings.set(commit, listing);
+      // A failed listing (the mirror lacked the commit) is not kept.
+      const made = listing;
+      made.catch(() => {
+        if (listings.get(commit) === made) listings.delete(commit);
+      });
+      listings.set(commit, listing);
+      if (listings === this.shared && listings.size > LISTINGS_KEPT) listings.delete(listings.keys().next().value!);
     }
     return listing;
   }
@@ -124,6 +160,11 @@ export class CachedRepo {
     const { root, entries } = await this.listing(commit);
     return new GitTree(label, root, entries, this.blobs);
   }
+}
+
+/** What the remote says its HEAD is (`ref: refs/heads/main	HEAD`); undefined when it cannot be asked. */
+function remoteHeadOf(gitDir: string): Promise<string | undefined> {
+  return gitMaybe(['--git-dir', gitDir, 'ls-remote', '--symref', 'origin', 'HEAD']);
 }
 
 /** Moves a finished folder into place; when another process got there first, keeps theirs. */

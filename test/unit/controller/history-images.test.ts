@@ -19,6 +19,21 @@ describe('the deploy history in the status ConfigMap', () => {
     expect(parseStatus(map.data as Record<string, string>)).toEqual(written);
   });
 
+  it('expands the history only when it is read (listing statuses to plan reads none), and it is the same history then, spread or serialized', () => {
+    const r2 = { web: 'reg/web:2', api: 'reg/api:1' };
+    const r1 = { web: 'reg/web:1', api: 'reg/api:1' };
+    const written = status(r2, [entry('r2', r2), entry('r1', r1)]);
+    const read = parseStatus(statusConfigMap('diploid-system', written).data as Record<string, string>)!;
+    expect(read.environment).toBe('production');
+    // Not expanded yet: still the accessor parseStatus left.
+    expect(Object.getOwnPropertyDescriptor(read, 'history')?.get).toBeDefined();
+    expect({ ...read }.history).toEqual(written.history);
+    expect(Object.getOwnPropertyDescriptor(read, 'history')?.value).toEqual(written.history);
+    const again = parseStatus(statusConfigMap('diploid-system', written).data as Record<string, string>)!;
+    expect(JSON.parse(JSON.stringify(again))).toEqual(JSON.parse(JSON.stringify(written)));
+    expect(Object.keys(again)).toEqual(Object.keys(written));
+  });
+
   it('reads a status written before, with every image in every entry, and writes it back compact', () => {
     const r2 = { web: 'reg/web:2', api: 'reg/api:1' };
     const r1 = { web: 'reg/web:1', api: 'reg/api:1' };

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { toYaml } from '../../../src/backends/serialize.js';
-import { controllerManifests, secretInstructions } from '../../../src/controller/manifests.js';
+import { CONTROLLER_RUNTIME_ENV, controllerManifests, secretInstructions } from '../../../src/controller/manifests.js';
 import { expectGolden } from '../../support/golden.js';
 import { GitRoot } from '../../support/git-repos.js';
 import { runCli } from '../../support/ops-repo.js';
@@ -33,8 +33,27 @@ describe('the controller manifests', () => {
     expect(objects.map((object) => object.kind)).not.toContain('Secret');
     const deployment = objects.find((object) => object.kind === 'Deployment') as unknown as { spec: { template: { spec: { containers: Array<{ env: Array<{ name: string; value?: string; valueFrom?: unknown }> }> } } } };
     const env = deployment.spec.template.spec.containers[0]?.env ?? [];
-    expect(env.filter((item) => item.name !== 'DIPLOID_CACHE').every((item) => item.value === undefined && item.valueFrom !== undefined)).toBe(true);
-    expect(env.map((item) => item.name)).toEqual(['DIPLOID_WEBHOOK_SECRET', 'GITLAB_TOKEN', 'DIPLOID_CACHE']);
+    const settings = new Set(['DIPLOID_CACHE', ...Object.keys(CONTROLLER_RUNTIME_ENV)]);
+    expect(env.filter((item) => !settings.has(item.name)).every((item) => item.value === undefined && item.valueFrom !== undefined)).toBe(true);
+    expect(env.map((item) => item.name)).toEqual(['DIPLOID_WEBHOOK_SECRET', 'GITLAB_TOKEN', 'DIPLOID_CACHE', 'MALLOC_ARENA_MAX']);
+  });
+
+  it("run the controller's Node with the memory settings `npm run bench -- --only push` measures it with", () => {
+    const deployment = controllerManifests(options).find((object) => object.kind === 'Deployment') as unknown as { spec: { template: { spec: { containers: Array<{ env: Array<{ name: string; value?: string }> }> } } } };
+    const env = new Map((deployment.spec.template.spec.containers[0]?.env ?? []).map((item) => [item.name, item.value]));
+    // Two malloc arenas, whatever the number of cores and threads; nothing else of Node's changed.
+    expect(env.get('MALLOC_ARENA_MAX')).toBe('2');
+    expect(env.has('NODE_OPTIONS')).toBe(false);
+    expect(Object.fromEntries([...env].filter(([name]) => Object.hasOwn(CONTROLLER_RUNTIME_ENV, name)))).toEqual(CONTROLLER_RUNTIME_ENV);
+  });
+
+  it('let the controller watch the workloads it rolls out', () => {
+    const rules = controllerManifests(options)
+      .filter((object) => object.kind === 'ClusterRole')
+      .flatMap((object) => (object as unknown as { rules: Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }> }).rules);
+    const workloads = rules.find((rule) => rule.apiGroups.includes('apps'));
+    expect(workloads?.resources).toEqual(['daemonsets', 'deployments', 'statefulsets']);
+    expect(workloads?.verbs).toEqual(['get', 'list', 'create', 'patch', 'delete', 'watch']);
   });
 
   it('grant no rights on secrets, RBAC objects or cluster-wide escalation', () => {
