@@ -112,7 +112,13 @@ export async function apply(files: Readonly<Record<string, string>>, timeoutSeco
 }
 
 /** A plain HTTP request from the host. */
-export function http(url: string, options: { method?: string; headers?: Record<string, string> } = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+export interface HttpResponse {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: string;
+}
+
+export function http(url: string, options: { method?: string; headers?: Record<string, string> } = {}): Promise<HttpResponse> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method: options.method ?? 'GET', headers: options.headers ?? {}, timeout: 5_000 }, (res) => {
       const chunks: Buffer[] = [];
@@ -141,8 +147,18 @@ export async function readyPodIp(namespace: string, service: string): Promise<st
   }, 90_000, 500);
 }
 
+/**
+ * A GET of the app at a pod's address. A service without a readiness check has its pod Ready as
+ * soon as its container starts, a moment before Node listens: the request is tried again for a
+ * few seconds.
+ */
+export function podGet(ip: string, path = '/'): Promise<HttpResponse> {
+  return eventually(`the app at ${ip}:8080 to answer`, () => http(`http://${ip}:8080${path}`), 10_000, 200);
+}
+
+/** What the app at a pod's address reports. */
 export async function report(ip: string): Promise<AppReport> {
-  const response = await http(`http://${ip}:8080/`);
+  const response = await podGet(ip);
   if (response.status !== 200) throw new Error(`GET http://${ip}:8080/ answered ${response.status}: ${response.body}`);
   return JSON.parse(response.body) as AppReport;
 }

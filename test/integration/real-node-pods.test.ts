@@ -6,7 +6,7 @@
 import * as k8s from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { apply, appService, http, opsConfig, pods, readyPodIp, realNodeNamespace, report } from './real-node-app.js';
+import { apply, appService, opsConfig, podGet, pods, readyPodIp, realNodeNamespace, report } from './real-node-app.js';
 import { kubeConfig } from './testbed.js';
 
 /** The node image runs as root like the original; a user gives such images a user of their own. */
@@ -73,7 +73,7 @@ describe('config files on a real node', () => {
     expect(result.stdout).not.toContain(password);
 
     const ip = await readyPodIp(namespace, 'app');
-    const file = await http(`http://${ip}:8080/file?path=/etc/app/app.ini`);
+    const file = await podGet(ip, '/file?path=/etc/app/app.ini');
     expect(file.status).toBe(200);
     expect((JSON.parse(file.body) as { content: string }).content).toBe(`[app]\nenvironment = test\n\n[database]\npassword = ${password}\n`);
 
