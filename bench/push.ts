@@ -111,7 +111,7 @@ export async function benchPush(services: number, options: PushOptions): Promise
   rmSync(cacheDir, { recursive: true, force: true });
   mkdirSync(cacheDir, { recursive: true });
   try {
-    const out = execFileSync(process.execPath, [...(process.env.DIPLOID_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), child, options.root, String(services), String(options.pushes), ops, url, state.kubernetes.kubeconfig, cacheDir], {
+    const out = execFileSync(process.execPath, [...(process.env.DIPLOID_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), child, options.root, String(services), String(options.pushes), ops, url, state.kubernetes.kubeconfig, cacheDir, ...(state.kubernetes.controllerManagerMetrics === undefined ? [] : [state.kubernetes.controllerManagerMetrics])], {
       encoding: 'utf8',
       // The controller's Node runs as its Deployment runs it (`diploid init`).
       env: { ...process.env, ...CONTROLLER_RUNTIME_ENV },

@@ -26,6 +26,12 @@ export interface ControlPlane {
   /** Name of the fake node kwok manages. */
   readonly nodeName: string;
   readonly etcdUrl: string;
+  /**
+   * kube-controller-manager's metrics (`https://127.0.0.1:<port>/metrics`, its own self-signed
+   * certificate, no credentials): the push bench reads its work queues' depth to start timing
+   * only once the cluster has caught up. Absent on a bed started before it was recorded.
+   */
+  readonly controllerManagerMetrics?: string;
 }
 
 /** The name of the fake node, which kwok keeps Ready. */
@@ -123,6 +129,8 @@ export async function startControlPlane(
     `--service-account-private-key-file=${saKey}`,
     `--root-ca-file=${ca}`,
     '--use-service-account-credentials=false',
+    // Loopback only; /metrics joins the probes' paths so the bench can read the work queues.
+    '--authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics',
     `--service-cluster-ip-range=${network.serviceCidr}`,
     '--profiling=false',
   ], { stateDir });
@@ -186,7 +194,7 @@ export async function startControlPlane(
   }, { timeoutMs: 60_000, process: kcm, intervalMs: 500 });
   log(`node ${nodeName} Ready (kwok)`);
 
-  return { server, token, kubeconfig, nodeName, etcdUrl };
+  return { server, token, kubeconfig, nodeName, etcdUrl, controllerManagerMetrics: `https://127.0.0.1:${kcmPort}/metrics` };
 }
 
 /** Runs the bed's kubectl against a kubeconfig. */
