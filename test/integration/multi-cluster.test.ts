@@ -72,19 +72,14 @@ async function putClusterSecret(name: string, kubeconfig: string): Promise<void>
   await core.createNamespacedSecret({ namespace: system.name, body });
 }
 
-beforeAll(async () => {
-  second = await startSecondBed();
-  const key = await generateKeyPair();
-  recipient = key.recipient;
-  root = new GitRoot();
-  opsUrl = freshGitRepoUrl('ops');
-  ops = root.repo('ops', {
-    '.diploid.conf.js': `import { defineConfig } from 'diploid';
+/** The ops config; `stagingCluster` goes inside staging's entry (a move names a cluster there). */
+function opsConfig(recipient: string, stagingCluster = ''): string {
+  return `import { defineConfig } from 'diploid';
 export default defineConfig({
   project: '${project}',
   clusters: { prod: { kubeconfigSecret: 'cluster-prod' }, broken: { kubeconfigSecret: 'cluster-broken' } },
-  secrets: { recipients: { cluster: '${key.recipient}' } },
-  environments: { staging: {}, production: { cluster: 'prod' }, canary: { cluster: 'broken' } },
+  secrets: { recipients: { cluster: '${recipient}' } },
+  environments: { staging: {${stagingCluster}}, production: { cluster: 'prod' }, canary: { cluster: 'broken' } },
   branches: [
     { branch: 'main', environment: 'staging' },
     { branch: 'prod', environment: 'production' },
@@ -93,7 +88,17 @@ export default defineConfig({
     { branch: 'stage/*', preview: { mode: 'full', base: 'staging' } },
   ],
 });
-`,
+`;
+}
+
+beforeAll(async () => {
+  second = await startSecondBed();
+  const key = await generateKeyPair();
+  recipient = key.recipient;
+  root = new GitRoot();
+  opsUrl = freshGitRepoUrl('ops');
+  ops = root.repo('ops', {
+    '.diploid.conf.js': opsConfig(key.recipient),
     'services/web.js': service('web', 'w1'),
     'services/api.js': service('api', 'a1'),
     'secrets/db.yaml': await sealSecretFile({ values: [['password', PASSWORD]], dataKey: newDataKey(), recipients: [key.recipient], now: new Date() }, 'secrets/db.yaml'),
@@ -269,21 +274,6 @@ current-context: x
 
   it('moves staging (and, with its branch, a preview of it) to the second cluster and back: deployed there first, then the old copy removed by inventory; an unreachable old cluster is named in the status and cleaned up once reachable', async () => {
     const store = new ConfigMapStatusStore(home(), system.name);
-    const config = (stagingCluster: string) => `import { defineConfig } from 'diploid';
-export default defineConfig({
-  project: '${project}',
-  clusters: { prod: { kubeconfigSecret: 'cluster-prod' }, broken: { kubeconfigSecret: 'cluster-broken' } },
-  secrets: { recipients: { cluster: '${recipient}' } },
-  environments: { staging: {${stagingCluster}}, production: { cluster: 'prod' }, canary: { cluster: 'broken' } },
-  branches: [
-    { branch: 'main', environment: 'staging' },
-    { branch: 'prod', environment: 'production' },
-    { branch: 'canary', environment: 'canary' },
-    { branch: 'feature/*', preview: { mode: 'full', base: 'production' } },
-    { branch: 'stage/*', preview: { mode: 'full', base: 'staging' } },
-  ],
-});
-`;
     expect(condition(await store.get('staging'), 'Ready')).toMatchObject({ status: 'True' });
     expect(await exists(() => appsOf(home()).readNamespacedDeployment({ name: 'web', namespace: staging }))).toBe(true);
     // A preview of staging, from an ops branch made before the move: at home too.
@@ -294,7 +284,7 @@ export default defineConfig({
     expect((await appsOf(home()).readNamespacedDeployment({ name: 'web', namespace: preview })).status?.availableReplicas).toBe(1);
 
     // 1. Home -> prod: deployed and Ready in prod, then the home copy goes (by inventory, and its namespace).
-    ops.commit('staging moves to prod', { '.diploid.conf.js': config(" cluster: 'prod' ") });
+    ops.commit('staging moves to prod', { '.diploid.conf.js': opsConfig(recipient, " cluster: 'prod' ") });
     ops.git('push', '-q', opsUrl, 'main');
     let result = await reconciler.reconcile({ repo: 'ops', branch: 'main', to: '' });
     expect(result.outcomes).toMatchObject([{ environment: 'staging', result: 'deployed' }]);
@@ -322,7 +312,7 @@ export default defineConfig({
 
     // 2. Back home while prod's Secret is gone: home is deployed, the prod copy is left, and the status says where, what and why.
     await coreOf(home()).deleteNamespacedSecret({ name: 'cluster-prod', namespace: system.name });
-    ops.commit('staging back home', { '.diploid.conf.js': config('') });
+    ops.commit('staging back home', { '.diploid.conf.js': opsConfig(recipient) });
     ops.git('push', '-q', opsUrl, 'main');
     result = await reconciler.reconcile({ repo: 'ops', branch: 'main', to: '' });
     expect(result.outcomes).toMatchObject([{ environment: 'staging', result: 'deployed' }]);

@@ -64,13 +64,17 @@ export function registerUpCommands(program: Command, output: Output): void {
     });
 }
 
-async function upOnBed(dir: string, options: UpOptions, minutes: number, output: Output): Promise<void> {
+/** What both ways of `up` start from: the example's ops config, validated, and the environment to follow. */
+async function startUp(dir: string, options: UpOptions, output: Output) {
   const startedAt = Date.now();
-  const say = (line: string): void => output.err(`${line}\n`);
   const opsDir = opsFolder(dir);
   const file = join(opsDir, '.diploid.conf.js');
   const config = await loadConfigForCommand(opsDir, output);
-  const { environment, branch } = environmentAndBranch(config, options.env, file);
+  return { startedAt, say: (line: string): void => output.err(`${line}\n`), opsDir, file, config, ...environmentAndBranch(config, options.env, file) };
+}
+
+async function upOnBed(dir: string, options: UpOptions, minutes: number, output: Output): Promise<void> {
+  const { startedAt, say, opsDir, file, config, environment, branch } = await startUp(dir, options, output);
   const folders = repoFolders(config, opsDir, file);
 
   say(`[${elapsed(startedAt)}] no cluster named (--kubeconfig, KUBECONFIG, --context): using the local test bed`);
@@ -132,12 +136,7 @@ async function upOnBed(dir: string, options: UpOptions, minutes: number, output:
 }
 
 async function upOnCluster(dir: string, options: UpOptions, minutes: number, output: Output): Promise<void> {
-  const startedAt = Date.now();
-  const say = (line: string): void => output.err(`${line}\n`);
-  const opsDir = opsFolder(dir);
-  const file = join(opsDir, '.diploid.conf.js');
-  const config = await loadConfigForCommand(opsDir, output);
-  const { environment } = environmentAndBranch(config, options.env, file);
+  const { startedAt, say, opsDir, config, environment } = await startUp(dir, options, output);
   const kube = kubeConfigFrom(options.kubeconfig);
   if (options.context !== undefined) kube.setCurrentContext(options.context);
   const server = kube.getCurrentCluster()?.server ?? '?';
