@@ -20,7 +20,7 @@ import { readResyncRequests } from '../../controller/resync.js';
 import { SwappableStatusReporter } from '../../controller/reporter.js';
 import { createReconciler, readOpsConfig, routesFor, statusReporterFor } from '../../controller/runtime.js';
 import { ConfigMapStatusStore } from '../../controller/status-store.js';
-import { startWebhookServer } from '../../controller/webhook-server.js';
+import { startWebhookServer, type EventSink } from '../../controller/webhook-server.js';
 import type { WebhookRoute } from '../../hosts/routes.js';
 import { UserError } from '../../errors.js';
 import { readSecret } from '../../hosts/token.js';
@@ -135,7 +135,13 @@ export function registerControllerCommand(program: Command, output: Output): voi
         routes = new Map(routesFor(config, master));
         const deliveries = new ConfigMapDeliveryLog(kube, namespace);
         // Liveness follows the worker: the leader's loop stuck on one piece of work fails /healthz.
-        server = await startWebhookServer({ routes, queue: inbox, deliveries, port: options.port, host: options.host, log, healthy: () => loop?.healthy() ?? true });
+        // Written to the inbox here, then read at once by this replica's loop when it leads (others poll it).
+        const queue: EventSink = { offer: async (event) => {
+          const result = await inbox.offer(event);
+          loop?.readInbox();
+          return result;
+        } };
+        server = await startWebhookServer({ routes, queue, deliveries, port: options.port, host: options.host, log, healthy: () => loop?.healthy() ?? true });
         log(`webhooks: listening on ${server.url} for ${routes.size} repos`);
       }
       // Repos, hosts and routes follow the ops config without a restart: read again at every resync
