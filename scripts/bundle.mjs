@@ -10,13 +10,16 @@
 // package root like every source file's `import.meta.url` of depth two, so `../../package.json`
 // still names the package's manifest.
 //   node scripts/bundle.mjs [--metafile FILE]
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const metafileAt = process.argv.indexOf('--metafile');
 
+// Chunks are named by content hash: the ones of an earlier build would stay beside the new ones.
+rmSync(join(root, 'dist/bundle'), { recursive: true, force: true });
 const result = await build({
   absWorkingDir: root,
   entryPoints: { main: 'src/cli/main.ts' },
@@ -34,7 +37,18 @@ const result = await build({
   sourcesContent: false,
   // Some dependencies are CommonJS and call require() at run time (node's own modules).
   banner: { js: "import { createRequire as __diploidCreateRequire } from 'node:module'; const require = __diploidCreateRequire(import.meta.url);" },
-  metafile: metafileAt !== -1,
+  metafile: true,
   logLevel: 'warning',
 });
 if (metafileAt !== -1) writeFileSync(process.argv[metafileAt + 1], JSON.stringify(result.metafile));
+
+// Which packages each file of the bundle holds (`.` for diploid's own code), for people reading a
+// stack trace or a process's open files, and for the test that `render` leaves the Kubernetes
+// client unloaded.
+const packages = {};
+for (const [file, output] of Object.entries(result.metafile.outputs)) {
+  if (!file.endsWith('.js')) continue;
+  const names = new Set(Object.keys(output.inputs).map((input) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input)?.[1] ?? '.'));
+  packages[file.slice('dist/bundle/'.length)] = [...names].sort();
+}
+writeFileSync(join(root, 'dist/bundle/packages.json'), `${JSON.stringify(packages, null, 1)}\n`);
