@@ -71,7 +71,8 @@ const controller = spawn(process.execPath, [
   '--ops', url, '--kubeconfig', kubeconfig, '--namespace', system, '--cache', cacheDir,
   '--port', String(port), '--host', '127.0.0.1', '--secret-env', 'DIPLOID_BENCH_WEBHOOK_SECRET', '--resync', '1h',
 ], {
-  env: { ...process.env, PATH: `${gitShim}:${process.env.PATH}`, DIPLOID_BENCH_WEBHOOK_SECRET: MASTER },
+  // NODE_ENV as diploid's image sets it; CONTROLLER_RUNTIME_ENV comes from push.ts.
+  env: { ...process.env, NODE_ENV: 'production', PATH: `${gitShim}:${process.env.PATH}`, DIPLOID_BENCH_WEBHOOK_SECRET: MASTER },
   stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
 });
 controller.stderr.pipe(verbose || trace ? process.stderr : createWriteStream(controllerLog));
