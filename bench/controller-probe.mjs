@@ -8,6 +8,7 @@
 //   DIPLOID_BENCH_TRACE=1: each request's start and response, with the time, on stderr.
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { writeFileSync } from 'node:fs';
+import { getHeapSpaceStatistics } from 'node:v8';
 
 const counts = { requests: 0, evaluations: 0 };
 const trace = process.env.DIPLOID_BENCH_TRACE !== undefined;
@@ -24,7 +25,9 @@ process.on('message', async (message) => {
     // With --expose-gc (DIPLOID_BENCH_NODE_ARGS): a full collection first, so RSS and heap are after it.
     globalThis.gc?.();
     const memory = process.memoryUsage();
-    process.send({ op: 'counts', ...counts, heapUsed: memory.heapUsed, heapTotal: memory.heapTotal });
+    // V8's heap by space, committed MiB: what the heap holds beyond what is live (new space grows with a push's garbage).
+    const spaces = Object.fromEntries(getHeapSpaceStatistics().map((space) => [space.space_name.replace(/_space$/, ''), Math.round(space.physical_space_size / 1048576)]));
+    process.send({ op: 'counts', ...counts, heapUsed: memory.heapUsed, heapTotal: memory.heapTotal, spaces });
   } else if (message?.op === 'profile-start') {
     // Where the pushes' allocations come from (sampled, objects already collected included).
     const { Session } = await import('node:inspector/promises');

@@ -287,7 +287,7 @@ for (let push = 1; push <= pushes; push++) {
   if (trace) for (const line of gitLines().slice(gitBefore)) process.stderr.write(`git ${line}\n`);
   const memory = resident();
   rss.push(memory.rss / 1024);
-  process.stderr.write(`  ${services} services, push ${push}: ${times.at(-1).toFixed(0)} ms, ${evaluations.at(-1)} files evaluated, ${requests.at(-1)} API requests, ${gitRuns.at(-1)} git commands, RSS ${rss.at(-1).toFixed(0)} MiB (V8 heap ${(now.heapUsed / 1048576).toFixed(0)} used of ${(now.heapTotal / 1048576).toFixed(0)} MiB; anonymous ${(memory.anon / 1024).toFixed(0)} MiB, files ${(memory.file / 1024).toFixed(0)} MiB)\n`);
+  process.stderr.write(`  ${services} services, push ${push}: ${times.at(-1).toFixed(0)} ms, ${evaluations.at(-1)} files evaluated, ${requests.at(-1)} API requests, ${gitRuns.at(-1)} git commands, RSS ${rss.at(-1).toFixed(0)} MiB (V8 heap ${(now.heapUsed / 1048576).toFixed(0)} used of ${(now.heapTotal / 1048576).toFixed(0)} MiB: ${Object.entries(now.spaces).filter(([, size]) => size > 0).map(([space, size]) => `${space} ${size}`).join(', ')}; anonymous ${(memory.anon / 1024).toFixed(0)} MiB, files ${(memory.file / 1024).toFixed(0)} MiB)\n`);
 }
 if (heapProfile !== undefined) await ask({ op: 'profile-stop', file: heapProfile });
 if (heapSnapshot !== undefined) await ask({ op: 'snapshot', file: heapSnapshot });
