@@ -28,6 +28,8 @@ export interface ControllerLoopOptions {
   /** One reconcile or resync pass running longer than this makes the loop unhealthy (liveness fails). */
   readonly maxBusyMs?: number;
   readonly now?: () => number;
+  /** Called when the loop runs out of work after doing some: the controller collects its garbage then. */
+  readonly idle?: () => void;
 }
 
 interface Work {
@@ -171,18 +173,23 @@ export class ControllerLoop {
   }
 
   private async run(): Promise<void> {
+    let worked = false;
     while (!this.stopped) {
       if (this.resyncDue) {
         this.resyncDue = false;
         await this.busy(() => this.resyncPass());
+        worked = true;
         continue;
       }
       const next = this.work.shift();
       if (next === undefined) {
+        if (worked) this.options.idle?.();
+        worked = false;
         await new Promise<void>((resolve) => (this.wake = resolve));
         continue;
       }
       await this.busy(() => this.handle(next));
+      worked = true;
     }
   }
 

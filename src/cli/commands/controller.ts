@@ -27,6 +27,7 @@ import { readSecret } from '../../hosts/token.js';
 import { durationMs } from '../../plan/targets.js';
 import { OPS_REPO } from '../../plan/types.js';
 import { locateOps } from '../../sources/git/locate.js';
+import { controllerHeap } from '../heap.js';
 import type { Output } from '../output.js';
 import { collect, defaultCacheDir, parsePort, parseRepoUrl, secretSource } from '../options.js';
 
@@ -85,6 +86,7 @@ export function registerControllerCommand(program: Command, output: Output): voi
     .option('--once', 'run one resync pass and exit (for a CronJob, or to check the setup)')
     .option('--lease-duration <duration>', 'how long a dead leader holds the leader Lease before another replica takes over', '15s')
     .action(async (options: ControllerOptions) => {
+      const heap = controllerHeap();
       const log = (line: string) => output.err(`${new Date().toISOString()} ${line}\n`);
       const urls = Object.fromEntries(options.repoUrl.map(parseRepoUrl));
       const locations = { ...(options.gitRoot === undefined ? {} : { gitRoot: options.gitRoot }), urls };
@@ -167,7 +169,7 @@ export function registerControllerCommand(program: Command, output: Output): voi
       elector.run(
         () => {
           // A new loop per term: its first resync catches up with whatever the previous leader left.
-          loop = new ControllerLoop({ inbox, reconciler, resync: resyncRequests, resyncMs, log });
+          loop = new ControllerLoop({ inbox, reconciler, resync: resyncRequests, resyncMs, log, idle: heap.collect });
           loop.start();
         },
         () => {
