@@ -18,17 +18,15 @@ export function keepYoungGenerationSmall(): void {
 }
 
 /**
- * The controller's V8 heap, sized for a process that works in bursts (a push) and then waits. At
- * 1000 services a push leaves about 40 MiB live, but with V8's defaults the young generation grew
- * to its 2 x 16 MiB and the old generation kept each push's promoted garbage until its limit: 151
- * rising to 160 MiB over 12 pushes (`npm run bench -- --only push`, README "Push to deployed").
- * So the young generation is capped at 2 x 4 MiB, and the loop calls the returned function when it
- * runs out of work: one full collection then (about 50 ms at 1000 services, after the status is
- * written, off a push's path), so garbage promoted by the smaller young generation does not pile up.
+ * What the controller does for its memory between pushes. At 1000 services a push leaves about
+ * 40 MiB live, but with V8's defaults the old generation kept each push's promoted garbage until
+ * its limit (151 rising to 160 MiB over 12 pushes in `npm run bench -- --only push`). The loop
+ * calls `collect` when it runs out of work: one full collection then, after the status is
+ * written, off a push's path. (The young generation's size is set where Node starts, in
+ * `CONTROLLER_RUNTIME_ENV`: V8 reads it only then.)
  */
 export function controllerHeap(): { collect: () => void } {
-  setFlagsFromString('--max-semi-space-size=4');
-  // `gc` without starting node with --expose-gc: the flag makes new contexts get it.
+  // `gc` without starting node with --expose-gc: the flag gives it to contexts made after it.
   setFlagsFromString('--expose-gc');
   const gc = runInNewContext('gc') as () => void;
   return { collect: () => gc() };

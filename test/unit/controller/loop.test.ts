@@ -108,4 +108,23 @@ describe('the controller loop', () => {
       await loop.stop();
     }
   });
+
+  it('tells when it runs out of work after doing some, once each time, not while it waits', async () => {
+    const { reconciler, calls } = fakeReconciler(() => ({ outcomes: [], notes: [] }));
+    const queue = new EventQueue();
+    let idle = 0;
+    const loop = new ControllerLoop({ queue, reconciler, resync: async () => [{ repo: 'ops', branch: 'main', to: 'a', resync: true }], resyncMs: 60_000, idle: () => idle++ });
+    loop.start();
+    try {
+      await until(() => idle === 1);
+      expect(calls).toHaveLength(1);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(idle).toBe(1);
+      queue.offer({ host: 'h', repo: 'web', provider: 'github', repoPath: 'o/web', deliveryId: '1', kind: 'push', branch: 'main', before: '0'.repeat(40), after: 'b'.repeat(40), created: false });
+      await until(() => idle === 2);
+      expect(calls).toHaveLength(2);
+    } finally {
+      await loop.stop();
+    }
+  });
 });
