@@ -38,6 +38,32 @@ function recordRequests(fragment: string): string[] {
   return seen;
 }
 
+/**
+ * A client that speaks as a service account of `namespace` allowed to read Deployments but not to
+ * watch them, as a controller installed before its role had the watch right.
+ */
+async function readOnlyConfig(namespace: string): Promise<k8s.KubeConfig> {
+  const admin = kubeConfig();
+  const rbac = admin.makeApiClient(k8s.RbacAuthorizationV1Api);
+  const core = admin.makeApiClient(k8s.CoreV1Api);
+  await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: 'reader' } } });
+  await rbac.createNamespacedRole({ namespace, body: { metadata: { name: 'reader' }, rules: [{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['get'] }] } });
+  await rbac.createNamespacedRoleBinding({
+    namespace,
+    body: { metadata: { name: 'reader' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'reader' }, subjects: [{ kind: 'ServiceAccount', name: 'reader', namespace }] },
+  });
+  const token = await core.createNamespacedServiceAccountToken({ name: 'reader', namespace, body: { spec: { audiences: [], expirationSeconds: 600 } } });
+  const cluster = admin.getCurrentCluster()!;
+  const reader = new k8s.KubeConfig();
+  reader.loadFromOptions({
+    clusters: [cluster],
+    users: [{ name: 'reader', token: token.status?.token }],
+    contexts: [{ name: 'reader', cluster: cluster.name, user: 'reader' }],
+    currentContext: 'reader',
+  });
+  return reader;
+}
+
 describe('the rollout wait of a push', () => {
   it('watches a changed Deployment until its new version is available: one read, however long the rollout takes', async () => {
     const config = kubeConfig();
@@ -61,6 +87,30 @@ describe('the rollout wait of a push', () => {
     expect(reads.length, requests.join('\n')).toBeLessThanOrEqual(2);
     expect(watches.length, requests.join('\n')).toBeGreaterThanOrEqual(1);
     expect(watches[0]).toContain('fieldSelector=metadata.name%3Dweb');
+  });
+
+  it('reads the Deployment again every 100 ms when its role may not watch: the refused watch is asked once, and the new version is seen', async () => {
+    const config = kubeConfig();
+    const { name: namespace } = await freshNamespace('rollout-nowatch');
+    const reader = await readOnlyConfig(namespace);
+    const first = deployment(namespace, 'web', 'web:1');
+    await applyObjects(config, [first]);
+    expect(await waitForRollout(config, [first], { timeoutMs: 60_000 })).toEqual([]);
+    // minReadySeconds: the new version stays unavailable for 2 s after its pod is ready.
+    const second = deployment(namespace, 'web', 'web:2', { minReadySeconds: 2 });
+    await applyObjects(config, [second]);
+    const requests = recordRequests(`/namespaces/${namespace}/deployments`);
+    const started = Date.now();
+    expect(await waitForRollout(reader, [second], { timeoutMs: 60_000 })).toEqual([]);
+    const waitedMs = Date.now() - started;
+    const live = await config.makeApiClient(k8s.AppsV1Api).readNamespacedDeployment({ name: 'web', namespace });
+    expect(live.spec?.template.spec?.containers[0]?.image).toBe('web:2');
+    expect([live.status?.updatedReplicas, live.status?.availableReplicas, live.status?.replicas]).toEqual([1, 1, 1]);
+    const watches = requests.filter((request) => request.includes('watch=true'));
+    const reads = requests.filter((request) => !request.includes('watch=true'));
+    expect(watches, requests.join('\n')).toHaveLength(1);
+    // About one read per 100 ms of waiting (each read takes a few ms more): at least a third of that.
+    expect(reads.length, requests.join('\n')).toBeGreaterThanOrEqual(Math.floor(waitedMs / 300));
   });
 
   it('writes the inventory while the rollout runs when the push removes nothing, and still reports the failed rollout', async () => {
