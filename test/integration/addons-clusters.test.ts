@@ -19,6 +19,7 @@ import { createReconciler, readOpsConfig, type ControllerSettings } from '../../
 import type { Reconciler } from '../../src/controller/reconciler.js';
 import { condition } from '../../src/controller/status.js';
 import { ConfigMapStatusStore } from '../../src/controller/status-store.js';
+import { crdManifest } from '../support/addon-manifests.js';
 import { GitRoot, type TestRepo } from '../support/git-repos.js';
 import { startSecondBed, type SecondBed } from './second-bed.js';
 import { freshGitRepoUrl, freshNamespace, isNotFound, kubeConfig, requireKubernetes, uniqueSuffix, type TestNamespace } from './testbed.js';
@@ -51,19 +52,6 @@ export default defineConfig({
   environments: { staging: {}, production: { cluster: 'prod' } },
   branches: [{ branch: 'main', environment: 'staging' }, { branch: 'prod', environment: 'production' }],
 });
-`;
-const crd = (groupName: string, kind: string, plural: string) => `apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata: { name: ${plural}.${groupName} }
-spec:
-  group: ${groupName}
-  names: { kind: ${kind}, plural: ${plural}, singular: ${kind.toLowerCase()} }
-  scope: Namespaced
-  versions:
-    - name: v1
-      served: true
-      storage: true
-      schema: { openAPIV3Schema: { type: object, properties: { spec: { type: object, properties: { size: { type: integer } } } } } }
 `;
 const NAMESPACE = `apiVersion: v1\nkind: Namespace\nmetadata: { name: ${addonNs} }\n`;
 const CONTROLLER = `apiVersion: apps/v1
@@ -107,7 +95,7 @@ beforeAll(async () => {
     '.diploid.conf.js': config(''),
     'services/web.js': SERVICE,
     'addons/namespace.yaml': NAMESPACE,
-    'addons/crd.yaml': crd(group, 'Gadget', 'gadgets'),
+    'addons/crd.yaml': crdManifest(group, 'Gadget', 'gadgets'),
     'addons/controller.yaml': CONTROLLER,
     'addons/gadget.yaml': GADGET,
   });
@@ -165,7 +153,7 @@ describe('add-ons in every cluster an environment lives in', { timeout: 300_000 
 
   it('an add-on that fails in one cluster holds back only the environments of that cluster, with a reason naming it; fixed, they deploy', async () => {
     // A custom resource of a kind only the controller's own cluster knows: it applies at home, and is refused in prod.
-    const homeOnly = parse(crd(homeOnlyGroup, 'Thing', 'things')) as k8s.V1CustomResourceDefinition;
+    const homeOnly = parse(crdManifest(homeOnlyGroup, 'Thing', 'things')) as k8s.V1CustomResourceDefinition;
     await home().makeApiClient(k8s.ApiextensionsV1Api).createCustomResourceDefinition({ body: homeOnly });
     for (let until = Date.now() + 30_000; Date.now() < until; await new Promise((resolve) => setTimeout(resolve, 250))) {
       const read = await home().makeApiClient(k8s.ApiextensionsV1Api).readCustomResourceDefinition({ name: `things.${homeOnlyGroup}` });
@@ -232,7 +220,7 @@ describe('add-ons in every cluster an environment lives in', { timeout: 300_000 
       const repo = root.repo(`ops-${rbacProject}`, {
         '.diploid.conf.js': `export default { project: '${rbacProject}', clusters: { prod: { kubeconfigSecret: 'cluster-prod', addons: ['addons/remote'] } }, environments: { production: { cluster: 'prod' } } };\n`,
         'addons/remote/namespace.yaml': `apiVersion: v1\nkind: Namespace\nmetadata: { name: ${remoteNs} }\n`,
-        'addons/remote/crd.yaml': crd(`r${suffix}.example.com`, 'Rocket', 'rockets'),
+        'addons/remote/crd.yaml': crdManifest(`r${suffix}.example.com`, 'Rocket', 'rockets'),
       });
       const url = freshGitRepoUrl('ops-rbac');
       repo.git('push', '-q', url, 'main');
