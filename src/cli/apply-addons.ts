@@ -7,7 +7,9 @@
 import type * as k8s from '@kubernetes/client-node';
 import { addonCount, addonTargets } from '../addons/clusters.js';
 import { loadAddons } from '../addons/load.js';
-import { applyAddons, clusterAddonsInventory, type AddonsApplyResult } from '../cluster/addons-apply.js';
+import { ADDONS_INVENTORY, applyAddons, clusterAddonsInventory, type AddonsApplyResult } from '../cluster/addons-apply.js';
+import { readInventory } from '../cluster/inventory.js';
+import { statusOf } from '../cluster/kube-client.js';
 import { ensureNamespace } from '../cluster/namespace.js';
 import { UserError } from '../errors.js';
 import type { ConfigSpec } from '../model/config.js';
@@ -34,6 +36,8 @@ export async function applyEnvironmentAddons(options: ApplyAddonsOptions): Promi
   // A cluster with `addons: false` (or hosting no environment by its own choice) gets none: nothing applied, nothing pruned.
   if (target === undefined) return { applied: [], pruned: [] };
   const where = options.cluster === undefined ? 'the cluster of --kubeconfig' : `cluster ${options.cluster}`;
+  // An ops repo without add-ons asks nothing of a user who may not read the controller's namespace.
+  if (addonCount(target.addons) === 0 && !(await recordedBefore(options))) return { applied: [], pruned: [] };
   try {
     // The inventory lives in the controller's namespace, which a cluster without the controller may not have yet.
     if (addonCount(target.addons) > 0) await ensureNamespace(options.home, options.controllerNamespace);
@@ -46,5 +50,16 @@ export async function applyEnvironmentAddons(options: ApplyAddonsOptions): Promi
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new UserError(`the add-ons of ${where} failed, so nothing of the environment was applied (--no-addons skips them): ${reason}`, { cause: error });
+  }
+}
+
+/** Whether add-ons applied before are recorded for this cluster; a refused read counts as none (nothing is declared either). */
+async function recordedBefore(options: ApplyAddonsOptions): Promise<boolean> {
+  const name = options.cluster === undefined ? ADDONS_INVENTORY : clusterAddonsInventory(options.cluster);
+  try {
+    return (await readInventory(options.home, options.controllerNamespace, name)).length > 0;
+  } catch (error) {
+    if (statusOf(error) === 403) return false;
+    throw error;
   }
 }

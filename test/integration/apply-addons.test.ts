@@ -2,12 +2,15 @@
  * `diploid apply` applies the add-ons of the environment's cluster before the environment, as the
  * controller does, sharing its inventory: on the bed's real API server, through the CLI.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readInventory } from '../../src/cluster/inventory.js';
 import { crdManifest } from '../support/addon-manifests.js';
 import { runCli, writeOpsRepo } from '../support/ops-repo.js';
-import { isNotFound, kubeConfig, requireKubernetes, uniqueSuffix } from './testbed.js';
+import { isNotFound, kubeConfig, requireKubernetes, serviceAccountConfig, uniqueSuffix } from './testbed.js';
 
 const suffix = uniqueSuffix();
 const project = `aa${suffix}`;
@@ -27,9 +30,11 @@ const opsRepo = (addons: Record<string, string>) => writeOpsRepo({ '.diploid.con
 const boxes = () => kubeConfig().makeApiClient(k8s.CustomObjectsApi);
 const readBox = () => boxes().getNamespacedCustomObject({ group, version: 'v1', namespace: addonNs, plural: 'boxes', name: 'big' });
 
+const teamNamespaces: string[] = [];
+
 afterAll(async () => {
   const core = kubeConfig().makeApiClient(k8s.CoreV1Api);
-  for (const name of [production, addonNs, controllerNamespace]) await core.deleteNamespace({ name }).catch((error: unknown) => (isNotFound(error) ? undefined : Promise.reject(error)));
+  for (const name of [production, addonNs, controllerNamespace, ...teamNamespaces]) await core.deleteNamespace({ name }).catch((error: unknown) => (isNotFound(error) ? undefined : Promise.reject(error)));
   await kubeConfig().makeApiClient(k8s.ApiextensionsV1Api).deleteCustomResourceDefinition({ name: `boxes.${group}` }).catch((error: unknown) => (isNotFound(error) ? undefined : Promise.reject(error)));
 });
 
@@ -60,6 +65,26 @@ describe('diploid apply and the add-ons', { timeout: 180_000 }, () => {
     expect(pruned.code).toBe(0);
     expect(pruned.stdout).toContain(`pruned Box ${addonNs}/big (add-on)`);
     await expect(readBox()).rejects.toSatisfy(isNotFound);
+  });
+
+  it('asks nothing of the controller\'s namespace when the ops repo has no add-ons: a deployer whose role covers only its namespace applies', async () => {
+    const team = `aa-team-${suffix}`;
+    await kubeConfig().makeApiClient(k8s.CoreV1Api).createNamespace({ body: { metadata: { name: team } } });
+    teamNamespaces.push(team);
+    const deployer = await serviceAccountConfig(team, 'deployer', [
+      { apiGroups: [''], resources: ['configmaps', 'services'], verbs: ['get', 'list', 'create', 'patch', 'delete'] },
+      { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'create', 'patch', 'delete'] },
+    ]);
+    const file = join(mkdtempSync(join(tmpdir(), 'diploid-deployer-')), 'kubeconfig');
+    writeFileSync(file, deployer.exportConfig(), { mode: 0o600 });
+    const ops = writeOpsRepo({
+      '.diploid.conf.js': CONFIG.replace('environments: { production: {} }', `environments: { production: { namespace: '${team}', existingNamespace: true } }`),
+      'services/web.js': SERVICE,
+    });
+    const applied = await runCli(['apply', ops, '--env', 'production', '--kubeconfig', file, '--no-wait']);
+    expect(applied.stderr).toBe('');
+    expect(applied.code).toBe(0);
+    expect(applied.stdout).toContain(`created Deployment ${team}/web`);
   });
 
   it('with --no-addons leaves the add-ons alone; a bad add-on stops the apply before the environment, saying so', async () => {

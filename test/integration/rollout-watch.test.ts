@@ -12,7 +12,7 @@ import { applyObjects } from '../../src/cluster/apply.js';
 import { deployEnvironment } from '../../src/cluster/deploy.js';
 import { readInventory } from '../../src/cluster/environment-inventory.js';
 import { waitForRollout } from '../../src/cluster/rollout.js';
-import { eventually, freshNamespace, kubeConfig } from './testbed.js';
+import { eventually, freshNamespace, kubeConfig, serviceAccountConfig } from './testbed.js';
 
 function deployment(namespace: string, name: string, image: string, spec: Record<string, unknown> = {}, pod: Record<string, unknown> = {}): KubeObject {
   const labels = { app: name };
@@ -36,32 +36,6 @@ function recordRequests(fragment: string): string[] {
     diagnosticsChannel.unsubscribe('http.client.request.start', listener);
   });
   return seen;
-}
-
-/**
- * A client that speaks as a service account of `namespace` allowed to read Deployments but not to
- * watch them, as a controller installed before its role had the watch right.
- */
-async function readOnlyConfig(namespace: string): Promise<k8s.KubeConfig> {
-  const admin = kubeConfig();
-  const rbac = admin.makeApiClient(k8s.RbacAuthorizationV1Api);
-  const core = admin.makeApiClient(k8s.CoreV1Api);
-  await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: 'reader' } } });
-  await rbac.createNamespacedRole({ namespace, body: { metadata: { name: 'reader' }, rules: [{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['get'] }] } });
-  await rbac.createNamespacedRoleBinding({
-    namespace,
-    body: { metadata: { name: 'reader' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'reader' }, subjects: [{ kind: 'ServiceAccount', name: 'reader', namespace }] },
-  });
-  const token = await core.createNamespacedServiceAccountToken({ name: 'reader', namespace, body: { spec: { audiences: [], expirationSeconds: 600 } } });
-  const cluster = admin.getCurrentCluster()!;
-  const reader = new k8s.KubeConfig();
-  reader.loadFromOptions({
-    clusters: [cluster],
-    users: [{ name: 'reader', token: token.status?.token }],
-    contexts: [{ name: 'reader', cluster: cluster.name, user: 'reader' }],
-    currentContext: 'reader',
-  });
-  return reader;
 }
 
 describe('the rollout wait of a push', () => {
@@ -92,7 +66,8 @@ describe('the rollout wait of a push', () => {
   it('reads the Deployment again every 100 ms when its role may not watch: the refused watch is asked once, and the new version is seen', async () => {
     const config = kubeConfig();
     const { name: namespace } = await freshNamespace('rollout-nowatch');
-    const reader = await readOnlyConfig(namespace);
+    // A role that may read Deployments but not watch them, as a controller installed before it had the right.
+    const reader = await serviceAccountConfig(namespace, 'reader', [{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['get'] }]);
     const first = deployment(namespace, 'web', 'web:1');
     await applyObjects(config, [first]);
     expect(await waitForRollout(config, [first], { timeoutMs: 60_000 })).toEqual([]);
