@@ -23,8 +23,11 @@ export interface ApplyAddonsOptions {
   readonly cluster: string | undefined;
   /** Where the add-ons go: the environment's cluster. */
   readonly target: k8s.KubeConfig;
-  /** The cluster of --kubeconfig, whose controller namespace keeps the inventories. */
-  readonly home: k8s.KubeConfig;
+  /**
+   * The cluster of --kubeconfig, whose controller namespace keeps the inventories: made only when
+   * needed (with --cluster-kubeconfig, --kubeconfig need not be readable when no add-on is declared).
+   */
+  readonly home: () => k8s.KubeConfig;
   readonly controllerNamespace: string;
   readonly timeoutMs: number;
 }
@@ -40,12 +43,13 @@ export async function applyEnvironmentAddons(options: ApplyAddonsOptions): Promi
   if (addonCount(target.addons) === 0 && !(await recordedBefore(options))) return { applied: [], pruned: [] };
   try {
     // The inventory lives in the controller's namespace, which a cluster without the controller may not have yet.
-    if (addonCount(target.addons) > 0) await ensureNamespace(options.home, options.controllerNamespace);
+    const home = options.home();
+    if (addonCount(target.addons) > 0) await ensureNamespace(home, options.controllerNamespace);
     return await applyAddons(options.target, target.addons, {
       inventoryNamespace: options.controllerNamespace,
       project: options.config.project,
       timeoutMs: options.timeoutMs,
-      ...(options.cluster === undefined ? {} : { inventory: { kube: options.home, name: clusterAddonsInventory(options.cluster) } }),
+      ...(options.cluster === undefined ? {} : { inventory: { kube: home, name: clusterAddonsInventory(options.cluster) } }),
     });
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
@@ -53,13 +57,17 @@ export async function applyEnvironmentAddons(options: ApplyAddonsOptions): Promi
   }
 }
 
-/** Whether add-ons applied before are recorded for this cluster; a refused read counts as none (nothing is declared either). */
+/**
+ * Whether add-ons applied before are recorded for this cluster. With none declared, an inventory
+ * the user may not read (a refused read, a --kubeconfig they did not give beside
+ * --cluster-kubeconfig) counts as none: there is nothing to apply, and nothing known to prune.
+ */
 async function recordedBefore(options: ApplyAddonsOptions): Promise<boolean> {
   const name = options.cluster === undefined ? ADDONS_INVENTORY : clusterAddonsInventory(options.cluster);
   try {
-    return (await readInventory(options.home, options.controllerNamespace, name)).length > 0;
+    return (await readInventory(options.home(), options.controllerNamespace, name)).length > 0;
   } catch (error) {
-    if (statusOf(error) === 403) return false;
+    if (statusOf(error) === 403 || error instanceof UserError) return false;
     throw error;
   }
 }

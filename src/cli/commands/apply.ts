@@ -52,7 +52,7 @@ export function registerApplyCommand(program: Command, output: Output): void {
           config: await configOf(sources),
           cluster: app.environment.cluster?.name,
           target: config,
-          home: app.environment.cluster === undefined ? config : kubeConfigFrom(options.kubeconfig),
+          home: () => (app.environment.cluster === undefined ? config : kubeConfigFrom(options.kubeconfig)),
           controllerNamespace: target.controllerNamespace,
           timeoutMs: timeoutSeconds * 1000,
         });
