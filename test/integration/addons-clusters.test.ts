@@ -224,8 +224,15 @@ describe('add-ons in every cluster an environment lives in', { timeout: 300_000 
     };
     const settings = () => coreOf(second.kube).readNamespacedConfigMap({ name: 'edge-settings', namespace: leaveNs });
     const inventory = () => readInventory(home(), namespace, 'diploid-addons-cluster-edge');
+    // An inventory written before they recorded their Secret, of a cluster no longer in clusters: named in the log, left alone.
+    await coreOf(home()).createNamespacedConfigMap({
+      namespace,
+      body: { metadata: { name: 'diploid-addons-cluster-ghost', labels: { 'app.kubernetes.io/managed-by': 'diploid', 'app.kubernetes.io/part-of': leaveProject } }, data: { 'inventory.json': '[{"apiVersion":"v1","kind":"ConfigMap","namespace":"x","name":"y"}]' } },
+    });
     try {
       await run('', {});
+      expect(hookLogs).toContain(`add-ons left in cluster ghost, which left clusters: its inventory (ConfigMap ${namespace}/diploid-addons-cluster-ghost) does not say which Secret reached it; remove them there by hand, then delete that ConfigMap`);
+      expect(await exists(() => coreOf(home()).readNamespacedConfigMap({ name: 'diploid-addons-cluster-ghost', namespace }))).toBe(true);
       expect(await exists(settings)).toBe(true);
       expect((await inventory()).map((entry) => `${entry.kind}/${entry.name}`)).toEqual(['ConfigMap/edge-settings']);
 
