@@ -18,14 +18,13 @@ export const CACHE_MOUNT = '/var/cache/diploid';
  * How the controller's Node process runs: the environment of its container, and `npm run bench --
  * --only push` starts the controller with the same. Two malloc arenas instead of up to eight per
  * core (glibc makes one per thread that allocates: V8's workers, libuv's pool), which otherwise
- * hold freed memory each. V8's young generation at most 2 x 4 MiB instead of 2 x 16: at 1000
- * services the default grew to its full 32 MiB with every push. A smaller one promotes more of a
- * push's garbage, which once grew the old generation by 6-12 MiB a push between full collections;
- * the controller now collects in full whenever its loop runs out of work (`controllerHeap` in
- * src/cli/heap.ts), so that garbage goes with the push (README, "Push to deployed"). NODE_OPTIONS
- * because V8 reads the young generation's size when the process starts.
+ * hold freed memory each. V8's young generation keeps its default size: at 1000 services it grows
+ * to its 2 x 16 MiB with every push, but capped at 2 x 4 MiB (`--max-semi-space-size=4`, with the
+ * controller's collection when idle) the process's memory outside V8's heap grew instead, to 181-190
+ * MiB against 146-151 (measured in the bench; README, "Push to deployed"). Smaller semi-spaces (1
+ * or 4 MiB) without that collection had grown the old generation by 6-12 MiB a push.
  */
-export const CONTROLLER_RUNTIME_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2', NODE_OPTIONS: '--max-semi-space-size=4' };
+export const CONTROLLER_RUNTIME_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };
 
 /** Everything the controller's objects depend on; all values already resolved. */
 export interface ControllerManifestOptions {
