@@ -15,6 +15,7 @@
 // and token reviews, service account tokens), and kube-controller-manager has no queued or
 // unfinished work. Both read from the components' /metrics, the standard place.
 import { get } from 'node:https';
+import { pathToFileURL } from 'node:url';
 
 const WRITE_VERBS = new Set(['POST', 'PUT', 'PATCH', 'APPLY', 'DELETE', 'DELETECOLLECTION']);
 
@@ -152,4 +153,17 @@ export function describeSettle(result, quietMs = 5_000) {
   if (result.atRest) return `at rest after ${(result.ms / 1000).toFixed(1)} s (${criterion}); ${written}`;
   const busy = result.busy.size === 0 ? '' : `; kube-controller-manager busy: ${[...result.busy].map(([name, what]) => `${name} ${what}`).join(', ')}`;
   return `NOT at rest after ${(result.ms / 1000).toFixed(1)} s (${criterion}): still writing ${describeWrites(result.lastWrites)}${busy}; ${written}`;
+}
+
+// `node bench/cluster-settle.mjs KUBECONFIG [KCM_METRICS_URL]` waits and prints one line of JSON:
+// the push bench runs it so, in a process of its own, because reading the API server's /metrics
+// (about 3 MB a read) in the controller's process would add to the memory the bench measures.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const [kubeconfig, controllerManagerMetrics] = process.argv.slice(2);
+  if (kubeconfig === undefined) throw new Error('usage: node bench/cluster-settle.mjs KUBECONFIG [KCM_METRICS_URL]');
+  const { KubeConfig } = await import('@kubernetes/client-node');
+  const kube = new KubeConfig();
+  kube.loadFromFile(kubeconfig);
+  const result = await settleCluster({ kube, controllerManagerMetrics });
+  process.stdout.write(`${JSON.stringify({ ms: result.ms, atRest: result.atRest, description: describeSettle(result) })}\n`);
 }

@@ -191,11 +191,15 @@ for (let push = 1; push <= earlyPushes; push++) {
 // The timed pushes start once the cluster is at rest: no API writes but heartbeats for 5 s and
 // kube-controller-manager's queues empty (`cluster-settle.mjs`; after a first deploy of 1000
 // services kube-controller-manager writes its backlog of Events for 10-15 s, README run K).
-const { describeSettle, settleCluster } = await import('./cluster-settle.mjs');
-const settled = await settleCluster({ kube, controllerManagerMetrics });
+// In a process of its own: its reads of the API server's metrics would add to the controller's memory here.
+const { execFile } = await import('node:child_process');
+const { fileURLToPath } = await import('node:url');
+const settled = JSON.parse(await new Promise((resolve, reject) => {
+  execFile(process.execPath, [fileURLToPath(new URL('./cluster-settle.mjs', import.meta.url)), kubeconfig, ...(controllerManagerMetrics === undefined ? [] : [controllerManagerMetrics])], (error, stdout) => (error === null ? resolve(stdout) : reject(error)));
+}));
 // From the first deploy's status Ready, the early pushes included.
 const settleMs = performance.now() - deployedAt;
-process.stderr.write(`  ${services} services: the cluster was ${describeSettle(settled)}${controllerManagerMetrics === undefined ? ' (this bed does not publish kube-controller-manager\'s metrics: its queues were not read)' : ''}\n`);
+process.stderr.write(`  ${services} services: the cluster was ${settled.description}${controllerManagerMetrics === undefined ? ' (this bed does not publish kube-controller-manager\'s metrics: its queues were not read)' : ''}\n`);
 const times = [];
 const evaluations = [];
 const rss = [];
