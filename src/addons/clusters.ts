@@ -6,7 +6,8 @@
  * and Flux a Kustomization per cluster with its `kubeConfig`, each cluster gets its own apply, its
  * own waits and its own inventory: the controller's own cluster (*home*) always gets every add-on,
  * as before; another cluster of `clusters` gets them when an environment lives there (or when its
- * `addons` says so), all of them unless its `addons` lists some, none with `addons: false`.
+ * `addons` says so), all of them unless its `addons` lists some; none when it hosts no
+ * environment (what it got before is pruned); `addons: false` leaves it alone (no target).
  */
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import type { ConfigSpec } from '../model/config.js';
@@ -27,15 +28,24 @@ export interface AddonTarget {
 
 type AddonsConfig = Pick<ConfigSpec, 'clusters' | 'environments'>;
 
-/** Home first, then the other clusters by name. Throws a ConfigError when a selection names no add-on. */
+const NO_ADDONS: OrderedAddons = { definitions: [], controllers: [], resources: [] };
+
+/**
+ * Home first, then the other clusters by name: every cluster of `clusters` but those with
+ * `addons: false`, some with no add-on (a cluster not contacted unless it has an inventory). Throws a ConfigError when a selection names no add-on. */
 export function addonTargets(config: AddonsConfig, all: OrderedAddons): AddonTarget[] {
   const targets: AddonTarget[] = [{ addons: all }];
   const problems: ConfigProblem[] = [];
   const hosting = new Set(Object.values(config.environments).flatMap((environment) => (environment.cluster === undefined ? [] : [environment.cluster])));
   for (const [name, entry] of Object.entries(config.clusters ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
-    const choice = entry.addons ?? hosting.has(name);
-    if (choice === false) continue;
+    if (entry.addons === false) continue;
     const cluster = { name, secret: entry.kubeconfigSecret, key: entry.key ?? 'kubeconfig' };
+    const choice = entry.addons ?? hosting.has(name);
+    if (choice === false) {
+      // Hosts no environment (any more): none, so those applied while it did are pruned.
+      targets.push({ cluster, addons: NO_ADDONS });
+      continue;
+    }
     if (choice === true) {
       targets.push({ cluster, addons: all });
       continue;

@@ -19,6 +19,32 @@ export function clusterAddonsInventory(cluster: string): string {
   return `${ADDONS_INVENTORY}-cluster-${cluster}`;
 }
 
+/**
+ * On another cluster's inventory: the Secret (and key) its kubeconfig was read from, so that the
+ * add-ons can still be removed once the cluster has left `clusters`.
+ */
+export const CLUSTER_SECRET_ANNOTATION = 'diploid.dev/kubeconfig-secret';
+export const CLUSTER_SECRET_KEY_ANNOTATION = 'diploid.dev/kubeconfig-secret-key';
+
+/** Another cluster's add-on inventory found at home: the cluster's name, and its Secret if recorded. */
+export interface ClusterAddonsRecord {
+  readonly cluster: string;
+  readonly secret?: { readonly name: string; readonly key: string };
+}
+
+/** The inventories of other clusters' add-ons kept in `namespace` of home for `project`. */
+export async function listClusterAddonsInventories(home: k8s.KubeConfig, namespace: string, project: string): Promise<ClusterAddonsRecord[]> {
+  const prefix = clusterAddonsInventory('');
+  const list = await home.makeApiClient(k8s.CoreV1Api).listNamespacedConfigMap({ namespace, labelSelector: `app.kubernetes.io/managed-by=diploid,app.kubernetes.io/part-of=${project}` });
+  return list.items.flatMap((map) => {
+    const name = map.metadata?.name ?? '';
+    if (!name.startsWith(prefix)) return [];
+    const secret = map.metadata?.annotations?.[CLUSTER_SECRET_ANNOTATION];
+    const key = map.metadata?.annotations?.[CLUSTER_SECRET_KEY_ANNOTATION];
+    return [{ cluster: name.slice(prefix.length), ...(secret === undefined ? {} : { secret: { name: secret, key: key ?? 'kubeconfig' } }) }];
+  });
+}
+
 /** An add-on that did not become ready in time: retried, the cluster may be slow. */
 export class AddonNotReadyError extends Error {
   override readonly name = 'AddonNotReadyError';
@@ -30,7 +56,7 @@ export interface AddonsApplyOptions {
    * Where the inventory is kept, when not in the cluster the add-ons go to: another cluster's
    * add-ons keep theirs at home, as a Flux Kustomization with a `kubeConfig` keeps its own.
    */
-  readonly inventory?: { readonly kube: k8s.KubeConfig; readonly name: string };
+  readonly inventory?: { readonly kube: k8s.KubeConfig; readonly name: string; readonly annotations?: Record<string, string> };
   readonly project: string;
   /** For each wait (Established, then Available). */
   readonly timeoutMs: number;
@@ -69,7 +95,7 @@ export async function applyAddons(kube: k8s.KubeConfig, addons: OrderedAddons, o
     if (await deleteEntry(kube, entry)) pruned.push(describeObject({ kind: entry.kind, metadata: { name: entry.name, ...(entry.namespace === undefined ? {} : { namespace: entry.namespace }) } }));
   }
   await options.onPhase?.('pruned', pruned);
-  await writeInventory(inventoryKube, options.inventoryNamespace, inventoryName, current, { 'app.kubernetes.io/part-of': options.project });
+  await writeInventory(inventoryKube, options.inventoryNamespace, inventoryName, current, { 'app.kubernetes.io/part-of': options.project }, options.inventory?.annotations);
   return { applied, pruned };
 }
 

@@ -63,7 +63,12 @@ export async function deployEnvironment(config: k8s.KubeConfig, objects: readonl
   const early = tasks.length > 0 ? await applyObjects(config, [...before, ...tasks]) : [];
   if (tasks.length > 0) {
     const failed = await waitForTasks(config, tasks, { timeoutMs: options.timeoutMs });
-    if (failed.length > 0) return { applied: early, pruned: [], failures: failed, drifted: [], inventory: previous };
+    if (failed.length > 0) {
+      // What was applied stays recorded, so that a later deploy, a move or a teardown removes it.
+      const inventory = inventoryUnion(previous, [...before, ...tasks].map((object) => entries.get(object)!));
+      await applyObjects(config, [inventoryConfigMap(options.namespace, inventory)]);
+      return { applied: early, pruned: [], failures: failed, drifted: [], inventory };
+    }
   }
   const applied = [...early, ...(await applyObjects(config, tasks.length > 0 ? rest : changed)), ...skipped];
   const configured = new Set(applied.filter((item) => item.outcome === 'configured').map((item) => item.object));

@@ -46,8 +46,18 @@ export async function readInventory(config: k8s.KubeConfig, namespace: string, n
   }
 }
 
-export async function writeInventory(config: k8s.KubeConfig, namespace: string, name: string, entries: readonly InventoryEntry[], labels: Record<string, string>): Promise<void> {
-  await applyObjects(config, [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace, labels: { 'app.kubernetes.io/managed-by': 'diploid', ...labels } }, data: { [KEY]: `${JSON.stringify(entries, null, 1)}\n` } }]);
+export async function writeInventory(config: k8s.KubeConfig, namespace: string, name: string, entries: readonly InventoryEntry[], labels: Record<string, string>, annotations: Record<string, string> = {}): Promise<void> {
+  const metadata = { name, namespace, labels: { 'app.kubernetes.io/managed-by': 'diploid', ...labels }, ...(Object.keys(annotations).length === 0 ? {} : { annotations }) };
+  await applyObjects(config, [{ apiVersion: 'v1', kind: 'ConfigMap', metadata, data: { [KEY]: `${JSON.stringify(entries, null, 1)}\n` } }]);
+}
+
+/** Deletes the inventory ConfigMap itself; gone already is fine. */
+export async function deleteInventory(config: k8s.KubeConfig, namespace: string, name: string): Promise<void> {
+  try {
+    await config.makeApiClient(k8s.CoreV1Api).deleteNamespacedConfigMap({ name, namespace });
+  } catch (error) {
+    if (statusOf(error) !== 404) throw error;
+  }
 }
 
 /** Deletes one object; gone already is fine. Returns whether it was there. */

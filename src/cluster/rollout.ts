@@ -78,6 +78,8 @@ const READ_CONCURRENCY = 16;
  * and judges every change the API server sends as it comes; more (a resync) are read every 500 ms.
  */
 const FEW_WORKLOADS = 20;
+/** How soon a few workloads are read again when no watch follows them. */
+const REREAD_MS = 100;
 /** The resource path segment of each workload kind (all in `apps/v1`). */
 const PLURALS: Readonly<Record<string, string>> = { Deployment: 'deployments', StatefulSet: 'statefulsets', DaemonSet: 'daemonsets' };
 
@@ -102,6 +104,8 @@ export async function waitForRollout(config: k8s.KubeConfig, objects: readonly K
   const deadline = Date.now() + options.timeoutMs;
   let pending = workloads;
   let reasons = new Map<KubeObject, string>();
+  // A role without the watch right (a controller installed before it was granted): read instead.
+  let watchRefused = false;
   while (pending.length > 0) {
     reasons = new Map();
     // Read side by side, a few at a time: one by one, a pass over 1000 workloads took seconds.
@@ -131,12 +135,17 @@ export async function waitForRollout(config: k8s.KubeConfig, objects: readonly K
         }),
       );
     }
-    if (options.pollMs === undefined && pending.length <= FEW_WORKLOADS) {
+    if (options.pollMs === undefined && pending.length <= FEW_WORKLOADS && !watchRefused) {
       const watched = await watchUntilDone(config, waiting, deadline);
       if (watched.stalled !== undefined) return [watched.stalled];
       if (watched.done) break;
+      watchRefused = watched.refused;
       // The watch ended or could not start (the server closes watches now and then): read again.
-      if (!watched.started) await new Promise((resolve) => setTimeout(resolve, 100));
+      if (!watched.started) await new Promise((resolve) => setTimeout(resolve, REREAD_MS));
+      continue;
+    }
+    if (watchRefused && pending.length <= FEW_WORKLOADS) {
+      await new Promise((resolve) => setTimeout(resolve, REREAD_MS));
       continue;
     }
     // A resync waiting for many workloads polls.
@@ -145,27 +154,43 @@ export async function waitForRollout(config: k8s.KubeConfig, objects: readonly K
   return [];
 }
 
+interface WatchOutcome {
+  readonly done: boolean;
+  /** False when a watch failed rather than ended. */
+  readonly started: boolean;
+  /** The API server refused the watch itself (the role lacks the right): trying again is no use. */
+  readonly refused: boolean;
+  readonly stalled?: RolloutFailure;
+}
+
+/** client-node's Watch reports a refused request as an Error carrying the response's status. */
+function isRefusal(error: unknown): boolean {
+  const status = (error as { statusCode?: unknown } | null | undefined)?.statusCode;
+  return status === 401 || status === 403;
+}
+
 /**
  * Watches each workload from the version just read, so no change between the read and the watch
  * is missed, and judges the object every event carries: the wait ends as soon as the API server
  * says the last one is done, with no read after it. Ends early (done false) when a watch ends or
  * fails, or at the deadline; the caller then reads again.
  */
-async function watchUntilDone(config: k8s.KubeConfig, waiting: readonly Read[], deadline: number): Promise<{ done: boolean; started: boolean; stalled?: RolloutFailure }> {
+async function watchUntilDone(config: k8s.KubeConfig, waiting: readonly Read[], deadline: number): Promise<WatchOutcome> {
   const watch = new k8s.Watch(config);
   const open = new Set(waiting.map((read) => read.object));
   const aborts: AbortController[] = [];
-  let settle: (result: { done: boolean; started: boolean; stalled?: RolloutFailure }) => void = () => undefined;
+  let settle: (result: WatchOutcome) => void = () => undefined;
   let settled = false;
   let started = true;
-  const result = new Promise<{ done: boolean; started: boolean; stalled?: RolloutFailure }>((resolve) => {
+  let refused = false;
+  const result = new Promise<WatchOutcome>((resolve) => {
     settle = (value) => {
       if (settled) return;
       settled = true;
       resolve(value);
     };
   });
-  const timer = setTimeout(() => settle({ done: false, started }), Math.max(0, deadline - Date.now()));
+  const timer = setTimeout(() => settle({ done: false, started, refused }), Math.max(0, deadline - Date.now()));
   try {
     await Promise.all(waiting.map(async ({ object, resourceVersion }) => {
       const namespace = object.metadata.namespace ?? 'default';
@@ -176,13 +201,14 @@ async function watchUntilDone(config: k8s.KubeConfig, waiting: readonly Read[], 
         const state = rolloutState(object.kind, live);
         if (state.done) {
           open.delete(object);
-          if (open.size === 0) settle({ done: true, started });
+          if (open.size === 0) settle({ done: true, started, refused });
         } else if (state.stalled) {
-          settle({ done: false, started, stalled: { object: describeObject(object), reason: state.reason } });
+          settle({ done: false, started, refused, stalled: { object: describeObject(object), reason: state.reason } });
         }
       }, (error: unknown) => {
         if (error !== null && error !== undefined) started = false;
-        settle({ done: false, started });
+        if (isRefusal(error)) refused = true;
+        settle({ done: false, started, refused });
       });
       aborts.push(abort);
       if (settled) abort.abort();

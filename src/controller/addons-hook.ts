@@ -7,9 +7,10 @@
 import type * as k8s from '@kubernetes/client-node';
 import { addonCount, addonTargets, type AddonTarget } from '../addons/clusters.js';
 import { loadAddons } from '../addons/load.js';
-import { applyAddons, clusterAddonsInventory } from '../cluster/addons-apply.js';
+import { applyAddons, CLUSTER_SECRET_ANNOTATION, CLUSTER_SECRET_KEY_ANNOTATION, clusterAddonsInventory, listClusterAddonsInventories } from '../cluster/addons-apply.js';
 import { ClusterSecretError, type ClusterConnections } from '../cluster/clusters.js';
-import { readInventory } from '../cluster/inventory.js';
+import { deleteInventory, readInventory } from '../cluster/inventory.js';
+import type { ConfigSpec } from '../model/config.js';
 import { RetryableError, TerminalError } from '../errors.js';
 import type { Workspace } from '../sources/git/workspace.js';
 import { classifyError } from './errors.js';
@@ -76,6 +77,7 @@ export interface AddonsHookOptions {
  */
 export function kubeAddonsHook(kube: k8s.KubeConfig, options: AddonsHookOptions): AddonsHook {
   const last = new Map<string, { commit: string; at: number }>();
+  let sweep: { clusters?: string; at: number; clean: boolean } = { at: 0, clean: false };
   return async (workspace) => {
     const blocked = new Map<string, Error>();
     const ops = await workspace.ops();
@@ -83,6 +85,12 @@ export function kubeAddonsHook(kube: k8s.KubeConfig, options: AddonsHookOptions)
     if (head === undefined) return { blocked };
     const { config } = await workspace.config(head);
     const targets = addonTargets(config, await loadAddons(await ops.tree(head, ''), config, options.cacheDir));
+    // Clusters that left `clusters` are looked for when the list changes (and at start), and again
+    // later while one still has add-ons there: not at every push.
+    const clustersNow = JSON.stringify(Object.keys(config.clusters ?? {}).sort());
+    if (clustersNow !== sweep.clusters || (!sweep.clean && Date.now() - sweep.at >= (options.freshMs ?? 60_000))) {
+      sweep = { clusters: clustersNow, at: Date.now(), clean: await removeFromLeftClusters(kube, config, head, options) };
+    }
     // One cluster after the other: each waits for its own CRDs and Deployments.
     for (const target of targets) {
       const id = target.cluster?.name ?? '';
@@ -116,9 +124,46 @@ async function applyTo(home: k8s.KubeConfig, target: AddonTarget, head: string, 
     project: options.project,
     timeoutMs: options.timeoutMs ?? 300_000,
     // Another cluster's inventory stays home, by the cluster's name: its kubeconfig may grant no namespace of ours there.
-    ...(cluster === undefined ? {} : { inventory: { kube: home, name: clusterAddonsInventory(cluster.name) } }),
+    ...(cluster === undefined ? {} : { inventory: { kube: home, name: clusterAddonsInventory(cluster.name), annotations: { [CLUSTER_SECRET_ANNOTATION]: cluster.secret, [CLUSTER_SECRET_KEY_ANNOTATION]: cluster.key } } }),
   });
   if (result.applied.length > 0 || result.pruned.length > 0) {
     options.log(`add-ons at ops@${head.slice(0, 12)}${cluster === undefined ? '' : ` in cluster ${cluster.name}`}: ${result.applied.filter((item) => item.outcome !== 'unchanged').length} of ${result.applied.length} objects changed, ${result.pruned.length} pruned`);
   }
+}
+
+const NO_ADDONS = { definitions: [], controllers: [], resources: [] };
+
+/**
+ * A cluster that left `clusters` keeps no add-ons of diploid's: those its inventory at home names
+ * are removed there, reached with the Secret the inventory recorded, and the inventory goes, as
+ * a Flux Kustomization taken out of its source is pruned. Its environments have moved away (see
+ * `left-behind.ts`), so a failure holds nothing back: it is logged and tried again later.
+ */
+async function removeFromLeftClusters(home: k8s.KubeConfig, config: ConfigSpec, head: string, options: AddonsHookOptions): Promise<boolean> {
+  let records;
+  try {
+    records = await listClusterAddonsInventories(home, options.controllerNamespace, options.project);
+  } catch (error) {
+    options.log(`could not look for add-ons left in clusters that left clusters; tried again: ${classifyError(error).message}`);
+    return false;
+  }
+  let clean = true;
+  for (const record of records) {
+    if (Object.hasOwn(config.clusters ?? {}, record.cluster)) continue;
+    const inventory = `${options.controllerNamespace}/${clusterAddonsInventory(record.cluster)}`;
+    if (record.secret === undefined) {
+      options.log(`add-ons left in cluster ${record.cluster}, which left clusters: its inventory (ConfigMap ${inventory}) does not say which Secret reached it; remove them there by hand, then delete that ConfigMap`);
+      // Nothing to try again until someone acts: said once per change of `clusters`.
+      continue;
+    }
+    try {
+      await applyTo(home, { cluster: { name: record.cluster, secret: record.secret.name, key: record.secret.key }, addons: NO_ADDONS }, head, options);
+      await deleteInventory(home, options.controllerNamespace, clusterAddonsInventory(record.cluster));
+      options.log(`add-ons removed from cluster ${record.cluster}, which left clusters`);
+    } catch (error) {
+      options.log(`add-ons left in cluster ${record.cluster}, which left clusters, could not be removed yet; tried again (delete ConfigMap ${inventory} to leave them): ${classifyError(error).message}`);
+      clean = false;
+    }
+  }
+  return clean;
 }

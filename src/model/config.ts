@@ -116,8 +116,9 @@ const clusterSchema = z.strictObject({
   key: z.string().regex(/^[-._a-zA-Z0-9]+$/, 'a Secret key of letters, digits, "-", "_" and "."').optional(),
   /**
    * The ops repo's add-ons in this cluster. By default every add-on goes to a cluster that hosts
-   * an environment; `false`: diploid leaves the cluster's add-ons alone (never applies nor prunes
-   * them there); a list: only the add-ons of these files or folders of the add-ons folder (e.g.
+   * an environment (and none to one that does not: those it got are pruned); `false`: diploid
+   * leaves the cluster's add-ons alone (never applies nor prunes them there); a list: only the
+   * add-ons of these files or folders of the add-ons folder (e.g.
    * `addons/ingress`) and these `addons.remote` URLs, the others applied there before are pruned.
    */
   addons: z

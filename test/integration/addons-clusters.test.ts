@@ -19,6 +19,7 @@ import { createReconciler, readOpsConfig, type ControllerSettings } from '../../
 import type { Reconciler } from '../../src/controller/reconciler.js';
 import { condition } from '../../src/controller/status.js';
 import { ConfigMapStatusStore } from '../../src/controller/status-store.js';
+import { crdManifest } from '../support/addon-manifests.js';
 import { GitRoot, type TestRepo } from '../support/git-repos.js';
 import { startSecondBed, type SecondBed } from './second-bed.js';
 import { freshGitRepoUrl, freshNamespace, isNotFound, kubeConfig, requireKubernetes, uniqueSuffix, type TestNamespace } from './testbed.js';
@@ -51,19 +52,6 @@ export default defineConfig({
   environments: { staging: {}, production: { cluster: 'prod' } },
   branches: [{ branch: 'main', environment: 'staging' }, { branch: 'prod', environment: 'production' }],
 });
-`;
-const crd = (groupName: string, kind: string, plural: string) => `apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata: { name: ${plural}.${groupName} }
-spec:
-  group: ${groupName}
-  names: { kind: ${kind}, plural: ${plural}, singular: ${kind.toLowerCase()} }
-  scope: Namespaced
-  versions:
-    - name: v1
-      served: true
-      storage: true
-      schema: { openAPIV3Schema: { type: object, properties: { spec: { type: object, properties: { size: { type: integer } } } } } }
 `;
 const NAMESPACE = `apiVersion: v1\nkind: Namespace\nmetadata: { name: ${addonNs} }\n`;
 const CONTROLLER = `apiVersion: apps/v1
@@ -107,7 +95,7 @@ beforeAll(async () => {
     '.diploid.conf.js': config(''),
     'services/web.js': SERVICE,
     'addons/namespace.yaml': NAMESPACE,
-    'addons/crd.yaml': crd(group, 'Gadget', 'gadgets'),
+    'addons/crd.yaml': crdManifest(group, 'Gadget', 'gadgets'),
     'addons/controller.yaml': CONTROLLER,
     'addons/gadget.yaml': GADGET,
   });
@@ -165,7 +153,7 @@ describe('add-ons in every cluster an environment lives in', { timeout: 300_000 
 
   it('an add-on that fails in one cluster holds back only the environments of that cluster, with a reason naming it; fixed, they deploy', async () => {
     // A custom resource of a kind only the controller's own cluster knows: it applies at home, and is refused in prod.
-    const homeOnly = parse(crd(homeOnlyGroup, 'Thing', 'things')) as k8s.V1CustomResourceDefinition;
+    const homeOnly = parse(crdManifest(homeOnlyGroup, 'Thing', 'things')) as k8s.V1CustomResourceDefinition;
     await home().makeApiClient(k8s.ApiextensionsV1Api).createCustomResourceDefinition({ body: homeOnly });
     for (let until = Date.now() + 30_000; Date.now() < until; await new Promise((resolve) => setTimeout(resolve, 250))) {
       const read = await home().makeApiClient(k8s.ApiextensionsV1Api).readCustomResourceDefinition({ name: `things.${homeOnlyGroup}` });
@@ -212,6 +200,68 @@ describe('add-ons in every cluster an environment lives in', { timeout: 300_000 
     expect(condition(await store.get('production'), 'Ready')).toMatchObject({ status: 'True' });
   });
 
+  it('a cluster that stops hosting an environment, then leaves clusters, keeps no add-on of diploid\'s: pruned there by its inventory, which goes', async () => {
+    const leaveProject = `al${uniqueSuffix()}`;
+    const leaveNs = `leave-${uniqueSuffix()}`;
+    const hookLogs: string[] = [];
+    const namespace = (await freshNamespace('ac-leave')).name;
+    await coreOf(home()).createNamespacedSecret({ namespace, body: { metadata: { name: 'cluster-edge' }, stringData: { kubeconfig: second.kubeconfig } } });
+    // The add-on's namespace is not an add-on here: a pruned namespace terminates for a while, and the test applies again at once.
+    // Home gets every add-on too.
+    for (const kube of [home(), second.kube]) await coreOf(kube).createNamespace({ body: { metadata: { name: leaveNs } } });
+    const leaveConfig = (clusters: string, environments: string) => `export default { project: '${leaveProject}', clusters: { ${clusters} }, environments: { ${environments} } };\n`;
+    const repo = root.repo(`ops-${leaveProject}`, {
+      '.diploid.conf.js': leaveConfig("edge: { kubeconfigSecret: 'cluster-edge', addons: ['addons/edge'] }", 'production: {}'),
+      'addons/edge/settings.yaml': `apiVersion: v1\nkind: ConfigMap\nmetadata: { name: edge-settings, namespace: ${leaveNs} }\ndata: { mode: edge }\n`,
+    });
+    const url = freshGitRepoUrl('ops-leave');
+    const hook = kubeAddonsHook(home(), { controllerNamespace: namespace, project: leaveProject, cacheDir: root.cache, log: (line) => void hookLogs.push(line), clusters: new ClusterConnections(home(), namespace), timeoutMs: 60_000, freshMs: 0 });
+    const run = async (message: string, files: Record<string, string | null>) => {
+      if (message !== '') repo.commit(message, files);
+      repo.git('push', '-q', '-f', url, 'main');
+      const outcome = await hook(new Workspace({ cacheDir: root.cache, ops: url, locations: { urls: {} } }));
+      expect([...outcome.blocked.keys()]).toEqual([]);
+    };
+    const settings = () => coreOf(second.kube).readNamespacedConfigMap({ name: 'edge-settings', namespace: leaveNs });
+    const inventory = () => readInventory(home(), namespace, 'diploid-addons-cluster-edge');
+    // An inventory written before they recorded their Secret, of a cluster no longer in clusters: named in the log, left alone.
+    await coreOf(home()).createNamespacedConfigMap({
+      namespace,
+      body: { metadata: { name: 'diploid-addons-cluster-ghost', labels: { 'app.kubernetes.io/managed-by': 'diploid', 'app.kubernetes.io/part-of': leaveProject } }, data: { 'inventory.json': '[{"apiVersion":"v1","kind":"ConfigMap","namespace":"x","name":"y"}]' } },
+    });
+    try {
+      await run('', {});
+      expect(hookLogs).toContain(`add-ons left in cluster ghost, which left clusters: its inventory (ConfigMap ${namespace}/diploid-addons-cluster-ghost) does not say which Secret reached it; remove them there by hand, then delete that ConfigMap`);
+      expect(await exists(() => coreOf(home()).readNamespacedConfigMap({ name: 'diploid-addons-cluster-ghost', namespace }))).toBe(true);
+      expect(await exists(settings)).toBe(true);
+      expect((await inventory()).map((entry) => `${entry.kind}/${entry.name}`)).toEqual(['ConfigMap/edge-settings']);
+
+      // Its selection emptied: what it got is pruned, the inventory kept, empty.
+      await run('edge gets none', { '.diploid.conf.js': leaveConfig("edge: { kubeconfigSecret: 'cluster-edge', addons: [] }", 'production: {}') });
+      expect(await exists(settings)).toBe(false);
+      expect(await inventory()).toEqual([]);
+
+      // It hosts an environment (every add-on by default), then no longer does: pruned as well.
+      await run('production on edge', { '.diploid.conf.js': leaveConfig("edge: { kubeconfigSecret: 'cluster-edge' }", "production: { cluster: 'edge' }") });
+      expect(await exists(settings)).toBe(true);
+      await run('production back home', { '.diploid.conf.js': leaveConfig("edge: { kubeconfigSecret: 'cluster-edge' }", 'production: {}') });
+      expect(await exists(settings)).toBe(false);
+
+      // Back on edge, then edge leaves clusters altogether: removed there through the Secret its inventory recorded, and the inventory goes.
+      await run('production on edge again', { '.diploid.conf.js': leaveConfig("edge: { kubeconfigSecret: 'cluster-edge' }", "production: { cluster: 'edge' }") });
+      expect(await exists(settings)).toBe(true);
+      const recorded = await coreOf(home()).readNamespacedConfigMap({ name: 'diploid-addons-cluster-edge', namespace });
+      expect(recorded.metadata?.annotations).toMatchObject({ 'diploid.dev/kubeconfig-secret': 'cluster-edge', 'diploid.dev/kubeconfig-secret-key': 'kubeconfig' });
+      await run('edge gone', { '.diploid.conf.js': leaveConfig('', 'production: {}') });
+      expect(await exists(settings)).toBe(false);
+      expect(await exists(() => coreOf(home()).readNamespacedConfigMap({ name: 'diploid-addons-cluster-edge', namespace }))).toBe(false);
+      expect(hookLogs).toContain('add-ons removed from cluster edge, which left clusters');
+    } finally {
+      await coreOf(home()).deleteNamespace({ name: namespace }).catch(() => undefined);
+      for (const kube of [home(), second.kube]) await coreOf(kube).deleteNamespace({ name: leaveNs }).catch(() => undefined);
+    }
+  });
+
   it('in the controller\'s cluster, the rights diploid init grants suffice for another cluster\'s add-ons (its Secret, its inventory); the rights there are the kubeconfig\'s', async () => {
     const rbacProject = `ar${uniqueSuffix()}`;
     const namespace = `ac-rbac-${uniqueSuffix()}`;
@@ -232,7 +282,7 @@ describe('add-ons in every cluster an environment lives in', { timeout: 300_000 
       const repo = root.repo(`ops-${rbacProject}`, {
         '.diploid.conf.js': `export default { project: '${rbacProject}', clusters: { prod: { kubeconfigSecret: 'cluster-prod', addons: ['addons/remote'] } }, environments: { production: { cluster: 'prod' } } };\n`,
         'addons/remote/namespace.yaml': `apiVersion: v1\nkind: Namespace\nmetadata: { name: ${remoteNs} }\n`,
-        'addons/remote/crd.yaml': crd(`r${suffix}.example.com`, 'Rocket', 'rockets'),
+        'addons/remote/crd.yaml': crdManifest(`r${suffix}.example.com`, 'Rocket', 'rockets'),
       });
       const url = freshGitRepoUrl('ops-rbac');
       repo.git('push', '-q', url, 'main');

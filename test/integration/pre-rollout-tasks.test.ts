@@ -2,6 +2,7 @@ import * as k8s from '@kubernetes/client-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compileKubernetes } from '../../src/backends/kubernetes/index.js';
 import { deployEnvironment } from '../../src/cluster/deploy.js';
+import { readInventory } from '../../src/cluster/environment-inventory.js';
 import { resolveApp, type ResolvedApp } from '../../src/resolve/index.js';
 import { loadOpsDir } from '../../src/sources/load-dir.js';
 import { writeOpsRepo } from '../support/ops-repo.js';
@@ -56,5 +57,10 @@ describe('pre-rollout tasks on a real API server', () => {
     expect(result.failures[0]?.reason).toMatch(/^the task failed \(DeadlineExceeded/);
     expect((await config.makeApiClient(k8s.AppsV1Api).listNamespacedDeployment({ namespace })).items).toEqual([]);
     expect((await config.makeApiClient(k8s.CoreV1Api).listNamespacedService({ namespace })).items).toEqual([]);
+    // What it did apply is in the inventory, as it says: a later deploy, a move or a teardown removes it.
+    const recorded = (await readInventory(config, namespace)).map((entry) => `${entry.kind} ${entry.name}`);
+    expect(recorded).toEqual(expect.arrayContaining([`Namespace ${namespace}`, expect.stringMatching(/^Job api-migrate-[0-9a-f]{8}$/)]));
+    expect(recorded).toHaveLength(2);
+    expect(result.inventory.map((entry) => `${entry.kind} ${entry.name}`).sort()).toEqual([...recorded].sort());
   });
 });

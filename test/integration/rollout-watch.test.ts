@@ -12,7 +12,7 @@ import { applyObjects } from '../../src/cluster/apply.js';
 import { deployEnvironment } from '../../src/cluster/deploy.js';
 import { readInventory } from '../../src/cluster/environment-inventory.js';
 import { waitForRollout } from '../../src/cluster/rollout.js';
-import { eventually, freshNamespace, kubeConfig } from './testbed.js';
+import { eventually, freshNamespace, kubeConfig, serviceAccountConfig } from './testbed.js';
 
 function deployment(namespace: string, name: string, image: string, spec: Record<string, unknown> = {}, pod: Record<string, unknown> = {}): KubeObject {
   const labels = { app: name };
@@ -61,6 +61,31 @@ describe('the rollout wait of a push', () => {
     expect(reads.length, requests.join('\n')).toBeLessThanOrEqual(2);
     expect(watches.length, requests.join('\n')).toBeGreaterThanOrEqual(1);
     expect(watches[0]).toContain('fieldSelector=metadata.name%3Dweb');
+  });
+
+  it('reads the Deployment again every 100 ms when its role may not watch: the refused watch is asked once, and the new version is seen', async () => {
+    const config = kubeConfig();
+    const { name: namespace } = await freshNamespace('rollout-nowatch');
+    // A role that may read Deployments but not watch them, as a controller installed before it had the right.
+    const reader = await serviceAccountConfig(namespace, 'reader', [{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['get'] }]);
+    const first = deployment(namespace, 'web', 'web:1');
+    await applyObjects(config, [first]);
+    expect(await waitForRollout(config, [first], { timeoutMs: 60_000 })).toEqual([]);
+    // minReadySeconds: the new version stays unavailable for 2 s after its pod is ready.
+    const second = deployment(namespace, 'web', 'web:2', { minReadySeconds: 2 });
+    await applyObjects(config, [second]);
+    const requests = recordRequests(`/namespaces/${namespace}/deployments`);
+    const started = Date.now();
+    expect(await waitForRollout(reader, [second], { timeoutMs: 60_000 })).toEqual([]);
+    const waitedMs = Date.now() - started;
+    const live = await config.makeApiClient(k8s.AppsV1Api).readNamespacedDeployment({ name: 'web', namespace });
+    expect(live.spec?.template.spec?.containers[0]?.image).toBe('web:2');
+    expect([live.status?.updatedReplicas, live.status?.availableReplicas, live.status?.replicas]).toEqual([1, 1, 1]);
+    const watches = requests.filter((request) => request.includes('watch=true'));
+    const reads = requests.filter((request) => !request.includes('watch=true'));
+    expect(watches, requests.join('\n')).toHaveLength(1);
+    // About one read per 100 ms of waiting (each read takes a few ms more): at least a third of that.
+    expect(reads.length, requests.join('\n')).toBeGreaterThanOrEqual(Math.floor(waitedMs / 300));
   });
 
   it('writes the inventory while the rollout runs when the push removes nothing, and still reports the failed rollout', async () => {

@@ -26,6 +26,7 @@ import { formatKeyFile, generateKeyPair } from '../../src/secrets/age-keys.js';
 import { sealSecretFile } from '../../src/secrets/secret-file.js';
 import { DirectoryTree } from '../../src/sources/trees.js';
 import { newDataKey } from '../../src/secrets/sops-cipher.js';
+import { crdManifest } from '../support/addon-manifests.js';
 import { GitRoot, type TestRepo } from '../support/git-repos.js';
 import { runCli, writeOpsRepo } from '../support/ops-repo.js';
 import { writeOpsRepo as writeFolder } from '../support/ops-repo.js';
@@ -60,19 +61,7 @@ export default defineConfig({
 const API = `import { defineService, secret } from 'diploid';
 export default defineService({ name: 'api', image: 'busybox:1.36', port: 8080, env: { DB_PASSWORD: secret('db', 'password') } });
 `;
-const CRD = `apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata: { name: widgets.${group} }
-spec:
-  group: ${group}
-  names: { kind: Widget, plural: widgets, singular: widget }
-  scope: Namespaced
-  versions:
-    - name: v1
-      served: true
-      storage: true
-      schema: { openAPIV3Schema: { type: object, properties: { spec: { type: object, properties: { size: { type: integer } } } } } }
-`;
+const CRD = crdManifest(group, 'Widget', 'widgets');
 const CONTROLLER = `apiVersion: v1
 kind: Namespace
 metadata: { name: ${addonNs} }

@@ -232,3 +232,29 @@ export async function installHttpRouteCrd(): Promise<void> {
     return crd.status?.conditions?.some((condition) => condition.type === 'Established' && condition.status === 'True');
   });
 }
+
+/**
+ * A client that speaks as a new service account `name` of `namespace`, bound to a Role there with
+ * these rules only: what a user or controller with narrower rights than the bed's admin sees.
+ */
+export async function serviceAccountConfig(namespace: string, name: string, rules: k8s.V1PolicyRule[]): Promise<k8s.KubeConfig> {
+  const admin = kubeConfig();
+  const rbac = admin.makeApiClient(k8s.RbacAuthorizationV1Api);
+  const core = admin.makeApiClient(k8s.CoreV1Api);
+  await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name } } });
+  await rbac.createNamespacedRole({ namespace, body: { metadata: { name }, rules } });
+  await rbac.createNamespacedRoleBinding({
+    namespace,
+    body: { metadata: { name }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name }, subjects: [{ kind: 'ServiceAccount', name, namespace }] },
+  });
+  const token = await core.createNamespacedServiceAccountToken({ name, namespace, body: { spec: { audiences: [], expirationSeconds: 600 } } });
+  const cluster = admin.getCurrentCluster()!;
+  const config = new k8s.KubeConfig();
+  config.loadFromOptions({
+    clusters: [cluster],
+    users: [{ name, token: token.status?.token }],
+    contexts: [{ name, cluster: cluster.name, user: name }],
+    currentContext: name,
+  });
+  return config;
+}

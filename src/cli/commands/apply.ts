@@ -5,7 +5,9 @@ import { deployEnvironment } from '../../cluster/deploy.js';
 import { clusterTarget, environmentCluster } from '../cluster-target.js';
 import { UserError } from '../../errors.js';
 import { resolveApp } from '../../resolve/index.js';
-import { loadForCommand } from '../load.js';
+import { kubeConfigFrom } from '../../cluster/kube-client.js';
+import { applyEnvironmentAddons } from '../apply-addons.js';
+import { configOf, loadForCommand } from '../load.js';
 import type { Output } from '../output.js';
 
 interface ApplyOptions {
@@ -16,6 +18,7 @@ interface ApplyOptions {
   repos?: string;
   prune: boolean;
   wait: boolean;
+  addons: boolean;
   timeout: string;
 }
 
@@ -31,6 +34,7 @@ export function registerApplyCommand(program: Command, output: Output): void {
     .option('--repos <dir>', 'folder with one sub-folder per service repo, named as in repos')
     .option('--no-prune', 'keep objects diploid applied before and no longer renders')
     .option('--no-wait', 'do not wait for workloads to become ready')
+    .option('--no-addons', "do not apply the add-ons of the environment's cluster first")
     .option('--timeout <seconds>', 'how long to wait for workloads', '300')
     .action(async (opsDir: string, options: ApplyOptions) => {
       const timeoutSeconds = Number(options.timeout);
@@ -39,7 +43,22 @@ export function registerApplyCommand(program: Command, output: Output): void {
       const app = resolveApp(sources, { environment: options.env });
       const { objects, warnings } = compileKubernetes(app);
       for (const warning of warnings) output.err(`warning: ${warning}\n`);
-      const config = await environmentCluster(app.environment.name, app.environment.cluster, clusterTarget(sources, options), (line) => output.err(line));
+      const target = clusterTarget(sources, options);
+      const config = await environmentCluster(app.environment.name, app.environment.cluster, target, (line) => output.err(line));
+      if (options.addons) {
+        // As the controller does: the cluster's add-ons (CRDs, their controllers) first, then the environment.
+        const addons = await applyEnvironmentAddons({
+          opsDir,
+          config: await configOf(sources),
+          cluster: app.environment.cluster?.name,
+          target: config,
+          home: () => (app.environment.cluster === undefined ? config : kubeConfigFrom(options.kubeconfig)),
+          controllerNamespace: target.controllerNamespace,
+          timeoutMs: timeoutSeconds * 1000,
+        });
+        for (const { object, outcome } of addons.applied) output.out(`${outcome} ${object} (add-on)\n`);
+        for (const object of addons.pruned) output.out(`pruned ${object} (add-on)\n`);
+      }
       try {
         const result = await deployEnvironment(config, objects, {
           project: app.project,

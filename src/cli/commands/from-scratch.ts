@@ -17,7 +17,7 @@ export async function printRebuildPlan(opsDir: string, format: 'text' | 'json', 
     config,
     secretFiles: listSecretFiles(opsDir, config).map((file) => `${dir}/${file}`),
     addonObjects: addonCount(addons),
-    addonClusters: addonTargets(config, addons).flatMap((target) => (target.cluster === undefined ? [] : [{ cluster: target.cluster.name, objects: addonCount(target.addons) }])),
+    addonClusters: addonTargets(config, addons).flatMap((target) => (target.cluster === undefined || addonCount(target.addons) === 0 ? [] : [{ cluster: target.cluster.name, objects: addonCount(target.addons) }])),
   });
   output.out(format === 'json' ? `${JSON.stringify(plan, null, 2)}\n` : formatRebuildPlan(plan));
 }

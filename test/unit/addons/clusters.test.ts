@@ -22,12 +22,12 @@ describe('add-ons per cluster', () => {
     expect(addonTargets(config({}), all)[0]?.addons).toBe(all);
   });
 
-  it('a cluster that hosts an environment gets every add-on by default; one that hosts none gets nothing unless its addons says so', () => {
+  it('a cluster that hosts an environment gets every add-on by default; one that hosts none gets none (what it got before is pruned) unless its addons says so', () => {
     const targets = addonTargets(config({
       clusters: { prod: { kubeconfigSecret: 'kc-prod' }, spare: { kubeconfigSecret: 'kc-spare' }, lab: { kubeconfigSecret: 'kc-lab', key: 'value', addons: true } },
       environments: { staging: {}, production: { cluster: 'prod' } },
     }), all);
-    expect(names(targets)).toEqual(['home:5', 'lab:5', 'prod:5']);
+    expect(names(targets)).toEqual(['home:5', 'lab:5', 'prod:5', 'spare:0']);
     expect(targets[1]?.cluster).toEqual({ name: 'lab', secret: 'kc-lab', key: 'value' });
     expect(targets[2]?.cluster).toEqual({ name: 'prod', secret: 'kc-prod', key: 'kubeconfig' });
   });
