@@ -14,8 +14,17 @@ export interface PushResult {
   readonly startMs: number;
   readonly startRssMiB: number;
   readonly firstDeployMs: number;
-  /** From the first deploy's status Ready until the namespace's workloads stopped changing for 3 s (when the pushes start). */
+  /**
+   * From the first deploy's status Ready until the cluster was at rest, when the timed pushes start
+   * (`cluster-settle.mjs`: no API writes but heartbeats for 5 s, kube-controller-manager's queues
+   * empty); the pushes made right after the first deploy fall inside it.
+   */
   readonly settleMs: number;
+  /** False when the cluster was still busy at the wait's timeout (the pushes then started anyway). */
+  readonly atRest: boolean;
+  /** Pushes started right after the first deploy, before the cluster was at rest (information). */
+  readonly earlyPushMs: readonly number[];
+  readonly earlyP50Ms?: number;
   readonly pushMs: readonly number[];
   readonly p50Ms: number;
   /** Files evaluated in a sandbox per push (median): only the changed file when the cache works. */

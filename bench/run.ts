@@ -90,15 +90,16 @@ function planLines(result: PlanResult): string[] {
 }
 
 function pushLines(results: readonly PushResult[]): string[] {
-  const rows = results.map((r) => [String(r.services), `${(r.startMs / 1000).toFixed(2)} / ${r.startRssMiB.toFixed(0)}`, (r.firstDeployMs / 1000).toFixed(1), (r.settleMs / 1000).toFixed(1), (r.p50Ms / 1000).toFixed(2), String(r.pushMs.length), String(r.evaluationsPerPush), String(r.apiRequestsPerPush), String(r.gitCommandsPerPush), r.rssAfterFirstPushMiB.toFixed(0), r.rssMiB.toFixed(0)]);
+  const rows = results.map((r) => [String(r.services), `${(r.startMs / 1000).toFixed(2)} / ${r.startRssMiB.toFixed(0)}`, (r.firstDeployMs / 1000).toFixed(1), r.earlyP50Ms === undefined ? '-' : `${(r.earlyP50Ms / 1000).toFixed(2)} (${r.earlyPushMs.length})`, `${(r.settleMs / 1000).toFixed(1)}${r.atRest ? '' : ' (NOT at rest)'}`, (r.p50Ms / 1000).toFixed(2), String(r.pushMs.length), String(r.evaluationsPerPush), String(r.apiRequestsPerPush), String(r.gitCommandsPerPush), r.rssAfterFirstPushMiB.toFixed(0), r.rssMiB.toFixed(0)]);
   const lines = [
-    'push: one service\'s image changed, from the signed webhook delivery to status Ready at the commit with the new ReplicaSet available (`diploid controller` from the bundle as its own process, test bed, kwok nodes)',
-    formatTable(['services', 'controller start s / RSS MiB', 'first deploy s', 'cluster at rest after s', 'push p50 s', 'pushes', 'files evaluated per push', 'API requests per push', 'git commands per push', 'controller RSS after push 1 MiB', 'after the last MiB'], rows),
+    'push: one service\'s image changed, from the signed webhook delivery to status Ready at the commit with the new ReplicaSet available (`diploid controller` from the bundle as its own process, test bed, kwok nodes); the targets use the pushes made once the cluster was at rest, the pushes right after the first deploy are information',
+    formatTable(['services', 'controller start s / RSS MiB', 'first deploy s', 'push p50 right after it s (pushes)', 'cluster at rest after s', 'push p50 at rest s', 'pushes', 'files evaluated per push', 'API requests per push', 'git commands per push', 'controller RSS after push 1 MiB', 'after the last MiB'], rows),
   ];
   const small = results.find((r) => r.services === 10);
   const big = results.find((r) => r.services === 1000);
   if (big !== undefined) {
     if (small !== undefined) lines.push(`target: push at 1000 services at most ${PUSH_SCALE_TARGET}x the time at 10: ${big.p50Ms <= PUSH_SCALE_TARGET * small.p50Ms ? 'met' : 'NOT met'} (${(big.p50Ms / small.p50Ms).toFixed(2)}x)`);
+    if (small?.earlyP50Ms !== undefined && big.earlyP50Ms !== undefined) lines.push(`information: pushes right after the first deploy, before the cluster was at rest: ${(big.earlyP50Ms / small.earlyP50Ms).toFixed(2)}x the time at 10 (${(small.earlyP50Ms / 1000).toFixed(2)} s at 10, ${(big.earlyP50Ms / 1000).toFixed(2)} s at 1000)`);
     lines.push(`target: push at 1000 services under ${PUSH_TARGET_MS / 1000} s: ${big.p50Ms < PUSH_TARGET_MS ? 'met' : 'NOT met'} (${(big.p50Ms / 1000).toFixed(2)} s)`);
     lines.push(`target: controller RSS at 1000 services under ${RSS_TARGET_MIB} MB after ${big.pushMs.length} pushes: ${big.rssMiB * 1.048576 < RSS_TARGET_MIB ? 'met' : 'NOT met'} (${(big.rssMiB * 1.048576).toFixed(0)} MB; ${big.rssAfterFirstPushMiB.toFixed(0)} MiB after the first push)`);
     const half = Math.floor((big.rss.length - 1) / 2);
