@@ -4,8 +4,9 @@
 # (README: "diploid's own image"). Needs BuildKit (`buildctl`, or `docker build` on Docker 23+, or
 # with DOCKER_BUILDKIT=1 before): the npm step uses RUN --mount. No build arguments.
 
-# Build stage: dependencies from the lockfile, then the TypeScript sources compiled into dist/,
-# then the dev dependencies dropped again. Needs the npm registry.
+# Build stage: dependencies from the lockfile, then the TypeScript sources compiled into dist/
+# and the CLI bundled into dist/bundle/ (what bin/diploid.js runs: `npm run build`), then the dev
+# dependencies dropped again. Needs the npm registry.
 FROM node:20-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
@@ -17,7 +18,8 @@ RUN --mount=type=secret,id=extra_ca --mount=type=cache,target=/root/.npm \
     npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
+COPY scripts/bundle.mjs ./scripts/bundle.mjs
+RUN npx tsc -p tsconfig.build.json && node scripts/bundle.mjs && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
 
 # Runtime: Node 20 and git (the controller reads repos with `git fetch` and `git cat-file --batch`).
 # Installed first, so a code change reuses this layer.
@@ -29,6 +31,9 @@ RUN apt-get update \
  && useradd --uid 10001 --gid diploid --no-create-home --home-dir /tmp --shell /usr/sbin/nologin diploid
 WORKDIR /app
 COPY --from=build /src/package.json ./package.json
+# The production dependencies stay: the bundle holds the CLI's code, but `render` and `validate`
+# load kubernetes-models' schema classes by computed name, and the evaluation sandbox (tsc's
+# output in dist/, a process of its own) loads sucrase for TypeScript files.
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
 COPY bin ./bin

@@ -10,6 +10,9 @@ import { fileURLToPath } from 'node:url';
 /** One size's figures: a first deploy, then pushes that each change one service's image. */
 export interface PushResult {
   readonly services: number;
+  /** From the controller process's start until it served webhooks, and its resident memory then. */
+  readonly startMs: number;
+  readonly startRssMiB: number;
   readonly firstDeployMs: number;
   /**
    * From the first deploy's status Ready until the cluster was at rest, when the timed pushes start
@@ -90,13 +93,23 @@ function oneReplica(ops: string, index: number): string {
   return readFileSync(join(ops, 'services', `${serviceName(index)}.js`), 'utf8').replace('replicas: 2', 'replicas: 1');
 }
 
+/**
+ * The ops config with a git host and the ops repo's path on it: `diploid controller` serves a
+ * webhook route for each repo its config names (`/hooks/bed/ops` here). The host's token is never
+ * set, so commit statuses are not sent anywhere (the controller logs that it could not).
+ */
+function withWebhookRoute(config: string): string {
+  return config.replace('  branches:', "  git: { hosts: { bed: { provider: 'github', token: { env: 'DIPLOID_BENCH_NO_TOKEN' } } } },\n  ops: { path: 'bench/ops' },\n  branches:");
+}
+
 const child = fileURLToPath(new URL('./push-child.mjs', import.meta.url));
 
 /**
  * Pushes to an ops repo of `services` services on the bed and times, from the signed webhook
  * delivery, until the environment's status is Ready at the pushed commit and the changed
  * Deployment's new ReplicaSet is available. The bed is started here (or reused when up); the
- * controller runs in a child process on the build (`push-child.mjs`), so its memory is its own.
+ * controller runs from the build as `diploid controller`, a process of its own started by
+ * `push-child.mjs`, so its memory is its own.
  */
 export async function benchPush(services: number, options: PushOptions): Promise<PushResult> {
   const { state } = await up({ stateDir: options.stateDir, log: (line) => process.stderr.write(`[testbed] ${line}\n`) });
@@ -113,6 +126,7 @@ export async function benchPush(services: number, options: PushOptions): Promise
   const ops = join(options.work, `push-ops-${services}`);
   writeOpsRepo(ops, shape);
   for (let i = 0; i < services; i++) writeFileSync(join(ops, 'services', `${serviceName(i)}.js`), oneReplica(ops, i));
+  writeFileSync(join(ops, '.diploid.conf.js'), withWebhookRoute(readFileSync(join(ops, '.diploid.conf.js'), 'utf8')));
   git(ops, 'init', '-q', '-b', 'main');
   git(ops, 'add', '-A');
   git(ops, 'commit', '-q', '-m', 'services');
@@ -122,9 +136,9 @@ export async function benchPush(services: number, options: PushOptions): Promise
   rmSync(cacheDir, { recursive: true, force: true });
   mkdirSync(cacheDir, { recursive: true });
   try {
-    const out = execFileSync(process.execPath, [...(process.env.DIPLOID_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), child, options.root, String(services), String(options.pushes), ops, url, state.kubernetes.kubeconfig, cacheDir, ...(state.kubernetes.controllerManagerMetrics === undefined ? [] : [state.kubernetes.controllerManagerMetrics])], {
+    const out = execFileSync(process.execPath, [child, options.root, String(services), String(options.pushes), ops, url, state.kubernetes.kubeconfig, cacheDir, ...(state.kubernetes.controllerManagerMetrics === undefined ? [] : [state.kubernetes.controllerManagerMetrics])], {
       encoding: 'utf8',
-      // The controller's Node runs as its Deployment runs it (`diploid init`).
+      // The controller's Node runs as its Deployment runs it (`diploid init`); push-child.mjs starts it.
       env: { ...process.env, ...CONTROLLER_RUNTIME_ENV },
       stdio: ['ignore', 'pipe', 'inherit'],
       maxBuffer: 16 * 1024 * 1024,

@@ -65,7 +65,7 @@ export async function ensureControllerImage(options: ControllerImageOptions): Pr
 
 /** What the build reads: the Dockerfile and .dockerignore, plus .dockerignore's allow list (a unit test keeps them equal). */
 export const buildInputs = {
-  files: ['Dockerfile', '.dockerignore', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json'],
+  files: ['Dockerfile', '.dockerignore', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'scripts/bundle.mjs'],
   dirs: ['src', 'bin'],
 } as const;
 const contextFiles = buildInputs.files;

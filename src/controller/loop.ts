@@ -28,6 +28,8 @@ export interface ControllerLoopOptions {
   /** One reconcile or resync pass running longer than this makes the loop unhealthy (liveness fails). */
   readonly maxBusyMs?: number;
   readonly now?: () => number;
+  /** Called when the loop runs out of work after doing some: the controller collects its garbage then. */
+  readonly idle?: () => void;
 }
 
 interface Work {
@@ -49,6 +51,9 @@ export class ControllerLoop {
   private resyncDue = true;
   private timers = new Set<NodeJS.Timeout>();
   private readonly inFlight = new Set<string>();
+  /** The inbox was written by this process since its last read began (see `readInbox`). */
+  private inboxReadDue = false;
+  private inboxWake: (() => void) | undefined;
   /** When the work in hand started; undefined while idle. */
   private busySince: number | undefined;
   private running: Promise<void> | undefined;
@@ -85,15 +90,27 @@ export class ControllerLoop {
     this.notify();
   }
 
+  /**
+   * Reads the inbox now instead of at the next poll: this replica's own webhook server has just
+   * written to it, and a push need not wait up to a poll interval (1 s) to start. Requests that
+   * other replicas write are still picked up by the poll.
+   */
+  readInbox(): void {
+    this.inboxReadDue = true;
+    this.inboxWake?.();
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.notify();
+    this.inboxWake?.();
     await this.running;
   }
 
   private async pumpInbox(inbox: RequestInbox): Promise<void> {
     while (!this.stopped) {
+      this.inboxReadDue = false;
       try {
         for (const entry of await inbox.entries()) {
           const id = `${entry.key}\0${entry.value}`;
@@ -105,6 +122,8 @@ export class ControllerLoop {
       } catch (error) {
         this.log(`inbox: cannot read it, trying again: ${classifyError(error).message}`);
       }
+      // Written while it was being read: read again at once, the entry may have come too late for this read.
+      if (this.inboxReadDue) continue;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
           this.timers.delete(timer);
@@ -112,7 +131,13 @@ export class ControllerLoop {
         }, this.options.inboxPollMs ?? 1_000);
         timer.unref();
         this.timers.add(timer);
+        this.inboxWake = () => {
+          clearTimeout(timer);
+          this.timers.delete(timer);
+          resolve();
+        };
       });
+      this.inboxWake = undefined;
     }
   }
 
@@ -148,18 +173,23 @@ export class ControllerLoop {
   }
 
   private async run(): Promise<void> {
+    let worked = false;
     while (!this.stopped) {
       if (this.resyncDue) {
         this.resyncDue = false;
         await this.busy(() => this.resyncPass());
+        worked = true;
         continue;
       }
       const next = this.work.shift();
       if (next === undefined) {
+        if (worked) this.options.idle?.();
+        worked = false;
         await new Promise<void>((resolve) => (this.wake = resolve));
         continue;
       }
       await this.busy(() => this.handle(next));
+      worked = true;
     }
   }
 

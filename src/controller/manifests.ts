@@ -18,9 +18,11 @@ export const CACHE_MOUNT = '/var/cache/diploid';
  * How the controller's Node process runs: the environment of its container, and `npm run bench --
  * --only push` starts the controller with the same. Two malloc arenas instead of up to eight per
  * core (glibc makes one per thread that allocates: V8's workers, libuv's pool), which otherwise
- * hold freed memory each. V8's young generation keeps its default size: smaller semi-spaces (1 or
- * 4 MiB) lowered the controller's start but, at 1000 services, promoted each push's garbage and
- * grew the old generation by 6-12 MiB a push between full collections (measured in the bench).
+ * hold freed memory each. V8's young generation keeps its default size: at 1000 services it grows
+ * to its 2 x 16 MiB with every push, but capped at 2 x 4 MiB (`--max-semi-space-size=4`, with the
+ * controller's collection when idle) the process's memory outside V8's heap grew instead, to 181-190
+ * MiB against 146-151 (measured in the bench; README, "Push to deployed"). Smaller semi-spaces (1
+ * or 4 MiB) without that collection had grown the old generation by 6-12 MiB a push.
  */
 export const CONTROLLER_RUNTIME_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };
 

@@ -217,6 +217,10 @@ describe('the controller as a pod on the real node, from diploid\'s own image', 
     const config = JSON.parse(execFileSync(join(testbed().binDir, 'crane'), ['config', '--insecure', controllerImage], { encoding: 'utf8' })) as { config: { User?: string; Entrypoint?: string[] } };
     expect(config.config.User).toBe('10001:10001');
     expect(config.config.Entrypoint).toEqual(['node', '/app/bin/diploid.js']);
+    // ...which runs the bundle `npm run build` makes: the image holds it, and the entry imports it.
+    const imageFile = (path: string) => execFileSync('sh', ['-c', '"$0" export --insecure "$1" - | tar -xO "$2"', join(testbed().binDir, 'crane'), controllerImage, path], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    expect(imageFile('app/bin/diploid.js')).toContain("from '../dist/bundle/main.js'");
+    expect(imageFile('app/dist/bundle/main.js')).toContain('registerControllerCommand');
     const pods = await kubeConfig().makeApiClient(k8s.CoreV1Api).listNamespacedPod({ namespace: system.name, labelSelector: 'app.kubernetes.io/name=diploid-controller' });
     expect(pods.items).toHaveLength(2);
     for (const pod of pods.items) {

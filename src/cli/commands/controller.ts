@@ -20,13 +20,14 @@ import { readResyncRequests } from '../../controller/resync.js';
 import { SwappableStatusReporter } from '../../controller/reporter.js';
 import { createReconciler, readOpsConfig, routesFor, statusReporterFor } from '../../controller/runtime.js';
 import { ConfigMapStatusStore } from '../../controller/status-store.js';
-import { startWebhookServer } from '../../controller/webhook-server.js';
+import { startWebhookServer, type EventSink } from '../../controller/webhook-server.js';
 import type { WebhookRoute } from '../../hosts/routes.js';
 import { UserError } from '../../errors.js';
 import { readSecret } from '../../hosts/token.js';
 import { durationMs } from '../../plan/targets.js';
 import { OPS_REPO } from '../../plan/types.js';
 import { locateOps } from '../../sources/git/locate.js';
+import { controllerHeap } from '../heap.js';
 import type { Output } from '../output.js';
 import { collect, defaultCacheDir, parsePort, parseRepoUrl, secretSource } from '../options.js';
 
@@ -85,6 +86,7 @@ export function registerControllerCommand(program: Command, output: Output): voi
     .option('--once', 'run one resync pass and exit (for a CronJob, or to check the setup)')
     .option('--lease-duration <duration>', 'how long a dead leader holds the leader Lease before another replica takes over', '15s')
     .action(async (options: ControllerOptions) => {
+      const heap = controllerHeap();
       const log = (line: string) => output.err(`${new Date().toISOString()} ${line}\n`);
       const urls = Object.fromEntries(options.repoUrl.map(parseRepoUrl));
       const locations = { ...(options.gitRoot === undefined ? {} : { gitRoot: options.gitRoot }), urls };
@@ -135,7 +137,13 @@ export function registerControllerCommand(program: Command, output: Output): voi
         routes = new Map(routesFor(config, master));
         const deliveries = new ConfigMapDeliveryLog(kube, namespace);
         // Liveness follows the worker: the leader's loop stuck on one piece of work fails /healthz.
-        server = await startWebhookServer({ routes, queue: inbox, deliveries, port: options.port, host: options.host, log, healthy: () => loop?.healthy() ?? true });
+        // Written to the inbox here, then read at once by this replica's loop when it leads (others poll it).
+        const queue: EventSink = { offer: async (event) => {
+          const result = await inbox.offer(event);
+          loop?.readInbox();
+          return result;
+        } };
+        server = await startWebhookServer({ routes, queue, deliveries, port: options.port, host: options.host, log, healthy: () => loop?.healthy() ?? true });
         log(`webhooks: listening on ${server.url} for ${routes.size} repos`);
       }
       // Repos, hosts and routes follow the ops config without a restart: read again at every resync
@@ -161,7 +169,7 @@ export function registerControllerCommand(program: Command, output: Output): voi
       elector.run(
         () => {
           // A new loop per term: its first resync catches up with whatever the previous leader left.
-          loop = new ControllerLoop({ inbox, reconciler, resync: resyncRequests, resyncMs, log });
+          loop = new ControllerLoop({ inbox, reconciler, resync: resyncRequests, resyncMs, log, idle: heap.collect });
           loop.start();
         },
         () => {

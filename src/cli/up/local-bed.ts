@@ -29,8 +29,15 @@ export const localBedSchema = z.object({
 });
 export type LocalBed = z.infer<typeof localBedSchema>;
 
-/** The repository root of this checkout (dist/cli/up or src/cli/up, three levels down). */
-export const checkoutRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+/** The repository root of this checkout: the nearest folder above this file with a package.json (from src/cli/up, dist/cli/up or the bundle in dist/bundle). */
+export const checkoutRoot = packageRoot(dirname(fileURLToPath(import.meta.url)));
+
+function packageRoot(from: string): string {
+  for (let folder = from; ; folder = dirname(folder)) {
+    if (existsSync(join(folder, 'package.json'))) return folder;
+    if (folder === dirname(folder)) return resolve(from, '..', '..', '..');
+  }
+}
 
 /** The bed's script, or a clear error when diploid runs from a package without the bed. */
 function script(): string {

@@ -1,3 +1,4 @@
+import diagnosticsChannel from 'node:diagnostics_channel';
 import { posix } from 'node:path';
 import { InternalError } from '../../errors.js';
 import type { ChildMessage, ParentMessage } from './protocol.js';
@@ -23,6 +24,13 @@ export type Evaluation =
  * are counted in `spawn.ts`'s `sandboxProcesses`.
  */
 export const sandboxCounters = { files: 0, calls: 0 };
+
+/**
+ * The same count for another process's eyes: `{ files }` per batch on this diagnostics channel
+ * (the push benchmark's probe subscribes in the controller it runs; nothing is sent without a
+ * subscriber).
+ */
+const evaluatedFiles = diagnosticsChannel.channel('diploid:sandbox:files');
 
 /**
  * Evaluates files of one tree in a disposable sandbox process and returns each file's default
@@ -58,6 +66,7 @@ export class SandboxSession {
   async evaluate(paths: readonly string[], onResult?: (path: string, evaluation: Evaluation) => void): Promise<Evaluation[]> {
     sandboxCounters.files += new Set(paths).size;
     sandboxCounters.calls++;
+    if (evaluatedFiles.hasSubscribers) evaluatedFiles.publish({ files: new Set(paths).size });
     const results = new Map<string, Evaluation>();
     // Files that ran out of time once: evaluated again, alone in a fresh sandbox, under V8's watchdog.
     const watched = new Set<string>();

@@ -21,10 +21,15 @@ export const DEFAULT_SANDBOX_LIMITS: SandboxLimits = { timeMs: 10_000, memoryMb:
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-/** `dist/` of this diploid: the sandbox runs the built child, also when diploid runs from its sources. */
+/**
+ * `dist/` of this diploid: the sandbox runs the built child, also when diploid runs from its
+ * sources (src/sources/sandbox) or from its bundle (dist/bundle, one folder below).
+ */
 export function distRoot(): string {
   const built = join(here, '../..');
   if (existsSync(join(built, 'sources/sandbox/child.js'))) return built;
+  const bundled = join(here, '..');
+  if (existsSync(join(bundled, 'sources/sandbox/child.js'))) return bundled;
   const fromSources = join(here, '../../../dist');
   if (existsSync(join(fromSources, 'sources/sandbox/child.js'))) return fromSources;
   throw new InternalError(`the evaluation sandbox is not built (no dist/sources/sandbox/child.js next to ${here}); run \`npm run build\``);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EventQueue } from '../../../src/controller/event-queue.js';
+import type { InboxEntry } from '../../../src/controller/inbox.js';
 import { ControllerLoop } from '../../../src/controller/loop.js';
 import { startWebhookServer } from '../../../src/controller/webhook-server.js';
 import type { Reconciler, ReconcileRequest, ReconcileResult } from '../../../src/controller/reconciler.js';
@@ -76,6 +77,54 @@ describe('the controller loop', () => {
       release();
       await loop.stop();
       await server.close();
+    }
+  });
+
+  it('reads the inbox at once when told it was written, not at the next poll', async () => {
+    const { reconciler, calls } = fakeReconciler(() => ({ outcomes: [], notes: [] }));
+    let waiting: InboxEntry[] = [];
+    let reads = 0;
+    const inbox = {
+      entries: async () => {
+        reads++;
+        return waiting;
+      },
+      ack: async (entry: InboxEntry) => {
+        waiting = waiting.filter((other) => other !== entry);
+      },
+    };
+    // A poll a minute apart: only the wake-up can pick the entry up within the test's time.
+    const loop = new ControllerLoop({ inbox, inboxPollMs: 60_000, reconciler, resync: async () => [], resyncMs: 60_000 });
+    loop.start();
+    try {
+      await until(() => reads >= 1);
+      const request = { repo: 'ops', branch: 'main', to: 'b'.repeat(40) };
+      waiting = [{ key: 'k', value: 'v', request }];
+      loop.readInbox();
+      await until(() => calls.length === 1, 2_000);
+      expect(calls[0]).toEqual(request);
+      await until(() => waiting.length === 0, 2_000);
+    } finally {
+      await loop.stop();
+    }
+  });
+
+  it('tells when it runs out of work after doing some, once each time, not while it waits', async () => {
+    const { reconciler, calls } = fakeReconciler(() => ({ outcomes: [], notes: [] }));
+    const queue = new EventQueue();
+    let idle = 0;
+    const loop = new ControllerLoop({ queue, reconciler, resync: async () => [{ repo: 'ops', branch: 'main', to: 'a', resync: true }], resyncMs: 60_000, idle: () => idle++ });
+    loop.start();
+    try {
+      await until(() => idle === 1);
+      expect(calls).toHaveLength(1);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(idle).toBe(1);
+      queue.offer({ host: 'h', repo: 'web', provider: 'github', repoPath: 'o/web', deliveryId: '1', kind: 'push', branch: 'main', before: '0'.repeat(40), after: 'b'.repeat(40), created: false });
+      await until(() => idle === 2);
+      expect(calls).toHaveLength(2);
+    } finally {
+      await loop.stop();
     }
   });
 });

@@ -15,7 +15,8 @@ afterEach(() => {
 function context(): string {
   const root = mkdtempSync(join(tmpdir(), 'diploid-image-'));
   roots.push(root);
-  for (const file of ['Dockerfile', '.dockerignore', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json']) writeFileSync(join(root, file), `${file}\n`);
+  mkdirSync(join(root, 'scripts'));
+  for (const file of ['Dockerfile', '.dockerignore', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'scripts/bundle.mjs']) writeFileSync(join(root, file), `${file}\n`);
   mkdirSync(join(root, 'src/cli'), { recursive: true });
   writeFileSync(join(root, 'src/cli/main.ts'), 'export {};\n');
   mkdirSync(join(root, 'bin'));
