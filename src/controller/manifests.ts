@@ -18,15 +18,15 @@ export const CACHE_MOUNT = '/var/cache/diploid';
  * How the controller's Node process runs: the environment of its container, and `npm run bench --
  * --only push` starts the controller with the same. Two malloc arenas instead of up to eight per
  * core (glibc makes one per thread that allocates: V8's workers, libuv's pool), which otherwise
- * hold freed memory each. V8's young generation at most 2 x 8 MiB instead of 2 x 16: at 1000
- * services the default grew to its full 32 MiB with every push, and the controller's RSS after 20
- * pushes was 151 MiB; capped at 2 x 8 it was 134 MiB, pushes as fast (0.51 against 0.58 s p50).
- * A smaller cap promotes too much of a push's garbage: at 2 x 4 MiB the process grew to 181-190
- * MiB (README, "Push to deployed"). The controller also collects in full whenever its loop runs
- * out of work (`controllerHeap` in src/cli/heap.ts). NODE_OPTIONS because V8 reads the young
- * generation's size when the process starts.
+ * hold freed memory each. V8's young generation keeps its default size: at 1000 services it grows
+ * to its 2 x 16 MiB with every push, but capped at 2 x 4 MiB (`--max-semi-space-size=4`, with the
+ * controller's collection when idle) the process's memory outside V8's heap grew instead, to 181-190
+ * MiB against 146-151 (measured in the bench; README, "Push to deployed"). Smaller semi-spaces (1
+ * or 4 MiB) without that collection had grown the old generation by 6-12 MiB a push. Capped at 2 x
+ * 8 MiB, one run gave 134 MiB after 20 pushes and the next 200 (malloc'd memory outside V8's heap
+ * 80 MiB higher from the first deploy on), where four runs at the default gave 148-154.
  */
-export const CONTROLLER_RUNTIME_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2', NODE_OPTIONS: '--max-semi-space-size=8' };
+export const CONTROLLER_RUNTIME_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };
 
 /** Everything the controller's objects depend on; all values already resolved. */
 export interface ControllerManifestOptions {

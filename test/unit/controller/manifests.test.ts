@@ -35,15 +35,15 @@ describe('the controller manifests', () => {
     const env = deployment.spec.template.spec.containers[0]?.env ?? [];
     const settings = new Set(['DIPLOID_CACHE', ...Object.keys(CONTROLLER_RUNTIME_ENV)]);
     expect(env.filter((item) => !settings.has(item.name)).every((item) => item.value === undefined && item.valueFrom !== undefined)).toBe(true);
-    expect(env.map((item) => item.name)).toEqual(['DIPLOID_WEBHOOK_SECRET', 'GITLAB_TOKEN', 'DIPLOID_CACHE', 'MALLOC_ARENA_MAX', 'NODE_OPTIONS']);
+    expect(env.map((item) => item.name)).toEqual(['DIPLOID_WEBHOOK_SECRET', 'GITLAB_TOKEN', 'DIPLOID_CACHE', 'MALLOC_ARENA_MAX']);
   });
 
   it("run the controller's Node with the memory settings `npm run bench -- --only push` measures it with", () => {
     const deployment = controllerManifests(options).find((object) => object.kind === 'Deployment') as unknown as { spec: { template: { spec: { containers: Array<{ env: Array<{ name: string; value?: string }> }> } } } };
     const env = new Map((deployment.spec.template.spec.containers[0]?.env ?? []).map((item) => [item.name, item.value]));
-    // Two malloc arenas, whatever the number of cores and threads; V8's young generation capped (read at start).
+    // Two malloc arenas, whatever the number of cores and threads; nothing else of Node's changed.
     expect(env.get('MALLOC_ARENA_MAX')).toBe('2');
-    expect(env.get('NODE_OPTIONS')).toBe('--max-semi-space-size=8');
+    expect(env.has('NODE_OPTIONS')).toBe(false);
     expect(Object.fromEntries([...env].filter(([name]) => Object.hasOwn(CONTROLLER_RUNTIME_ENV, name)))).toEqual(CONTROLLER_RUNTIME_ENV);
   });
 
