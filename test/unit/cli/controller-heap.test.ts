@@ -1,9 +1,7 @@
 /**
- * The controller's memory settings, each in a Node process of its own (V8's flags are per
- * process): the environment its Deployment and `npm run bench -- --only push` start it with
- * (`CONTROLLER_RUNTIME_ENV`) keeps V8's young generation at 2 x 4 MiB where V8's defaults grow it
- * to 2 x 16 MiB under the same allocations, and `controllerHeap().collect`, which the loop calls
- * when idle, is a full collection without `--expose-gc`.
+ * The controller's heap setting, in a Node process of its own (V8's flags are per process):
+ * `controllerHeap().collect`, which the loop calls when idle, is a full collection without
+ * `--expose-gc`, and the program gets no `gc` of its own.
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
