@@ -184,18 +184,23 @@ const firstDeployMs = performance.now() - started;
  * pushes at once meets. Information only; the target is measured at rest (below). Tags 0.N, so
  * each is a change whatever service it falls on.
  */
+/** Sets one service's image tag, commits and pushes to the bed's git server; returns the new image. */
+function pushImage(name, tag) {
+  const file = join(ops, 'services', `${name}.js`);
+  writeFileSync(file, readFileSync(file, 'utf8').replace(/image: '([^:']+):[^']*'/, `image: '$1:${tag}'`));
+  git('commit', '-q', '-am', `${name} ${tag}`);
+  before = head;
+  head = git('rev-parse', 'HEAD');
+  git('push', '-q', url, 'main');
+  return /image: '([^']+)'/.exec(readFileSync(file, 'utf8'))[1];
+}
+
 const deployedAt = performance.now();
 const earlyPushes = Number(process.env.DIPLOID_BENCH_EARLY_PUSHES ?? 5);
 const earlyTimes = [];
 for (let push = 1; push <= earlyPushes; push++) {
   const name = serviceName((push * 37 + 11) % services);
-  const file = join(ops, 'services', `${name}.js`);
-  writeFileSync(file, readFileSync(file, 'utf8').replace(/image: '([^:']+):[^']*'/, `image: '$1:0.${push}'`));
-  git('commit', '-q', '-am', `${name} 0.${push}`);
-  before = head;
-  head = git('rev-parse', 'HEAD');
-  git('push', '-q', url, 'main');
-  const image = /image: '([^']+)'/.exec(readFileSync(file, 'utf8'))[1];
+  const image = pushImage(name, `0.${push}`);
   started = performance.now();
   await deliver(before, head, `early-${services}-${push}-${Date.now()}`);
   await readyAt(head, name, image, 600_000);
@@ -223,13 +228,7 @@ let counted = await ask({ op: 'counts' });
 for (let push = 1; push <= pushes; push++) {
   const index = (push * 37) % services;
   const name = serviceName(index);
-  const file = join(ops, 'services', `${name}.js`);
-  writeFileSync(file, readFileSync(file, 'utf8').replace(/image: '([^:']+):[^']*'/, `image: '$1:1.${push}'`));
-  git('commit', '-q', '-am', `${name} 1.${push}`);
-  before = head;
-  head = git('rev-parse', 'HEAD');
-  git('push', '-q', url, 'main');
-  const image = /image: '([^']+)'/.exec(readFileSync(file, 'utf8'))[1];
+  const image = pushImage(name, `1.${push}`);
   const gitBefore = gitCommands();
   started = performance.now();
   log(`push ${push}: delivering ${name} ${image}`);
